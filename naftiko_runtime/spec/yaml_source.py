@@ -1,0 +1,281 @@
+"""Read YAML into plain Python data while remembering where every node came from.
+
+ruamel's round-trip loader keeps positions but is an order of magnitude slower than
+its C-backed event parser, so we build the data ourselves from parser events: one
+iterative pass that also bounds nesting depth (the C composer recurses and can
+crash on hostile input), bounds alias expansion (alias bombs), and rejects
+duplicate keys with both locations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+
+from .diagnostics import Diagnostic, SpecError
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 500_000
+
+JsonPath = tuple[str | int, ...]
+
+_YAML = YAML(typ="safe", pure=False)
+
+# YAML 1.2 core schema for plain scalars. ruamel's resolver does the same job, but
+# costs more than the C parser itself when driven event by event.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_INT_OCT = re.compile(r"^0o[0-7]+$")
+_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^([-+]?)\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+_CORE_TAGS = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:int": lambda v: int(v, 0) if v[:2] in ("0o", "0x") else int(v),
+    "tag:yaml.org,2002:float": float,
+    "tag:yaml.org,2002:bool": lambda v: _BOOL.get(v, bool(v)),
+    "tag:yaml.org,2002:null": lambda v: None,
+}
+
+
+@dataclass
+class SourceMap:
+    """Where each value (and each mapping key) of a document starts, 1-based."""
+
+    file: str
+    values: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+        """The closest known position for `path`: its own, else its nearest ancestor's."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if not key and probe in self.keys:
+                return self.keys[probe]
+            probe = probe[:-1]
+        return self.values.get((), (1, 1))
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    source: SourceMap
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _scalar(event: ScalarEvent) -> Any:
+    value: str = event.value
+    tag = event.tag
+    if tag not in (None, "!"):
+        convert = _CORE_TAGS.get(tag)
+        try:
+            return convert(value) if convert else value
+        except ValueError:
+            return value
+    if event.style or not event.implicit[0]:
+        return value
+    if _NULL.match(value):
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.match(value):
+        return int(value)
+    if _INT_OCT.match(value) or _INT_HEX.match(value):
+        return int(value, 0)
+    if _FLOAT.match(value):
+        return float(value)
+    inf = _INF.match(value)
+    if inf:
+        return float(f"{inf.group(1)}inf")
+    if _NAN.match(value):
+        return float("nan")
+    return value
+
+
+class _Builder:
+    """Turns parser events into dicts, lists and scalars with positions."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.source = SourceMap(file)
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.nodes = 0
+
+    def fail(self, message: str, pos: tuple[int, int], path: JsonPath = ()) -> SpecError:
+        return SpecError(Diagnostic.error(message, self.file, pos[0], pos[1], path, "yaml"))
+
+    def count(self, n: int, pos: tuple[int, int]) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            raise self.fail(
+                f"document expands to more than {MAX_NODES} nodes (an alias bomb?)", pos
+            )
+
+    def build(self, events: Any) -> Any:
+        # Each frame: [container, path, pending_key, key_pos, anchor, start_pos, size]
+        stack: list[list[Any]] = []
+        root: Any = None
+        done = False
+        for event in events:
+            if isinstance(event, (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent)):
+                if done:
+                    raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
+                pos = _mark(event.start_mark)
+                parent = stack[-1] if stack else None
+                if parent is not None and isinstance(parent[0], dict) and parent[2] is _NO_KEY:
+                    key = self.key_of(event, parent, pos)
+                    parent[2], parent[3] = key, pos
+                    continue
+                path = self.child_path(parent)
+                if isinstance(event, ScalarEvent):
+                    value, size = _scalar(event), 1
+                    self.count(1, pos)
+                elif isinstance(event, AliasEvent):
+                    if event.anchor not in self.anchors:
+                        raise self.fail(f"unknown alias *{event.anchor}", pos, path)
+                    value, size = self.anchors[event.anchor]
+                    self.count(size, pos)
+                else:
+                    if len(stack) >= MAX_DEPTH:
+                        raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", pos, path)
+                    container: Any = {} if isinstance(event, MappingStartEvent) else []
+                    self.source.values[path] = pos
+                    self.count(1, pos)
+                    stack.append([container, path, _NO_KEY, None, event.anchor, pos, 1])
+                    continue
+                self.source.values[path] = pos
+                if getattr(event, "anchor", None) and not isinstance(event, AliasEvent):
+                    self.anchors[event.anchor] = (value, size)
+                if parent is None:
+                    root, done = value, True
+                else:
+                    self.attach(parent, value, size)
+            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+                container, _path, _k, _kp, anchor, _pos, size = stack.pop()
+                if anchor:
+                    self.anchors[anchor] = (container, size)
+                if stack:
+                    self.attach(stack[-1], container, size)
+                else:
+                    root, done = container, True
+            elif isinstance(event, DocumentStartEvent) and done:
+                raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
+        return root
+
+    def key_of(self, event: Any, parent: list[Any], pos: tuple[int, int]) -> str:
+        if not isinstance(event, ScalarEvent):
+            raise self.fail("mapping keys must be plain scalars", pos, parent[1])
+        key = _scalar(event)
+        if key is None or isinstance(key, (list, dict)):
+            raise self.fail("mapping keys must be plain scalars", pos, parent[1])
+        key = key if isinstance(key, str) else str(key)
+        if key in parent[0]:
+            first = self.source.keys.get(parent[1] + (key,), pos)
+            raise self.fail(
+                f"duplicate key '{key}' (first defined at line {first[0]}, column {first[1]})",
+                pos,
+                parent[1] + (key,),
+            )
+        if key == "<<":
+            raise self.fail("YAML merge keys ('<<') are not supported in capability files", pos, parent[1])
+        self.source.keys[parent[1] + (key,)] = pos
+        return key
+
+    @staticmethod
+    def child_path(parent: list[Any] | None) -> JsonPath:
+        if parent is None:
+            return ()
+        if isinstance(parent[0], dict):
+            return parent[1] + (parent[2],)
+        return parent[1] + (len(parent[0]),)
+
+    @staticmethod
+    def attach(parent: list[Any], value: Any, size: int) -> None:
+        if isinstance(parent[0], dict):
+            parent[0][parent[2]] = value
+            parent[2] = _NO_KEY
+        else:
+            parent[0].append(value)
+        parent[6] += size
+
+
+_NO_KEY = object()
+
+
+def parse_yaml(text: str, file: str) -> YamlDocument:
+    """Parse one YAML document; every failure is a SpecError with a position."""
+    builder = _Builder(file)
+    try:
+        data = builder.build(_YAML.parse(text))
+    except SpecError:
+        raise
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _mark(mark) if mark is not None else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in text and "tab" in str(exc).lower():
+            problem = "tab characters cannot indent YAML; use spaces"
+        raise builder.fail(f"not valid YAML: {problem}", pos) from None
+    except (YAMLError, ValueError) as exc:
+        raise builder.fail(f"not valid YAML: {_short(exc)}", (1, 1)) from None
+    except RecursionError:
+        raise builder.fail("nesting too deep to read", (1, 1)) from None
+    return YamlDocument(data, builder.source)
+
+
+def read_text(path: Path) -> str:
+    """Read a capability file as UTF-8 text, refusing what cannot be one."""
+    name = str(path)
+    if not path.exists():
+        raise SpecError(Diagnostic.error("no such file", name, 0, 0, (), "io"))
+    if path.is_dir():
+        raise SpecError(Diagnostic.error("is a directory, not a capability file", name, 0, 0, (), "io"))
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError(
+                Diagnostic.error(
+                    f"file is {size} bytes; capability files are limited to {MAX_BYTES} bytes",
+                    name, 0, 0, (), "io",
+                )
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(Diagnostic.error(f"cannot read file: {exc.strerror}", name, 0, 0, (), "io")) from None
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise SpecError(Diagnostic.error("binary data (NUL byte), not YAML text", name, line, 1, (), "io"))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecError(Diagnostic.error("not UTF-8 text", name, line, col, (), "io")) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
