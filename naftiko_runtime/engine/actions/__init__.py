@@ -1,0 +1,8 @@
+"""Built-in step actions, looked up by the normalised ``uses`` name."""
+
+from __future__ import annotations
+
+from .base import ACTIONS, Action, ActionContext, action
+from . import basic, http, script, simulated, approve  # noqa: F401  (registers the actions)
+
+__all__ = ["ACTIONS", "Action", "ActionContext", "action"]

@@ -1,0 +1,1 @@
+"""HTTP projections of the engine's one model; each module serves one vendor's API."""

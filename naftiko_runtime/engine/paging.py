@@ -1,0 +1,100 @@
+"""Humanitec-style paging: ``per_page`` + an opaque ``page`` token, ``Link: <…>; rel="next"``.
+
+Tokens are base64 of a small JSON object. Run lists page by key (the run's sequence
+number), so runs created while a client pages do not shift or repeat entries; other lists
+page by offset.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from aiohttp import web
+
+from .errors import BadRequest
+
+T = TypeVar("T")
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+
+
+def encode_token(value: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"p": value}).encode()).decode()
+
+
+def decode_token(token: str) -> int:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["p"]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"invalid page token {token!r}") from exc
+
+
+def per_page(request: web.Request, default: int = DEFAULT_PER_PAGE) -> int:
+    raw = request.query.get("per_page")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest("'per_page' must be an integer between 1 and 100") from None
+    if not 1 <= value <= MAX_PER_PAGE:
+        raise BadRequest("'per_page' must be an integer between 1 and 100")
+    return value
+
+
+def next_link(request: web.Request, token: str, size: int | None) -> str:
+    pairs = [(k, v) for k, v in request.query.items() if k not in ("page", "per_page")]
+    pairs.append(("page", token))
+    if size is not None:
+        pairs.append(("per_page", str(size)))
+    url = request.url.with_query(pairs)
+    return f'<{url}>; rel="next"'
+
+
+def page_by_offset(request: web.Request, items: Sequence[T], size: int | None = None,
+                   more: bool = False) -> tuple[list[T], dict[str, str]]:
+    """Slice ``items`` at the token's offset. ``more`` forces a next link (e.g. a log still growing)."""
+    limit = size if size is not None else per_page(request)
+    start = decode_token(request.query["page"]) if request.query.get("page") else 0
+    chunk = list(items[start:start + limit])
+    end = start + len(chunk)
+    headers: dict[str, str] = {}
+    if end < len(items) or more:
+        headers["Link"] = next_link(request, encode_token(end), None if size is not None else limit)
+    return chunk, headers
+
+
+def page_by_key(request: web.Request, items: Sequence[T], key: Callable[[T], int]) -> tuple[list[T], dict[str, str]]:
+    """Page a list sorted by a strictly decreasing integer key (newest first)."""
+    limit = per_page(request)
+    token = request.query.get("page")
+    rest: Sequence[T] = items
+    if token:
+        after = decode_token(token)
+        rest = [i for i in items if key(i) < after]
+    chunk = list(rest[:limit])
+    headers: dict[str, str] = {}
+    if len(rest) > limit:
+        headers["Link"] = next_link(request, encode_token(key(chunk[-1])), limit)
+    return chunk, headers
+
+
+def parse_link_next(header: str | None) -> str | None:
+    """The ``rel="next"`` URL of a Link header (used by tests and clients)."""
+    if not header:
+        return None
+    for part in header.split(","):
+        section = part.strip()
+        if 'rel="next"' in section and section.startswith("<"):
+            return section[1:section.index(">")]
+    return None
+
+
+__all__ = ["page_by_offset", "page_by_key", "per_page", "parse_link_next", "encode_token", "decode_token"]
