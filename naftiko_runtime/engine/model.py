@@ -18,7 +18,9 @@ from .errors import IllegalTransition
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    """UTC, at millisecond precision (what the API prints, so filters and output agree)."""
+    ts = datetime.now(timezone.utc)
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 
 def iso(ts: datetime | None) -> str | None:
