@@ -66,3 +66,54 @@ def validate(files: tuple[Path, ...], strict: bool, fmt: str, quiet: bool) -> No
 
 def run() -> None:  # pragma: no cover - console entry for `python -m naftiko_runtime`
     main(prog_name="naftiko")
+
+
+def _parse_upstreams(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        namespace, sep, url = item.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"expected NAMESPACE=URL (or *=URL) with an http(s) URL, got '{item}'", param_hint="--upstream")
+        out[namespace] = url
+    return out
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--host", envvar="NAFTIKO_HOST", help="Listen address for every adapter (default: the adapter's address, else 127.0.0.1).")
+@click.option("--rest-port", envvar="NAFTIKO_REST_PORT", type=click.IntRange(0, 65535), help="Port for the REST adapters.")
+@click.option("--mcp-port", envvar="NAFTIKO_MCP_PORT", type=click.IntRange(0, 65535), help="Port for the MCP adapter.")
+@click.option("--upstream", "upstreams", multiple=True, metavar="NAMESPACE=URL", help="Send a consumes namespace (or * for all) to URL instead of its baseUri.")
+@click.option("--local", "mode", flag_value="local", help="Serve Humanitec and Inngest namespaces from the bundled local engine.")
+@click.option("--live", "mode", flag_value="live", help="Never use the local engine; missing credentials are an error.")
+@click.option("--mode", "mode", envvar="NAFTIKO_MODE", type=click.Choice(["auto", "local", "live"]), default="auto", show_default=True, help="Engine mode (same as --local/--live).")
+@click.option("--engine-port", envvar="NAFTIKO_ENGINE_PORT", type=click.IntRange(0, 65535), default=8700, show_default=True)
+@click.option("--engine-db", envvar="NAFTIKO_ENGINE_DB", help="SQLite file of the local engine (':memory:' for throwaway).")
+@click.option("--stdio", is_flag=True, help="Serve the MCP adapter over stdin/stdout, whatever the file says.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, envvar="NAFTIKO_ALLOWED_HOSTS", help="Extra Host/Origin values the MCP endpoint accepts.")
+@click.option("--timeout", envvar="NAFTIKO_TIMEOUT", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Total upstream timeout in seconds.")
+@click.option("--connect-timeout", envvar="NAFTIKO_CONNECT_TIMEOUT", type=click.FloatRange(0.1), default=5.0, show_default=True)
+@click.option("--log-format", envvar="NAFTIKO_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None, upstreams: tuple[str, ...],
+        mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
+        connect_timeout: float, log_format: str, log_level: str) -> None:
+    """Serve the REST and MCP adapters of capability FILES."""
+    import asyncio
+
+    from . import logs
+    from .serve import RunOptions, StartupError, run_forever
+
+    logs.configure(log_format, log_level)
+    options = RunOptions(
+        files=list(files), host=host, rest_port=rest_port, mcp_port=mcp_port, upstreams=_parse_upstreams(upstreams),
+        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
+        allowed_hosts=list(allowed_hosts), total_timeout=timeout, connect_timeout=connect_timeout,
+    )
+    try:
+        asyncio.run(run_forever(options))
+    except StartupError as exc:
+        click.echo(f"naftiko run: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass

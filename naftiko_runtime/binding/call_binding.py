@@ -1,0 +1,144 @@
+"""Map one incoming call onto a consumed operation's parameters.
+
+Rules, in order: every incoming value is available by name (path variables, query
+parameters, MCP arguments, the JSON body as `body`); `with` then adds or renames
+(references take the incoming value and are omitted when it is absent, templates are
+rendered, literals pass through); consumed inputParameters read their `value` template
+or the value of the same name (exact, then case-insensitive). Binds are visible to
+templates but can never be overridden by a caller.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import ChainMap
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spec.model import Call, ConsumedOperation, WithValue
+from ..spec.templates import is_missing, lookup_ci
+from .incoming import Incoming, InputError
+
+IMPLICIT_BODY_METHODS = ("POST", "PUT", "PATCH")
+UNSET: Any = object()
+
+
+@dataclass
+class BoundCall:
+    """Everything the request builder needs, already resolved to values."""
+
+    operation: ConsumedOperation
+    context: ChainMap[str, Any]
+    path_values: dict[str, Any] = field(default_factory=dict)
+    query: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    body: Any = UNSET
+
+
+def _with_value(value: WithValue, incoming: dict[str, Any], render_ctx: ChainMap[str, Any]) -> Any:
+    if value.kind == "ref":
+        found = lookup_ci(incoming, value.ref or "")
+        return UNSET if is_missing(found) else found
+    if value.kind == "template" and value.template is not None:
+        return value.template.render_value(render_ctx)
+    return value.literal
+
+
+def as_param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def bind_call(
+    call: Call,
+    incoming: Incoming,
+    binds: dict[str, Any],
+    *,
+    extra: dict[str, Any] | None = None,
+) -> BoundCall:
+    """Resolve `call` for `incoming`; raises InputError naming what is missing."""
+    op = call.operation
+    values: dict[str, Any] = dict(incoming.values)
+    if extra:
+        values.update(extra)
+    render_ctx: ChainMap[str, Any] = ChainMap(binds, values)
+    params: dict[str, Any] = dict(values)
+    for key, spec in call.with_.items():
+        resolved = _with_value(spec, values, render_ctx)
+        if resolved is UNSET:
+            params.pop(key, None)
+        else:
+            params[key] = resolved
+    context: ChainMap[str, Any] = ChainMap(binds, params)
+    bound = BoundCall(op, context)
+
+    body_parts: dict[str, Any] = {}
+    for p in op.params:
+        value = p.value.render_value(context) if p.value is not None else None
+        if value is None or value == "":
+            value = _param_value(p.name, p.location, params, incoming)
+        if value is None:
+            if p.required and p.location != "body":
+                raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
+            continue
+        if p.location == "query":
+            items = value if isinstance(value, list) else [value]
+            bound.query.extend((p.name, as_param_text(v)) for v in items)
+        elif p.location == "header":
+            bound.headers[p.name] = as_param_text(value)
+        elif p.location == "cookie":
+            bound.cookies[p.name] = as_param_text(value)
+        elif p.location == "body":
+            body_parts[p.name] = value
+        elif p.location == "path":
+            bound.path_values[p.name] = value
+
+    for name in op.path.names:
+        if name in bound.path_values:
+            continue
+        found = lookup_ci(params, name)
+        if is_missing(found) or found is None or found == "":
+            raise InputError(f"missing value for path parameter '{name}' of {op.method} {op.path.raw}", name)
+        bound.path_values[name] = found
+
+    body_params = [p for p in op.params if p.location == "body"]
+    if op.body is None:
+        if len(body_params) == 1 and body_params[0].name in body_parts:
+            bound.body = body_parts[body_params[0].name]
+        elif body_parts:
+            bound.body = body_parts
+        elif body_params and any(p.required for p in body_params):
+            names = ", ".join(p.name for p in body_params if p.required)
+            raise InputError(f"missing required request body ({names}) for {op.method} {op.path.raw}", names)
+        elif not body_params and incoming.origin == "rest" and op.method in IMPLICIT_BODY_METHODS and incoming.body is not None:
+            bound.body = incoming.body
+
+    if incoming.origin == "rest":
+        taken = {k for k, _ in bound.query} | {n.casefold() for n in op.path.names}
+        taken |= {p.name for p in op.params}
+        refs = {v.ref for v in call.with_.values() if v.kind == "ref"}
+        for key, val in incoming.query:
+            if key not in taken and key.casefold() not in taken and key not in refs:
+                bound.query.append((key, val))
+    return bound
+
+
+def _param_value(name: str, location: str, params: dict[str, Any], incoming: Incoming) -> Any:
+    if location == "environment":
+        return os.environ.get(name)
+    found = lookup_ci(params, name)
+    if not is_missing(found):
+        return found
+    if location == "body" and isinstance(incoming.body, dict) and name in incoming.body:
+        return incoming.body[name]
+    if location == "body" and incoming.body is not None:
+        return incoming.body
+    if location == "header":
+        return incoming.headers.get(name)
+    return None

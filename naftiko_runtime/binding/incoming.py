@@ -1,0 +1,35 @@
+"""One incoming call, whatever adapter it arrived on, and the error for a bad one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Incoming:
+    """The values of one call: REST path variables, query and body, or MCP tool arguments.
+
+    `values` holds every named value a `with` reference or placeholder may read;
+    `query` keeps the raw query string pairs so undeclared ones can be forwarded.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    raw_body: bytes | None = None
+    content_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: list[tuple[str, str]] = field(default_factory=list)
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    origin: str = "rest"
+    request_id: str | None = None
+
+
+class InputError(Exception):
+    """A caller's input cannot be used: answered with 400 (REST) or an error result (MCP)."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parameter = parameter

@@ -1,0 +1,39 @@
+"""Credentials to an upstream, from the consumes `authentication` block and binds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from ..spec.model import Auth
+from .request import UpstreamRequest
+
+
+def _render(template: Any, binds: Mapping[str, Any]) -> str:
+    return template.render(binds) if template is not None else ""
+
+
+def apply_auth(auth: Auth | None, req: UpstreamRequest, binds: Mapping[str, Any]) -> list[Any]:
+    """Set headers or query on `req`; return the aiohttp client middlewares a scheme needs (digest).
+
+    Templates render against binds only: a caller's values can never become credentials.
+    """
+    if auth is None:
+        return []
+    if auth.type == "bearer":
+        req.headers["Authorization"] = f"Bearer {_render(auth.token, binds)}"
+    elif auth.type == "basic":
+        creds = aiohttp.BasicAuth(_render(auth.username, binds), _render(auth.password, binds))
+        req.headers["Authorization"] = creds.encode()
+    elif auth.type == "apikey":
+        key, value = auth.key or "X-API-Key", _render(auth.value, binds)
+        if auth.placement == "query":
+            req.url += ("&" if "?" in req.url else "?") + urlencode([(key, value)])
+        else:
+            req.headers[key] = value
+    elif auth.type == "digest":
+        return [aiohttp.DigestAuthMiddleware(_render(auth.username, binds), _render(auth.password, binds), preemptive=False)]
+    return []

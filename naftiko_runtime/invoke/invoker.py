@@ -1,0 +1,176 @@
+"""Run one exposed action: bind the call, send it upstream, shape the answer.
+
+Every adapter (REST, MCP, the CLI's `naftiko call`) goes through `Invoker.invoke`, so
+an operation behaves the same whichever way it is reached.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..binding.binds import BindValues
+from ..binding.call_binding import bind_call
+from ..binding.incoming import Incoming, InputError
+from ..spec.model import Action, Call, Capability
+from .auth import apply_auth
+from .client import UpstreamPool, UpstreamResponse
+from .errors import InvokeError, UpstreamError
+from .formats import FormatError, parse_body
+from .output import NOTHING, apply_mappings, map_outputs
+from .request import build_request, override_base
+from .steps import run_steps
+
+PASSED_HEADERS = ("ETag", "Location", "Link", "Retry-After")
+
+
+@dataclass
+class Outcome:
+    """The answer to one call. `data` is NOTHING when the raw upstream body is passed through."""
+
+    status: int
+    data: Any = NOTHING
+    raw: bytes | None = None
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    upstream: str | None = None
+    upstream_status: int | None = None
+    message: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.status >= 400
+
+    @property
+    def is_empty(self) -> bool:
+        return self.data is NOTHING and not self.raw or self.data is None
+
+
+@dataclass
+class StepResult:
+    response: UpstreamResponse
+    data: Any
+
+
+class Invoker:
+    """Invokes the actions of one capability; shares the process-wide upstream pool."""
+
+    def __init__(
+        self,
+        capability: Capability,
+        binds: BindValues,
+        pool: UpstreamPool,
+        base_overrides: dict[str, str] | None = None,
+    ) -> None:
+        self.capability = capability
+        self.binds = binds
+        self.bind_context = binds.context()
+        self.pool = pool
+        self.base_overrides = base_overrides or {}
+
+    def base_uri(self, namespace: str) -> str:
+        api = self.capability.api(namespace)
+        base = api.base_uri if api else ""
+        override = self.base_overrides.get(namespace) or self.base_overrides.get("*")
+        return override_base(base, override) if override else base
+
+    async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
+        """Raises InvokeError (400 for bad input, 502/504 for upstream faults)."""
+        try:
+            if action.steps:
+                return await self._steps(action, incoming)
+            if action.call is not None:
+                return await self._call(action, incoming)
+            return self._mock(action, incoming)
+        except InputError as exc:
+            raise InvokeError(400, "invalid_input", exc.message) from None
+
+    def _mock(self, action: Action, incoming: Incoming) -> Outcome:
+        ctx = ChainMap(incoming.values, self.bind_context)
+        data = map_outputs(action.outputs, incoming.values, ctx)
+        if data is NOTHING:
+            return Outcome(204, None)
+        return Outcome(200, data)
+
+    async def send(self, call: Call, incoming: Incoming, extra: dict[str, Any] | None = None) -> StepResult:
+        """Bind and send one consumed call; parse the body when it is not an error."""
+        op = call.operation
+        name = f"{op.namespace}.{op.name}"
+        bound = bind_call(call, incoming, self.bind_context, extra=extra)
+        try:
+            request = build_request(bound, self.base_uri(op.namespace))
+        except ValueError as exc:
+            raise InvokeError(400, "invalid_input", str(exc), name) from None
+        middlewares = apply_auth(op.api.auth if op.api else None, request, self.bind_context)
+        if incoming.request_id:
+            request.headers.setdefault("X-Request-Id", incoming.request_id)
+        response = await self.pool.send(f"{op.namespace}@{self.base_uri(op.namespace)}", name, request, middlewares)
+        data: Any = None
+        if response.body:
+            try:
+                data = parse_body(response.body, op.output_format, response.content_type)
+            except FormatError as exc:
+                if response.status < 400:
+                    raise UpstreamError(502, "upstream_bad_body", f"upstream answered {response.status} with a body that is {exc}", name) from None
+                data = response.body.decode("utf-8", "replace")
+        return StepResult(response, data)
+
+    async def _call(self, action: Action, incoming: Incoming) -> Outcome:
+        assert action.call is not None
+        op = action.call.operation
+        result = await self.send(action.call, incoming)
+        response = result.response
+        headers = {h: response.headers[h] for h in PASSED_HEADERS if h in response.headers}
+        outcome = Outcome(
+            status=response.status,
+            headers=headers,
+            upstream=f"{op.namespace}.{op.name}",
+            upstream_status=response.status,
+            content_type=response.content_type,
+        )
+        if response.status >= 400 or not action.outputs:
+            outcome.raw = response.body
+            outcome.data = result.data if response.status >= 400 and result.data is not None else NOTHING
+            outcome.message = _message(result.data, response)
+            return outcome
+        if not response.body:
+            outcome.data = None
+            return outcome
+        ctx = ChainMap(incoming.values, self.bind_context)
+        outcome.data = map_outputs(action.outputs, result.data, ctx)
+        return outcome
+
+    async def _steps(self, action: Action, incoming: Incoming) -> Outcome:
+        results, failed = await run_steps(self, action, incoming)
+        if failed is not None:
+            return Outcome(
+                status=failed.response.status,
+                data=failed.data,
+                raw=failed.response.body,
+                content_type=failed.response.content_type,
+                upstream_status=failed.response.status,
+                message=_message(failed.data, failed.response),
+            )
+        if action.mappings:
+            shaped: Any = apply_mappings(action.mappings, results)
+        else:
+            shaped = results[action.steps[-1].name] if action.steps else None
+        ctx = ChainMap(incoming.values, self.bind_context)
+        data = map_outputs(action.outputs, shaped, ctx) if action.outputs else shaped
+        return Outcome(200, data)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def _message(data: Any, response: UpstreamResponse) -> str:
+    """The upstream's own words for an error, whichever field it uses."""
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "title", "error_description"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value
+    if isinstance(data, str) and data.strip():
+        return data.strip()[:500]
+    return response.reason or f"HTTP {response.status}"

@@ -1,0 +1,76 @@
+"""Orchestrated `steps`: calls and lookups run in order over a shared set of results.
+
+Each step's result is stored under its name, so later templates read `{{step.field}}`
+and JSONPaths read `$.step.field`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..binding.incoming import Incoming, InputError
+from ..spec.jsonpaths import JsonPath
+from ..spec.model import Action, Step
+from .errors import InvokeError
+
+if TYPE_CHECKING:
+    from .invoker import Invoker, StepResult
+
+
+def _project(data: Any, step: Step) -> Any:
+    op = step.call.operation if step.call else None
+    if op is None or not op.outputs:
+        return data
+    return {o.name: (o.path.first(data) if o.path is not None else None) for o in op.outputs}
+
+
+def _lookup(step: Step, results: dict[str, Any], values: dict[str, Any]) -> Any:
+    table = results.get(step.index or "")
+    if isinstance(table, dict):
+        table = next((v for v in table.values() if isinstance(v, list)), [table])
+    if not isinstance(table, list):
+        return None
+    if isinstance(step.lookup_value, JsonPath):
+        wanted = step.lookup_value.first(results)
+    elif step.lookup_value is not None:
+        wanted = step.lookup_value.render_value({**values, **results})
+    else:
+        wanted = None
+
+    def keep(row: Any) -> Any:
+        if not isinstance(row, dict) or not step.fields:
+            return row
+        return {f: row.get(f) for f in step.fields}
+
+    def find(value: Any) -> Any:
+        for row in table:
+            if isinstance(row, dict) and row.get(step.match) == value:
+                return keep(row)
+        return None
+
+    if isinstance(wanted, list):
+        return [found for found in (find(v) for v in wanted) if found is not None]
+    return find(wanted)
+
+
+async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> tuple[dict[str, Any], "StepResult | None"]:
+    """Run every step; stop at the first upstream error and return it."""
+    results: dict[str, Any] = {}
+    values = dict(incoming.values)
+    for step in action.steps:
+        if step.kind == "call" and step.call is not None:
+            step_incoming = Incoming(values=values, origin="step", request_id=incoming.request_id, headers=incoming.headers)
+            try:
+                result = await invoker.send(step.call, step_incoming, extra=results)
+            except InputError as exc:
+                raise InvokeError(400, "invalid_input", f"step '{step.name}': {exc.message}") from None
+            if result.response.status >= 400:
+                return results, result
+            results[step.name] = _project(result.data, step)
+        elif step.kind == "lookup":
+            results[step.name] = _lookup(step, results, values)
+        elif step.kind == "script":
+            from .scripts import run_script
+
+            results[step.name] = await run_script(step, {**values, **results}, invoker.capability.base_dir)
+    return results, None

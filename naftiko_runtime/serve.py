@@ -1,0 +1,266 @@
+"""`naftiko run`: load the files, decide live or local engine per namespace, serve every adapter.
+
+This is the one place that wires the layers together; adapters and the engine know
+nothing of each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from .binding.binds import BindValues, resolve_capability_binds
+from .exposes.rest.app import Mounted, RouteConflict, build_rest_app
+from .invoke.client import UpstreamPool, UpstreamSettings
+from .invoke.invoker import Invoker
+from .logs import LOGGER, SECRETS
+from .spec.loader import load
+from .spec.model import Capability, McpAdapter, RestAdapter
+
+ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
+
+
+class StartupError(Exception):
+    """A reason not to start, said in one line."""
+
+
+@dataclass
+class RunOptions:
+    files: list[Path]
+    host: str | None = None
+    rest_port: int | None = None
+    mcp_port: int | None = None
+    upstreams: dict[str, str] = field(default_factory=dict)
+    mode: str = "auto"  # auto | local | live
+    engine_port: int = 8700
+    engine_db: str | None = None
+    stdio: bool = False
+    allowed_hosts: list[str] = field(default_factory=list)
+    connect_timeout: float = 5.0
+    total_timeout: float = 30.0
+    max_body: int = 10 * 1024 * 1024
+    shutdown_grace: float = 10.0
+    env: dict[str, str] | None = None
+
+
+@dataclass
+class NamespaceMode:
+    file: str
+    namespace: str
+    mode: str  # live | local-engine | override
+    upstream: str
+    binds_resolved: bool
+
+
+@dataclass
+class Loaded:
+    capability: Capability
+    binds: BindValues
+    invoker: Invoker
+
+
+def _engine_candidate(base_uri: str) -> bool:
+    return (urlsplit(base_uri).hostname or "") in ENGINE_HOSTS
+
+
+def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool:
+    """Whether the binds this namespace needs resolve (all of the file's binds when it names none)."""
+    api = cap.api(namespace)
+    names: set[str] = set()
+    if api is not None:
+        templates = [api.auth.token, api.auth.username, api.auth.password, api.auth.value] if api.auth else []
+        templates += [p.value for p in api.params]
+        for t in templates:
+            if t is not None:
+                names.update(n.split(".")[-1] for n in t.names)
+    relevant = [s for s in binds.status if not names or s.var in names]
+    return all(s.resolved for s in relevant)
+
+
+class Runtime:
+    """Everything `naftiko run` serves, started and stopped as one."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.loaded: list[Loaded] = []
+        self.modes: list[NamespaceMode] = []
+        self.pool = UpstreamPool(UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout))
+        self.engine: Any = None
+        self.runners: list[web.AppRunner] = []
+        self.servers: list[Any] = []
+        self.server_tasks: list[asyncio.Task[Any]] = []
+        self.endpoints: list[str] = []
+
+    # -- loading ---------------------------------------------------------------------
+    def load(self) -> None:
+        for file in self.options.files:
+            result = load(file)
+            if not result.ok:
+                raise StartupError("\n".join(str(d) for d in result.errors) or f"{file}: cannot be loaded")
+            for warning in result.warnings:
+                LOGGER.debug(str(warning))
+            cap = result.capability
+            assert cap is not None
+            binds = resolve_capability_binds(cap, self.options.env)
+            SECRETS.add(binds.secrets)
+            overrides = dict(self.options.upstreams)
+            for api in cap.consumes:
+                resolved = _namespace_binds(cap, api.namespace, binds)
+                explicit = overrides.get(api.namespace) or overrides.get("*")
+                if explicit:
+                    mode = NamespaceMode(str(file), api.namespace, "override", explicit, resolved)
+                elif _engine_candidate(api.base_uri) and self.options.mode != "live" and (self.options.mode == "local" or not resolved):
+                    mode = NamespaceMode(str(file), api.namespace, "local-engine", "", resolved)
+                else:
+                    if self.options.mode == "live" and not resolved:
+                        missing = ", ".join(f"{s.var} (from {s.source})" for s in binds.status if not s.resolved)
+                        raise StartupError(f"{file}: namespace '{api.namespace}' runs live but its binds do not resolve: {missing}")
+                    mode = NamespaceMode(str(file), api.namespace, "live", api.base_uri, resolved)
+                self.modes.append(mode)
+            self.loaded.append(Loaded(cap, binds, Invoker(cap, binds, self.pool, overrides)))
+
+    @property
+    def needs_engine(self) -> bool:
+        return any(m.mode == "local-engine" for m in self.modes)
+
+    async def start_engine(self) -> None:
+        from .engine import default_db_path, start_engine
+
+        db = self.options.engine_db or default_db_path()
+        if db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = await start_engine(host="127.0.0.1", port=self.options.engine_port, db=db)
+        except OSError as exc:
+            raise StartupError(f"local engine: cannot listen on 127.0.0.1:{self.options.engine_port}: {exc.strerror or exc}") from None
+        for mode in self.modes:
+            if mode.mode == "local-engine":
+                mode.upstream = self.engine.url
+        for item in self.loaded:
+            for mode in self.modes:
+                if mode.mode == "local-engine" and mode.file == str(item.capability.file):
+                    item.invoker.base_overrides[mode.namespace] = self.engine.url
+        LOGGER.info("local engine started", extra={"url": self.engine.url, "db": db})
+
+    # -- serving ---------------------------------------------------------------------
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        namespaces = [
+            {"file": m.file, "namespace": m.namespace, "mode": m.mode, "upstream": m.upstream, "binds_resolved": m.binds_resolved}
+            for m in self.modes
+        ]
+        ok = all(m.binds_resolved or m.mode != "live" for m in self.modes)
+        return ok, {"namespaces": namespaces}
+
+    def _rest_groups(self) -> dict[tuple[str, int], list[Mounted]]:
+        groups: dict[tuple[str, int], list[Mounted]] = {}
+        for item in self.loaded:
+            for adapter in item.capability.adapters:
+                if isinstance(adapter, RestAdapter):
+                    port = self.options.rest_port if self.options.rest_port is not None else adapter.port
+                    host = self.options.host or adapter.address or "127.0.0.1"
+                    groups.setdefault((host, port), []).append(Mounted(adapter, item.invoker))
+        return groups
+
+    def _mcp_adapters(self) -> list[tuple[McpAdapter, Loaded]]:
+        return [
+            (adapter, item)
+            for item in self.loaded
+            for adapter in item.capability.adapters
+            if isinstance(adapter, McpAdapter)
+        ]
+
+    async def _listen(self, app: web.Application, host: str, port: int, what: str) -> None:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.options.shutdown_grace)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise StartupError(f"{what}: cannot listen on {host}:{port}: {reason}") from None
+        self.runners.append(runner)
+        bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+        self.endpoints.append(f"{what} http://{host}:{bound}")
+        LOGGER.info("listening", extra={"adapter": what, "address": f"http://{host}:{bound}"})
+
+    async def start(self) -> None:
+        self.load()
+        if self.needs_engine:
+            await self.start_engine()
+        for (host, port), mounted in self._rest_groups().items():
+            try:
+                app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body)
+            except RouteConflict as exc:
+                raise StartupError(f"route conflict: {exc}") from None
+            names = ", ".join(m.adapter.namespace for m in mounted)
+            await self._listen(app, host, port, f"rest {names}")
+        for adapter, item in self._mcp_adapters():
+            if self.options.stdio or adapter.transport == "stdio":
+                continue
+            await self._start_mcp_http(adapter, item)
+
+    async def _start_mcp_http(self, adapter: McpAdapter, item: Loaded) -> None:
+        from .exposes.mcp.http import serve_mcp_http
+
+        port = self.options.mcp_port if self.options.mcp_port is not None else (adapter.port or 0)
+        host = self.options.host or adapter.address or "127.0.0.1"
+        try:
+            server, task, bound = await serve_mcp_http(
+                adapter, item.invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts
+            )
+        except OSError as exc:
+            reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise StartupError(f"mcp {adapter.namespace}: cannot listen on {host}:{port}: {reason}") from None
+        self.servers.append(server)
+        self.server_tasks.append(task)
+        self.endpoints.append(f"mcp {adapter.namespace} http://{host}:{bound}/mcp")
+        LOGGER.info("listening", extra={"adapter": f"mcp {adapter.namespace}", "address": f"http://{host}:{bound}/mcp"})
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (bounded), close upstream sessions."""
+        for server in self.servers:
+            server.should_exit = True
+        if self.server_tasks:
+            await asyncio.wait(self.server_tasks, timeout=self.options.shutdown_grace)
+        for runner in reversed(self.runners):
+            await runner.cleanup()
+        if self.engine is not None:
+            await self.engine.close()
+        await self.pool.close()
+
+
+async def run_forever(options: RunOptions) -> None:
+    runtime = Runtime(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runtime.start()
+        if options.stdio:
+            from .exposes.mcp.stdio import serve_mcp_stdio
+
+            adapters = runtime._mcp_adapters()
+            if not adapters:
+                raise StartupError("--stdio: no MCP adapter in the given files")
+            adapter, item = adapters[0]
+            stdio_task = asyncio.create_task(serve_mcp_stdio(adapter, item.invoker))
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait({stdio_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+            stop_task.cancel()
+        else:
+            for mode in runtime.modes:
+                LOGGER.info("namespace", extra={"namespace": mode.namespace, "mode": mode.mode, "upstream": mode.upstream})
+            LOGGER.info("ready", extra={"endpoints": runtime.endpoints})
+            await stop.wait()
+            LOGGER.info("stopping")
+    finally:
+        await runtime.stop()
