@@ -356,6 +356,9 @@ class Executor:
         """Bring a stopped run, its jobs and approvals to a terminal state and persist them."""
         if run.terminal:
             return
+        if why is None and self.stop_reasons.get(run.id, SHUTDOWN) == SHUTDOWN and run.state in (
+                RunState.PENDING, RunState.QUEUED):
+            return  # never started: it stays queued and runs when the engine starts again
         state, message = self._stop_state(run)
         message = why or message
         for job in self.store.jobs.get(run.id, {}).values():

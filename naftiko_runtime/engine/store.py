@@ -74,7 +74,10 @@ class Store:
         def run() -> T:
             assert self._conn is not None
             with self._conn:  # one transaction per call, committed on exit
-                return fn(self._conn)
+                result = fn(self._conn)
+            # Never hand a Cursor back to the loop thread: freeing it there would reset a cached
+            # statement while this thread may be using it (SQLITE_MISUSE).
+            return None if isinstance(result, sqlite3.Cursor) else result  # type: ignore[return-value]
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
