@@ -117,3 +117,90 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
         sys.exit(1)
     except KeyboardInterrupt:
         pass
+
+
+def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
+    """An MCP tool by name, a REST operation by name or by `METHOD /path`."""
+    from .spec.model import McpAdapter, RestAdapter
+
+    found = []
+    for adapter in capability.adapters:
+        if isinstance(adapter, McpAdapter):
+            found += [t for t in adapter.tools if t.name == name]
+        elif isinstance(adapter, RestAdapter):
+            for res in adapter.resources:
+                for op in res.operations:
+                    if op.action.name == name or f"{op.method} {res.path.raw}" == name:
+                        found.append(op.action)
+    return found
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("name")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="An input value (JSON values such as 3, true or [1] are parsed).")
+@click.option("--body", "body", metavar="JSON|@FILE", help="A JSON body, inline or @file.json.")
+@click.option("--upstream", "upstreams", multiple=True, metavar="NAMESPACE=URL", help="Send a consumes namespace (or *) to URL.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
+def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], timeout: float) -> None:
+    """Invoke one exposed operation or tool NAME of FILE once, without a server, and print the result.
+
+    Exit status 1 when the upstream answers an error or cannot be reached.
+    """
+    import asyncio
+
+    from .binding.binds import resolve_capability_binds
+    from .binding.incoming import Incoming
+    from .invoke.client import UpstreamPool, UpstreamSettings
+    from .invoke.errors import InvokeError
+    from .invoke.invoker import Invoker
+    from .invoke.output import NOTHING
+
+    result = load(file)
+    if not result.ok:
+        for d in result.errors:
+            click.echo(str(d), err=True)
+        sys.exit(1)
+    cap = result.capability
+    actions = _find_action(cap, name)
+    if not actions:
+        raise click.BadParameter(f"no operation or tool named '{name}' in {file}", param_hint="NAME")
+    values: dict[str, object] = {}
+    for item in args:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected KEY=VALUE, got '{item}'", param_hint="--arg")
+        try:
+            values[key] = json.loads(raw)
+        except ValueError:
+            values[key] = raw
+    parsed_body = None
+    if body is not None:
+        text = Path(body[1:]).read_text() if body.startswith("@") else body
+        try:
+            parsed_body = json.loads(text)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--body") from None
+        values["body"] = parsed_body
+
+    async def go() -> int:
+        binds = resolve_capability_binds(cap)
+        pool = UpstreamPool(UpstreamSettings(total_timeout=timeout))
+        invoker = Invoker(cap, binds, pool, _parse_upstreams(upstreams))
+        try:
+            outcome = await invoker.invoke(actions[0], Incoming(values=values, body=parsed_body, origin="cli"))
+        except InvokeError as exc:
+            click.echo(json.dumps(exc.as_json(), indent=2), err=True)
+            return 1
+        finally:
+            await pool.close()
+        if outcome.data is NOTHING:
+            click.echo((outcome.raw or b"").decode("utf-8", "replace"))
+        else:
+            click.echo(json.dumps(outcome.data, indent=2))
+        if outcome.is_error:
+            click.echo(f"upstream answered {outcome.status}: {outcome.message}", err=True)
+            return 1
+        return 0
+
+    sys.exit(asyncio.run(go()))

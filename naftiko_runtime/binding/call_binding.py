@@ -116,7 +116,7 @@ def bind_call(
         elif body_params and any(p.required for p in body_params):
             names = ", ".join(p.name for p in body_params if p.required)
             raise InputError(f"missing required request body ({names}) for {op.method} {op.path.raw}", names)
-        elif not body_params and incoming.origin == "rest" and op.method in IMPLICIT_BODY_METHODS and incoming.body is not None:
+        elif not body_params and incoming.origin in ("rest", "cli") and op.method in IMPLICIT_BODY_METHODS and incoming.body is not None:
             bound.body = incoming.body
 
     if incoming.origin == "rest":
