@@ -237,3 +237,19 @@ async def test_deployment_request_uses_criteria(api: Api, session: aiohttp.Clien
     async with session.post(api.r("release", run["id"]) + "/cancel") as resp:
         assert resp.status == 204
     await api.wait_status("release", run["id"])
+
+
+async def test_event_bus_sees_a_run_from_creation_to_the_end(engine, api: Api) -> None:  # type: ignore[no-untyped-def]
+    queue = engine.engine.bus.subscribe()
+    run = await api.create("broken")
+    await api.wait_status("broken", run["id"])
+    seen = []
+    while not queue.empty():
+        event = queue.get_nowait()
+        if event.data.get("run_id") == run["id"]:
+            seen.append((event.type, event.data.get("state") or event.data.get("message")))
+    engine.engine.bus.unsubscribe(queue)
+    assert seen[0] == ("run.created", None)
+    run_states = [s for t, s in seen if t == "run.updated"]
+    assert run_states == ["processing", "running", "failed"]
+    assert ("step.log", "step failed on purpose") in seen
