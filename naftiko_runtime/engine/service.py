@@ -306,7 +306,7 @@ class Engine:
         if "pipeline_call" not in defn.on:
             raise BadRequest(f"pipeline {pipeline_id!r} cannot be called directly (no pipeline_call trigger)")
         inputs = validate_inputs(defn, body["inputs"])
-        return await self._new_run(pipeline, defn, "pipeline_call", inputs, idempotency_key,
+        return await self.start_run(pipeline, defn, "pipeline_call", inputs, idempotency_key,
                                    body_hash("run", pipeline_id, body), dry_run, created_by)
 
     async def create_run_by_trigger(self, org_id: str, app_id: str, body: Any, *,
@@ -334,7 +334,7 @@ class Engine:
         inputs: dict[str, Any] = {"env_id": env_id, "comment": str(body.get("comment") or ""), refs[0]: body[refs[0]]}
         if body.get("value_set_version_id"):
             inputs["value_set_version_id"] = body["value_set_version_id"]
-        return await self._new_run(pipeline, defn, "deployment_request", inputs, idempotency_key,
+        return await self.start_run(pipeline, defn, "deployment_request", inputs, idempotency_key,
                                    body_hash("trigger", body), dry_run, created_by)
 
     def _match_criteria(self, org_id: str, app_id: str, env_id: str, dtype: str) -> Criteria:
@@ -359,9 +359,14 @@ class Engine:
             raise NotFound(f"no pipeline criteria in app {app_id!r} match a {dtype} request for environment {env_id!r}")
         return best[1]
 
-    async def _new_run(self, pipeline: Pipeline, defn: PipelineDef, trigger: str, inputs: dict[str, Any],
+    async def start_run(self, pipeline: Pipeline, defn: PipelineDef, trigger: str, inputs: dict[str, Any],
                        idempotency_key: str | None, digest: str, dry_run: bool, created_by: str,
                        restarted_from: str | None = None) -> tuple[Run | None, bool]:
+        """Queue a run of ``pipeline`` for any trigger (inputs already validated) and start it.
+
+        The common path for every API (part 2's event triggers and stage pipelines too):
+        idempotency, concurrency group, commit before returning, then hand-off to the executor.
+        """
         scope = f"{pipeline.org_id}/{pipeline.app_id}"
         if idempotency_key:
             seen = self.store.idempotency.get((scope, idempotency_key))
@@ -462,7 +467,7 @@ class Engine:
             raise Conflict(f"run {run.id!r} is {run.state}; only completed runs can be restarted")
         pipeline = self.get_pipeline(run.org_id, run.app_id, run.pipeline_id)
         defn = self.definition(pipeline)
-        return await self._new_run(pipeline, defn, run.trigger, dict(run.inputs), idempotency_key,
+        return await self.start_run(pipeline, defn, run.trigger, dict(run.inputs), idempotency_key,
                                    body_hash("restart", run.id), False, created_by, restarted_from=run.id)
 
     # -- jobs, steps, logs -------------------------------------------------------------------
