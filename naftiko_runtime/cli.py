@@ -204,3 +204,40 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         return 0
 
     sys.exit(asyncio.run(go()))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def inspect(files: tuple[Path, ...], fmt: str) -> None:
+    """Show what FILES would serve: routes and the upstream calls behind them, tools, binds.
+
+    Warnings (such as ambiguous operation names) are printed first; secrets are never shown.
+    """
+    from .binding.binds import resolve_capability_binds
+    from .inspection import describe, render_json, render_text
+
+    descs, failed = [], False
+    for file in files:
+        result = load(file)
+        for d in result.diagnostics:
+            if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder"):
+                click.echo(str(d), err=True)
+        if not result.ok or result.capability is None:
+            failed = True
+            continue
+        descs.append(describe(result.capability, resolve_capability_binds(result.capability)))
+    if fmt == "json":
+        click.echo(render_json(descs))
+    else:
+        click.echo("\n\n".join(render_text(d) for d in descs))
+    sys.exit(1 if failed else 0)
+
+
+def _add_engine() -> None:
+    from .engine.cli import engine
+
+    main.add_command(engine)
+
+
+_add_engine()
