@@ -18,10 +18,41 @@ if TYPE_CHECKING:
 
 
 def _project(data: Any, step: Step) -> Any:
+    """A call step's result as later steps see it, through the consumed op's named outputs.
+
+    An array answer keeps its elements and adds each named output to every element
+    (so a lookup can match on a projected name and still keep the original fields);
+    any other answer becomes the object of the named outputs.
+    """
     op = step.call.operation if step.call else None
     if op is None or not op.outputs:
         return data
+    if isinstance(data, list):
+        out = []
+        for element in data:
+            row = dict(element) if isinstance(element, dict) else {}
+            for o in op.outputs:
+                value = o.path.first(element) if o.path is not None else None
+                if value is not None:
+                    row[o.name] = value
+            out.append(row)
+        return out
     return {o.name: (o.path.first(data) if o.path is not None else None) for o in op.outputs}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Lookup keys compare as text, so 42 matches "42" (as the reference engine does)."""
+    if a == b:
+        return True
+    if a is None or b is None or isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return _text(a) == _text(b)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _lookup(step: Step, results: dict[str, Any], values: dict[str, Any]) -> Any:
@@ -44,7 +75,7 @@ def _lookup(step: Step, results: dict[str, Any], values: dict[str, Any]) -> Any:
 
     def find(value: Any) -> Any:
         for row in table:
-            if isinstance(row, dict) and row.get(step.match) == value:
+            if isinstance(row, dict) and _same(row.get(step.match), value):
                 return keep(row)
         return None
 
