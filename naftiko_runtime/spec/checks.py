@@ -79,7 +79,7 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
                 fallback = "it is read from the query string when present, else omitted" if kind == "rest" else "it is always omitted"
                 yield _diag("warning", f"with '{key}' refers to '{value.ref}', which names no {source}; {fallback}", call.where)
         for key, value in call.with_.items():
-            if value.kind == "ref":
+            if value.kind == "ref" and value.prefix != f"{action.adapter}.":
                 count, where = prefixed.get(action.adapter, (0, call.where))
                 prefixed[action.adapter] = (count + 1, where)
         fillers = available | {k.casefold() for k in call.with_}

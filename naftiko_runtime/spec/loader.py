@@ -7,6 +7,7 @@ error, as `naftiko validate --strict` reports them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from .schema import DEVIATIONS, SEMANTIC_DEVIATIONS, check_schema
 from .yaml_source import SourceMap, parse_yaml, read_text
 
 SUPPORTED_VERSIONS = ("1.0.0-alpha2",)
+_UNKNOWN_FIELD = re.compile(r"unknown fields? '([^']+)'")
 
 
 @dataclass
@@ -48,8 +50,11 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
 def _schema_diagnostics(data: Any, source: SourceMap, strict: bool) -> list[Diagnostic]:
     out = []
     for issue in check_schema(data):
-        unknown_field = issue.message.startswith("unknown field")
-        line, col = source.locate(issue.path, key=unknown_field)
+        unknown = _UNKNOWN_FIELD.match(issue.message)
+        if unknown:
+            line, col = source.locate(tuple(issue.path) + (unknown.group(1),), key=True)
+        else:
+            line, col = source.locate(issue.path)
         if issue.deviation and not strict:
             what = DEVIATIONS.get(issue.deviation) or SEMANTIC_DEVIATIONS.get(issue.deviation, "")
             action = what.split(";", 1)[1].strip() if ";" in what else ""

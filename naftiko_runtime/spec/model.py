@@ -121,6 +121,7 @@ class WithValue:
 
     kind: Literal["ref", "template", "literal"]
     ref: str | None = None
+    prefix: str | None = None
     template: Template | None = None
     literal: Any = None
 

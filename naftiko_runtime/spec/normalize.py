@@ -469,7 +469,7 @@ class Normalizer:
             for prefix in prefixes:
                 name = value[len(prefix):]
                 if value.startswith(prefix) and REFERENCE_NAME.match(name):
-                    return m.WithValue("ref", ref=name)
+                    return m.WithValue("ref", ref=name, prefix=prefix)
             if has_tags(value):
                 return m.WithValue("template", template=self.template(value, path))
             return m.WithValue("literal", literal=value)

@@ -236,7 +236,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         pos = _mark(mark) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in text and "tab" in str(exc).lower():
+        if _char_at(text, pos) == "\t" or "tab" in str(exc).lower():
             problem = "tab characters cannot indent YAML; use spaces"
         raise builder.fail(f"not valid YAML: {problem}", pos) from None
     except (YAMLError, ValueError) as exc:
@@ -274,6 +274,13 @@ def read_text(path: Path) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SpecError(Diagnostic.error("not UTF-8 text", name, line, col, (), "io")) from None
+
+
+def _char_at(text: str, pos: tuple[int, int]) -> str:
+    lines = text.splitlines()
+    if 0 < pos[0] <= len(lines) and 0 < pos[1] <= len(lines[pos[0] - 1]):
+        return lines[pos[0] - 1][pos[1] - 1]
+    return ""
 
 
 def _short(exc: BaseException) -> str:
