@@ -91,7 +91,10 @@ def bind_call(
             items = value if isinstance(value, list) else [value]
             bound.query.extend((p.name, as_param_text(v)) for v in items)
         elif p.location == "header":
-            bound.headers[p.name] = as_param_text(value)
+            text = as_param_text(value)
+            if any(c in text for c in "\r\n\x00"):
+                raise InputError(f"header parameter '{p.name}' must not contain line breaks or NUL", p.name)
+            bound.headers[p.name] = text
         elif p.location == "cookie":
             bound.cookies[p.name] = as_param_text(value)
         elif p.location == "body":

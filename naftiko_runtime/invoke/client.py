@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from .errors import UpstreamError
 from .request import UpstreamRequest
@@ -93,8 +94,12 @@ class UpstreamPool:
         kwargs: dict[str, Any] = {"headers": req.headers, "data": req.body, "allow_redirects": False}
         if middlewares:
             kwargs["middlewares"] = middlewares
+        if req.body is None:
+            kwargs["skip_auto_headers"] = ("Content-Type",)  # aiohttp would claim octet-stream for a bodyless POST
         try:
-            async with session.request(req.method, req.url, **kwargs) as resp:
+            # `encoded=True`: the request builder already percent-encoded every part; letting yarl
+            # requote would turn a `%2E%2E` path value back into `..` and normalise it away.
+            async with session.request(req.method, URL(req.url, encoded=True), **kwargs) as resp:
                 declared = resp.content_length
                 if declared is not None and declared > limit:
                     raise UpstreamError(502, "upstream_too_large", f"upstream answered {declared} bytes; the limit is {limit}", upstream)

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
+from yarl import URL
 
 from ..binding.call_binding import UNSET, BoundCall, as_param_text
 from ..spec.model import Body
@@ -47,13 +48,17 @@ def override_base(base: str, override: str) -> str:
     return f"{new.scheme}://{new.netloc}{old.path}".rstrip("/")
 
 
+# Literal path text from the file: keep its structure and existing %-escapes, encode the rest.
+_PATH_SAFE = "/%:@!$&'()*+,;=?"
+
+
 def render_path(bound: BoundCall) -> str:
     out = []
     for part in bound.operation.path.parts:
         if isinstance(part, tuple):
             out.append(encode_segment(bound.path_values[part[0]]))
         else:
-            out.append(part)
+            out.append(quote(part, safe=_PATH_SAFE))
     return "".join(out)
 
 
@@ -103,7 +108,8 @@ def render_body(spec: Body, ctx: Any) -> tuple[bytes | aiohttp.FormData, str | N
 
 def build_request(bound: BoundCall, base_uri: str) -> UpstreamRequest:
     op = bound.operation
-    url = join_url(base_uri, render_path(bound))
+    # The URL is built fully encoded and sent as is (see client): yarl must not re-decode `%2E%2E` into `..`.
+    url = join_url(str(URL(base_uri)), render_path(bound))
     if bound.query:
         url += ("&" if "?" in url else "?") + urlencode(bound.query)
     req = UpstreamRequest(op.method, url, dict(bound.headers))
