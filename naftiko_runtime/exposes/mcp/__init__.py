@@ -1,0 +1,1 @@
+"""MCP adapter: the SDK server, its streamable HTTP and stdio transports, tool schemas."""

@@ -1,0 +1,226 @@
+"""Streamable HTTP for one MCP adapter: stateless JSON responses at `/mcp` and `/`.
+
+Stateless, so any replica can answer any request; JSON responses, so a plain HTTP
+client (or a proxy that buffers) works. The SDK's session manager negotiates every
+protocol version it knows: the initialize handshake for 2024-11-05 .. 2025-11-25
+and the per-request envelope of 2026-07-28.
+
+In front of it, a small ASGI guard does what the SDK would otherwise answer with a
+bare 421: it checks Host and Origin against loopback names and this machine's
+hostname on the bound port plus `--allowed-host` values, and says which flag to pass
+when it refuses. Then the adapter's `authentication` (401 + `WWW-Authenticate`).
+Health routes sit outside both, as probes use the pod IP as Host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import uvicorn
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ...invoke.invoker import Invoker
+from ...logs import LOGGER
+from ...spec.model import McpAdapter
+from ..auth import Credentials
+from .server import build_server
+
+Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def _json_error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """Which Host/Origin authorities may reach the MCP endpoint (DNS-rebinding protection)."""
+
+    exact: frozenset[str]
+    any_port: frozenset[str]
+    allow_all: bool = False
+
+    @classmethod
+    def for_port(cls, host: str, port: int, extra: list[str]) -> "HostPolicy":
+        names = {"127.0.0.1", "localhost", "[::1]"}
+        with contextlib.suppress(OSError):
+            names.update({socket.gethostname(), socket.getfqdn()})
+        if host not in WILDCARD_BINDS:
+            names.add(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+        exact = {n.lower() for n in names} | {f"{n.lower()}:{port}" for n in names}
+        any_port: set[str] = set()
+        allow_all = False
+        for item in extra:
+            for value in (v.strip().lower() for v in item.split(",")):
+                if value == "*":
+                    allow_all = True
+                elif value:
+                    authority = urlsplit(value).netloc if "://" in value else value
+                    if authority.endswith(":*"):
+                        any_port.add(authority[:-2])
+                    elif _has_port(authority):
+                        exact.add(authority)
+                    else:
+                        any_port.add(authority)
+        return cls(frozenset(exact), frozenset(any_port), allow_all)
+
+    def allows(self, authority: str) -> bool:
+        authority = authority.lower()
+        if self.allow_all or authority in self.exact:
+            return True
+        name = authority.rsplit(":", 1)[0] if _has_port(authority) else authority
+        return name in self.any_port
+
+    def describe(self) -> str:
+        return ", ".join(sorted(self.exact | {f"{n}:*" for n in self.any_port}))
+
+
+def _has_port(authority: str) -> bool:
+    return authority.rsplit(":", 1)[-1].isdigit() and (":" in authority) and not authority.endswith("]")
+
+
+class McpGuard:
+    """Host/Origin check, then the adapter's authentication, then the SDK's transport."""
+
+    def __init__(self, app: ASGIApp, policy: HostPolicy, credentials: Credentials | None) -> None:
+        self.app = app
+        self.policy = policy
+        self.credentials = credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self.refusal(Headers(scope=scope), scope.get("query_string", b""))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def refusal(self, headers: Headers, query_string: bytes) -> Response | None:
+        host = headers.get("host")
+        if host and not self.policy.allows(host):
+            LOGGER.warning("mcp: refused Host", extra={"host": host})
+            return _json_error(
+                421, "misdirected_request",
+                f"Host '{host}' is not served here (DNS-rebinding protection); allowed: {self.policy.describe()}. "
+                f"Start naftiko with --allowed-host {host.rsplit(':', 1)[0] if _has_port(host) else host} to accept it.",
+            )
+        origin = headers.get("origin")
+        if origin and origin != "null" and not self.policy.allows(urlsplit(origin).netloc or origin):
+            LOGGER.warning("mcp: refused Origin", extra={"origin": origin})
+            return _json_error(
+                403, "forbidden_origin",
+                f"Origin '{origin}' may not call this MCP endpoint; start naftiko with --allowed-host {urlsplit(origin).hostname or origin} to accept it.",
+            )
+        creds = self.credentials
+        if creds is not None:
+            query = dict(parse_qsl(query_string.decode("latin-1")))
+            if not creds.check(headers, query):
+                return _json_error(401, "unauthorized", "missing or invalid credentials", {"WWW-Authenticate": creds.challenge})
+        return None
+
+
+def health_routes(readiness: Readiness) -> list[Route]:
+    async def live(_: Request) -> Response:
+        return JSONResponse({"status": "UP"})
+
+    async def ready(_: Request) -> Response:
+        ok, detail = await readiness()
+        return JSONResponse({"status": "UP" if ok else "DOWN", **detail}, status_code=200 if ok else 503)
+
+    return [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
+
+
+def build_http_app(
+    manager: StreamableHTTPSessionManager,
+    readiness: Readiness,
+    policy: HostPolicy,
+    credentials: Credentials | None,
+) -> Starlette:
+    """Health routes, then the guarded MCP endpoint at `/mcp` and `/`. The manager is run by the caller."""
+    endpoint = McpGuard(StreamableHTTPASGIApp(manager), policy, credentials)
+    return Starlette(routes=[*health_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
+
+
+def session_manager(adapter: McpAdapter, invoker: Invoker) -> StreamableHTTPSessionManager:
+    # Host/Origin are checked by McpGuard (with an explanation); the SDK still checks Content-Type.
+    return StreamableHTTPSessionManager(
+        app=build_server(adapter, invoker),
+        json_response=True,
+        stateless=True,
+        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before serving, so a taken port is a clean OSError here and not a `sys.exit` in uvicorn."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(address)
+        sock.listen(2048)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our loop: the runtime owns SIGINT/SIGTERM, so uvicorn must not take them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_mcp_http(
+    adapter: McpAdapter,
+    invoker: Invoker,
+    host: str,
+    port: int,
+    *,
+    readiness: Readiness,
+    allowed_hosts: list[str],
+) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """Start serving; returns the uvicorn server (set `.should_exit` to stop), its task and the bound port."""
+    sock = bind_socket(host, port)
+    bound = sock.getsockname()[1]
+    credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
+    if adapter.auth is not None and credentials is None:
+        LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
+    manager = session_manager(adapter, invoker)
+    app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials)
+    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False, timeout_graceful_shutdown=10)
+    server = _EmbeddedServer(config)
+
+    async def run() -> None:
+        try:
+            async with manager.run():
+                await server.serve(sockets=[sock])
+        finally:
+            sock.close()
+
+    task = asyncio.create_task(run(), name=f"mcp {adapter.namespace}")
+    return server, task, bound

@@ -1,0 +1,258 @@
+"""What an MCP client sees of a tool: input schema, annotations, output schema.
+
+Pure functions of an `Action`, so `naftiko inspect` shows exactly what `tools/list`
+serves. Declared tool inputParameters win. When a file declares none (every shipped
+seed), the schema is inferred from what the invoker will actually read, under the
+names it reads them by: consumed path placeholders, consumed inputParameters, and
+the incoming names that `with` references (`tools.x`, `mcp.x`, `<namespace>.x`).
+An agent must be able to call every tool from its schema alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ...spec.model import Action, Call, ConsumedParam, InputParam, Output
+
+JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+_BIND_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _type_schema(kind: str | None, items: dict[str, Any] | None = None) -> dict[str, Any]:
+    if kind not in JSON_TYPES:
+        return {}
+    schema: dict[str, Any] = {"type": kind}
+    if kind == "array":
+        schema["items"] = dict(items) if items else {}
+    return schema
+
+
+def _declared(inputs: list[InputParam]) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for p in inputs:
+        prop = _type_schema(p.type, p.items)
+        if p.description:
+            prop["description"] = p.description
+        if p.pattern and p.type == "string":
+            prop["pattern"] = p.pattern
+        properties[p.name] = prop
+        if p.required:
+            required.append(p.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+class _Inferred:
+    """Properties collected in order; a name is taken once, compared case-insensitively
+    because the invoker matches placeholders and parameters case-insensitively too."""
+
+    def __init__(self) -> None:
+        self.properties: dict[str, dict[str, Any]] = {}
+        self.required: list[str] = []
+
+    def has(self, name: str) -> bool:
+        return any(k.casefold() == name.casefold() for k in self.properties)
+
+    def add(self, name: str, prop: dict[str, Any], required: bool) -> None:
+        if not name or self.has(name):
+            return
+        self.properties[name] = prop
+        if required:
+            self.required.append(name)
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "object", "properties": self.properties}
+        if self.required:
+            schema["required"] = self.required
+        schema["additionalProperties"] = False
+        return schema
+
+
+def _param_prop(param: ConsumedParam | None, fallback: str | None = None) -> dict[str, Any]:
+    if param is None:
+        return _type_schema(fallback) if fallback else {}
+    prop = _type_schema(param.type or ("object" if param.location == "body" else "string"))
+    if param.description:
+        prop["description"] = param.description
+    return prop
+
+
+def _find(params: list[ConsumedParam], name: str) -> ConsumedParam | None:
+    exact = next((p for p in params if p.name == name), None)
+    return exact or next((p for p in params if p.name.casefold() == name.casefold()), None)
+
+
+def _is_input_name(name: str) -> bool:
+    """Template names that a caller supplies, not binds (`env.X`, `HUMANITEC_API_KEY`)."""
+    return "." not in name and not _BIND_NAME.match(name)
+
+
+def _placeholder_prop(param: ConsumedParam | None, name: str, path: str) -> dict[str, Any]:
+    prop = _param_prop(param, "string")
+    if prop.get("type") not in ("string", "integer", "number"):
+        prop["type"] = "string"
+    prop.setdefault("description", f"Path parameter '{name}' of {path}.")
+    return prop
+
+
+def _infer_call(call: Call, found: _Inferred) -> None:
+    op = call.operation
+    params = [p for p in op.params if p.location != "environment"]
+    with_keys = {k.casefold(): (k, v) for k, v in call.with_.items()}
+    placeholders = {n.casefold() for n in op.path.names}
+
+    # 1. Path placeholders, in path order: required, under the name the caller gives
+    #    (the referenced name when `with` renames one, else the placeholder itself).
+    for name in op.path.names:
+        key, spec = with_keys.get(name.casefold(), (None, None))
+        if spec is None:
+            found.add(name, _placeholder_prop(_find(params, name), name, op.path.raw), True)
+        elif spec.kind == "ref" and spec.ref:
+            found.add(spec.ref, _placeholder_prop(_find(params, key or name), name, op.path.raw), True)
+        elif spec.kind == "template" and spec.template is not None:
+            for var in spec.template.names:
+                if _is_input_name(var):
+                    found.add(var, {"type": "string"}, True)
+
+    # 2. The rest of `with`: references take the consumed parameter's type when there is one.
+    for key, spec in call.with_.items():
+        if key.casefold() in placeholders:
+            continue
+        target = _find(params, key)
+        needed = bool(target and target.required)
+        if spec.kind == "ref" and spec.ref:
+            if target is not None:
+                prop = _param_prop(target)
+            else:
+                prop = {"type": "object"} if "body" in (key, spec.ref) else {}
+            found.add(spec.ref, prop, needed)
+        elif spec.kind == "template" and spec.template is not None:
+            for var in spec.template.names:
+                if _is_input_name(var):
+                    found.add(var, {"type": "string"}, needed)
+
+    # 3. Consumed inputParameters that neither `with` nor a placeholder fills.
+    for p in params:
+        if p.name.casefold() in with_keys or p.name.casefold() in placeholders:
+            continue
+        if p.value is not None:
+            for var in p.value.names:
+                if _is_input_name(var):
+                    found.add(var, {"type": "string"}, p.required)
+            continue
+        found.add(p.name, _param_prop(p), p.required)
+
+
+def _mock_names(outputs: list[Output]) -> Iterator[str]:
+    for out in outputs:
+        if out.value is not None:
+            yield from (n for n in out.value.names if _is_input_name(n))
+        if out.properties:
+            yield from _mock_names(list(out.properties.values()))
+        if isinstance(out.items, Output):
+            yield from _mock_names([out.items])
+        elif isinstance(out.items, list):
+            yield from _mock_names(out.items)
+
+
+def input_schema(action: Action) -> dict[str, Any]:
+    """The JSON Schema of a tool's arguments (always `type: object`)."""
+    if action.inputs is not None:
+        return _declared(action.inputs)
+    found = _Inferred()
+    calls = [action.call] if action.call is not None else [s.call for s in action.steps if s.call is not None]
+    for call in calls:
+        _infer_call(call, found)
+    for step in action.steps:
+        for spec in step.with_.values():
+            if spec.kind == "ref" and spec.ref:
+                found.add(spec.ref, {}, False)
+    if action.is_mock:
+        for name in _mock_names(action.outputs):
+            found.add(name, {"type": "string"}, False)
+    return found.schema()
+
+
+def _methods(action: Action) -> list[str]:
+    calls = [action.call] if action.call is not None else [s.call for s in action.steps if s.call is not None]
+    return [c.operation.method.upper() for c in calls]
+
+
+def annotations(action: Action) -> dict[str, Any]:
+    """All four MCP hints, explicit: the file's `hints` win field by field, the rest are derived."""
+    methods = _methods(action)
+    if methods:
+        derived = {
+            "readOnlyHint": all(m in READ_METHODS for m in methods),
+            "destructiveHint": any(m == "DELETE" for m in methods),
+            "idempotentHint": all(m in IDEMPOTENT_METHODS for m in methods),
+            "openWorldHint": True,
+        }
+    else:  # a mock (or script-only) tool touches nothing outside the runtime
+        derived = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+    hints = action.hints
+    given = {
+        "readOnlyHint": hints.read_only,
+        "destructiveHint": hints.destructive,
+        "idempotentHint": hints.idempotent,
+        "openWorldHint": hints.open_world,
+    }
+    result: dict[str, Any] = {}
+    if action.label:
+        result["title"] = action.label
+    for key, value in derived.items():
+        result[key] = given[key] if given[key] is not None else value
+    if result["readOnlyHint"] and hints.destructive is None:
+        result["destructiveHint"] = False
+    return result
+
+
+def _output_node(out: Output) -> dict[str, Any] | None:
+    """Schema of one mapped node; None when its shape is unknown (passthrough)."""
+    nullable = lambda kind: {"type": [kind, "null"]}  # noqa: E731 - mapped values may be missing
+    if out.type == "object":
+        if out.properties is None:
+            return None
+        props = {k: _output_node(v) or {} for k, v in out.properties.items()}
+        return {"type": ["object", "null"], "properties": props}
+    if out.type == "array":
+        schema: dict[str, Any] = nullable("array")
+        if isinstance(out.items, Output):
+            item = _output_node(out.items)
+            if item is not None:
+                schema["items"] = item
+        elif isinstance(out.items, list):
+            schema["items"] = {"type": "object", "properties": {f.name: _output_node(f) or {} for f in out.items if f.name}}
+        return schema
+    if out.type in JSON_TYPES:
+        return nullable(out.type)
+    return {}
+
+
+def output_schema(action: Action) -> dict[str, Any] | None:
+    """The schema of `structuredContent`, where the outputs say enough to derive one.
+
+    Objects with `properties` (and sets of named outputs) are described as they are;
+    arrays and scalars are wrapped as `{"result": ...}`, as the server wraps them. An
+    object without properties passes the upstream answer through: no schema.
+    """
+    outputs = action.outputs
+    if not outputs:
+        return None
+    if all(o.name for o in outputs):
+        return {"type": "object", "properties": {o.name: _output_node(o) or {} for o in outputs if o.name}}
+    if len(outputs) > 1:  # the first non-null mapping wins: the shape is not known in advance
+        return None
+    node = _output_node(outputs[0])
+    if node is None:
+        return None
+    if outputs[0].type == "object":
+        return {"type": "object", "properties": node["properties"]}
+    return {"type": "object", "properties": {"result": node}}
