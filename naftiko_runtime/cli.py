@@ -83,6 +83,8 @@ def _parse_upstreams(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--host", envvar="NAFTIKO_HOST", help="Listen address for every adapter (default: the adapter's address, else 127.0.0.1).")
 @click.option("--rest-port", envvar="NAFTIKO_REST_PORT", type=click.IntRange(0, 65535), help="Port for the REST adapters.")
 @click.option("--mcp-port", envvar="NAFTIKO_MCP_PORT", type=click.IntRange(0, 65535), help="Port for the MCP adapter.")
+@click.option("--skill-port", envvar="NAFTIKO_SKILL_PORT", type=click.IntRange(0, 65535), help="Port for the skill adapter.")
+@click.option("--control-port", envvar="NAFTIKO_CONTROL_PORT", type=click.IntRange(0, 65535), help="Port for the control adapter.")
 @click.option("--upstream", "upstreams", multiple=True, metavar="NAMESPACE=URL", help="Send a consumes namespace (or * for all) to URL instead of its baseUri.")
 @click.option("--local", "mode", flag_value="local", help="Serve Humanitec and Inngest namespaces from the bundled local engine.")
 @click.option("--live", "mode", flag_value="live", help="Never use the local engine; missing credentials are an error.")
@@ -95,10 +97,11 @@ def _parse_upstreams(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--connect-timeout", envvar="NAFTIKO_CONNECT_TIMEOUT", type=click.FloatRange(0.1), default=5.0, show_default=True)
 @click.option("--log-format", envvar="NAFTIKO_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
-def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None, upstreams: tuple[str, ...],
+def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
+        skill_port: int | None, control_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
         connect_timeout: float, log_format: str, log_level: str) -> None:
-    """Serve the REST and MCP adapters of capability FILES."""
+    """Serve the REST, MCP, skill and control adapters of capability FILES."""
     import asyncio
 
     from . import logs
@@ -106,7 +109,8 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
 
     logs.configure(log_format, log_level)
     options = RunOptions(
-        files=list(files), host=host, rest_port=rest_port, mcp_port=mcp_port, upstreams=_parse_upstreams(upstreams),
+        files=list(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
+        control_port=control_port, upstreams=_parse_upstreams(upstreams),
         mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
         allowed_hosts=list(allowed_hosts), total_timeout=timeout, connect_timeout=connect_timeout,
     )
@@ -241,3 +245,43 @@ def _add_engine() -> None:
 
 
 _add_engine()
+
+
+@main.group()
+def export() -> None:
+    """Export a capability's exposed surface in another format."""
+
+
+@export.command("openapi")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here instead of stdout (.json for JSON).")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), help="Default: from the output suffix, else yaml.")
+def export_openapi(file: Path, output: Path | None, fmt: str | None) -> None:
+    """An OpenAPI 3.1 document of the REST adapters of FILE."""
+    from .exposes.rest.openapi import build_openapi
+
+    result = load(file)
+    if not result.ok or result.capability is None:
+        for d in result.errors:
+            click.echo(str(d), err=True)
+        sys.exit(1)
+    document = build_openapi(result.capability)
+    fmt = fmt or ("json" if output is not None and output.suffix == ".json" else "yaml")
+    if fmt == "json":
+        text = json.dumps(document, indent=2) + "\n"
+    else:
+        import io
+
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.width = 4096
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+        buffer = io.StringIO()
+        yaml.dump(document, buffer)
+        text = buffer.getvalue()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
