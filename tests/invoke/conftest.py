@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -23,6 +24,18 @@ FAST = UpstreamSettings(connect_timeout=2.0, total_timeout=5.0, retries=2, backo
 
 
 def load_capability(path: Path | str) -> Capability:
+    """Load a file; the shipped files are loaded once per session (invocation never mutates the model)."""
+    if Path(path).parent == CAPABILITIES:
+        return _load_shipped(str(path))
+    return _load(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_shipped(path: str) -> Capability:
+    return _load(path)
+
+
+def _load(path: Path | str) -> Capability:
     result = load(path)
     assert result.ok, [str(d) for d in result.errors]
     assert result.capability is not None
