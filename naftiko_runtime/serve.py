@@ -22,7 +22,7 @@ from .invoke.client import UpstreamPool, UpstreamSettings
 from .invoke.invoker import Invoker
 from .logs import LOGGER, SECRETS
 from .spec.loader import load
-from .spec.model import Capability, McpAdapter, RestAdapter
+from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
 
@@ -37,6 +37,8 @@ class RunOptions:
     host: str | None = None
     rest_port: int | None = None
     mcp_port: int | None = None
+    skill_port: int | None = None
+    control_port: int | None = None
     upstreams: dict[str, str] = field(default_factory=dict)
     mode: str = "auto"  # auto | local | live
     engine_port: int = 8700
@@ -97,6 +99,7 @@ class Runtime:
         self.servers: list[Any] = []
         self.server_tasks: list[asyncio.Task[Any]] = []
         self.endpoints: list[str] = []
+        self.started: dict[tuple[str, str | None], int] = {}  # (adapter type, namespace) -> bound port
 
     # -- loading ---------------------------------------------------------------------
     def load(self) -> None:
@@ -176,7 +179,7 @@ class Runtime:
             if isinstance(adapter, McpAdapter)
         ]
 
-    async def _listen(self, app: web.Application, host: str, port: int, what: str) -> None:
+    async def _listen(self, app: web.Application, host: str, port: int, what: str) -> int:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.options.shutdown_grace)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -190,6 +193,7 @@ class Runtime:
         bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
         self.endpoints.append(f"{what} http://{host}:{bound}")
         LOGGER.info("listening", extra={"adapter": what, "address": f"http://{host}:{bound}"})
+        return bound
 
     async def start(self) -> None:
         self.load()
@@ -201,11 +205,52 @@ class Runtime:
             except RouteConflict as exc:
                 raise StartupError(f"route conflict: {exc}") from None
             names = ", ".join(m.adapter.namespace for m in mounted)
-            await self._listen(app, host, port, f"rest {names}")
+            bound = await self._listen(app, host, port, f"rest {names}")
+            self.started.update({("rest", m.adapter.namespace): bound for m in mounted})
         for adapter, item in self._mcp_adapters():
             if self.options.stdio or adapter.transport == "stdio":
                 continue
             await self._start_mcp_http(adapter, item)
+        await self._start_other_adapters()
+
+    def adapter_states(self) -> list[Any]:
+        """Every declared adapter with its bound port and whether it is being served (for the control adapter)."""
+        from .exposes.control import AdapterState
+
+        states = []
+        for item in self.loaded:
+            for adapter in item.capability.adapters:
+                key = (adapter.type, adapter.namespace)
+                stdio = isinstance(adapter, McpAdapter) and (self.options.stdio or adapter.transport == "stdio")
+                state = "started" if key in self.started or stdio else "stopped"
+                states.append(AdapterState(adapter.type, adapter.namespace, self.started.get(key, adapter.port), state))
+        return states
+
+    async def _start_other_adapters(self) -> None:
+        """Skill and control adapters: one server each, on the file's port unless --skill-port/--control-port."""
+        others = [(a, item) for item in self.loaded for a in item.capability.adapters if isinstance(a, OtherAdapter)]
+        metrics = None
+        for adapter, item in others:
+            host = self.options.host or adapter.address or "127.0.0.1"
+            if adapter.type == "skill":
+                from .exposes.skill import build_skill_app
+
+                port = self.options.skill_port if self.options.skill_port is not None else (adapter.port or 0)
+                app = build_skill_app(adapter, item.capability, self.readiness, item.invoker.bind_context)
+            else:
+                from .exposes.control import RuntimeMetrics, build_control_app
+
+                if metrics is None:
+                    metrics = RuntimeMetrics()
+                    for loaded in self.loaded:
+                        metrics.observe(loaded.invoker)
+                port = self.options.control_port if self.options.control_port is not None else (adapter.port or 0)
+                app = build_control_app(
+                    adapter, item.capability, readiness=self.readiness, adapters=self.adapter_states,
+                    metrics=metrics, bind_context=item.invoker.bind_context,
+                )
+            bound = await self._listen(app, host, port, f"{adapter.type} {adapter.namespace or ''}".strip())
+            self.started[(adapter.type, adapter.namespace)] = bound
 
     async def _start_mcp_http(self, adapter: McpAdapter, item: Loaded) -> None:
         from .exposes.mcp.http import serve_mcp_http
@@ -221,6 +266,7 @@ class Runtime:
             raise StartupError(f"mcp {adapter.namespace}: cannot listen on {host}:{port}: {reason}") from None
         self.servers.append(server)
         self.server_tasks.append(task)
+        self.started[("mcp", adapter.namespace)] = bound
         self.endpoints.append(f"mcp {adapter.namespace} http://{host}:{bound}/mcp")
         LOGGER.info("listening", extra={"adapter": f"mcp {adapter.namespace}", "address": f"http://{host}:{bound}/mcp"})
 

@@ -1,0 +1,200 @@
+"""The control adapter: the management plane of a running capability.
+
+Routes follow the adapter's `management` and `observability` toggles, with the alpha2
+defaults (health on, info off, observability and local metrics on):
+
+- `GET /health/live` -> `{"status": "UP"}`
+- `GET /health/ready` -> `{status: UP|DEGRADED, adapters: [{type, namespace, port, state}], namespaces: [...]}`,
+  503 when degraded (an adapter not started, or a live namespace whose binds do not resolve)
+- `GET /status` (`management.info: true`) -> capability label and spec version, engine version,
+  uptime, adapters
+- `GET /metrics` -> Prometheus text exposition of `RuntimeMetrics`
+
+Requests are counted where every adapter meets: `RuntimeMetrics.observe(invoker)` wraps the
+invoker's `invoke` and `send`, so REST operations, MCP tools and skill-invoked tools all count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from .. import __version__
+from ..spec.model import Capability, OtherAdapter
+from .auth import Credentials
+from .health import Readiness
+
+if TYPE_CHECKING:
+    from ..invoke.invoker import Invoker
+
+
+@dataclass
+class AdapterState:
+    type: str
+    namespace: str | None
+    port: int | None
+    state: str  # started | stopped
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.namespace:
+            out["namespace"] = self.namespace
+        if self.port:
+            out["port"] = self.port
+        out["state"] = self.state
+        return out
+
+
+AdapterStates = Callable[[], Iterable[AdapterState]]
+
+
+class RuntimeMetrics:
+    """Prometheus metrics of one runtime, in a registry of its own (never the global one)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.started = time.time()
+        self.requests = Counter(
+            "naftiko_request", "Requests handled, by exposed action and status.",
+            ["adapter", "operation", "status"], registry=self.registry,
+        )
+        self.duration = Histogram(
+            "naftiko_request_duration_seconds", "Duration of request handling in seconds.",
+            ["adapter", "operation"], registry=self.registry,
+        )
+        self.errors = Counter(
+            "naftiko_request_errors", "Requests that failed before an upstream answer, by error type.",
+            ["adapter", "operation", "error_type"], registry=self.registry,
+        )
+        self.client = Counter(
+            "naftiko_http_client", "Upstream HTTP calls, by consumed operation and status code.",
+            ["namespace", "operation", "status_code"], registry=self.registry,
+        )
+        self.client_duration = Histogram(
+            "naftiko_http_client_duration_seconds", "Duration of upstream HTTP calls in seconds.",
+            ["namespace", "operation"], registry=self.registry,
+        )
+        self.active = Gauge("naftiko_capability_active", "Capabilities being served.", ["capability"], registry=self.registry)
+        uptime = Gauge("naftiko_uptime_seconds", "Seconds since the runtime started.", registry=self.registry)
+        uptime.set_function(lambda: time.time() - self.started)
+        self._observed: set[int] = set()
+
+    def observe(self, invoker: "Invoker") -> None:
+        """Count every action `invoker` runs and every upstream call it sends (once per invoker)."""
+        if id(invoker) in self._observed:
+            return
+        self._observed.add(id(invoker))
+        label = invoker.capability.label or invoker.capability.file.name
+        self.active.labels(label).set(1)
+        invoke, send = invoker.invoke, invoker.send
+
+        async def counted_invoke(action: Any, incoming: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                outcome = await invoke(action, incoming)
+            except Exception as exc:
+                status = str(getattr(exc, "status", 500))
+                self.errors.labels(action.adapter, action.name, getattr(exc, "error", type(exc).__name__)).inc()
+                self.requests.labels(action.adapter, action.name, status).inc()
+                raise
+            finally:
+                self.duration.labels(action.adapter, action.name).observe(time.perf_counter() - start)
+            self.requests.labels(action.adapter, action.name, str(outcome.status)).inc()
+            return outcome
+
+        async def counted_send(call: Any, incoming: Any, extra: Any = None) -> Any:
+            op = call.operation
+            start = time.perf_counter()
+            try:
+                result = await send(call, incoming, extra)
+            except Exception as exc:
+                self.client.labels(op.namespace, op.name, str(getattr(exc, "status", "error"))).inc()
+                raise
+            finally:
+                self.client_duration.labels(op.namespace, op.name).observe(time.perf_counter() - start)
+            self.client.labels(op.namespace, op.name, str(result.response.status)).inc()
+            return result
+
+        invoker.invoke = counted_invoke  # type: ignore[method-assign]
+        invoker.send = counted_send  # type: ignore[method-assign]
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def _flag(section: Any, key: str, default: bool) -> bool:
+    value = section.get(key) if isinstance(section, dict) else None
+    return value if isinstance(value, bool) else default
+
+
+def metrics_enabled(adapter: OtherAdapter) -> bool:
+    observability = adapter.raw.get("observability")
+    if not isinstance(observability, dict):
+        return True
+    if not _flag(observability, "enabled", True):
+        return False
+    local = (observability.get("metrics") or {}).get("local") if isinstance(observability.get("metrics"), dict) else None
+    return _flag(local, "enabled", True)
+
+
+def build_control_app(
+    adapter: OtherAdapter,
+    capability: Capability,
+    *,
+    readiness: Readiness,
+    adapters: AdapterStates,
+    metrics: RuntimeMetrics,
+    bind_context: dict[str, Any] | None = None,
+) -> web.Application:
+    management = adapter.raw.get("management") if isinstance(adapter.raw.get("management"), dict) else {}
+    credentials = Credentials.from_spec(adapter.auth, bind_context or {})
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        # Liveness stays open so orchestrators can probe it; everything else needs the declared credentials.
+        if credentials is not None and request.path != "/health/live" and not credentials.check(request.headers, request.query):
+            response = web.json_response({"error": "unauthorized", "message": "missing or invalid credentials"}, status=401)
+            response.headers["WWW-Authenticate"] = credentials.challenge
+            return response
+        return await handler(request)
+
+    async def live(_: web.Request) -> web.Response:
+        return web.json_response({"status": "UP"})
+
+    async def ready(_: web.Request) -> web.Response:
+        ok, detail = await readiness()
+        states = [a.as_json() for a in adapters()]
+        up = ok and all(a["state"] == "started" for a in states)
+        body = {"status": "UP" if up else "DEGRADED", "adapters": states, **detail}
+        return web.json_response(body, status=200 if up else 503)
+
+    async def status(_: web.Request) -> web.Response:
+        uptime = max(0.0, time.time() - metrics.started)
+        body = {
+            "capability": {"label": capability.label, "specVersion": capability.raw.get("naftiko")},
+            "engine": {"name": "naftiko-runtime", "version": __version__},
+            "uptime": f"PT{uptime:.3f}S",
+            "uptimeSeconds": round(uptime, 3),
+            "adapters": [a.as_json() for a in adapters()],
+        }
+        return web.json_response(body)
+
+    async def prometheus(_: web.Request) -> web.Response:
+        response = web.Response(body=metrics.exposition())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    app = web.Application(middlewares=[guard])
+    if _flag(management, "health", True):
+        app.router.add_get("/health/live", live)
+        app.router.add_get("/health/ready", ready)
+    if _flag(management, "info", False):
+        app.router.add_get("/status", status)
+    if metrics_enabled(adapter):
+        app.router.add_get("/metrics", prometheus)
+    return app
