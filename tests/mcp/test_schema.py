@@ -1,0 +1,83 @@
+"""Pure schema and hint derivation (also what `naftiko inspect` shows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from naftiko_runtime.exposes.mcp.schema import annotations, input_schema, output_schema
+from naftiko_runtime.spec.loader import load
+from naftiko_runtime.spec.model import Action, McpAdapter
+
+from .conftest import EVENT, INNGEST, PIPELINERUNS
+
+FIXTURE = Path(__file__).parent / "fixtures" / "shipyard.yaml"
+
+
+def tools(path: Path) -> dict[str, Action]:
+    cap = load(path).capability
+    assert cap is not None
+    adapter = next(a for a in cap.adapters if isinstance(a, McpAdapter))
+    return {t.name: t for t in adapter.tools}
+
+
+@pytest.mark.parametrize(("path", "count"), [(PIPELINERUNS, 11), (EVENT, 7), (INNGEST, 3)])
+def test_every_seed_tool_gets_an_inferred_closed_schema(path: Path, count: int) -> None:
+    found = tools(path)
+    assert len(found) == count
+    for action in found.values():
+        assert action.inputs is None  # the seeds declare no tool inputParameters
+        schema = input_schema(action)
+        assert schema["additionalProperties"] is False
+        assert action.call is not None
+        # every placeholder is asked for (the seeds' `with` keys equal their referenced names)
+        assert set(action.call.operation.path.names) <= set(schema["required"])
+        assert output_schema(action) is None  # `type: object` without properties passes the answer through
+
+
+def test_with_reference_names_the_property_by_the_referenced_incoming_name() -> None:
+    get = tools(FIXTURE)["get-ship"]  # with: {imo_number: shipyard-tools.imo}, path /ships/{{imo_number}}
+    schema = input_schema(get)
+    assert list(schema["properties"]) == ["imo"] and schema["required"] == ["imo"]
+
+
+def test_consumed_query_parameter_is_optional_and_typed() -> None:
+    schema = input_schema(tools(FIXTURE)["list-ships"])
+    assert schema["properties"] == {"status": {"type": "string"}}
+    assert "required" not in schema
+
+
+def test_body_reference_becomes_an_object_and_types_come_from_consumed_params() -> None:
+    create = input_schema(tools(PIPELINERUNS)["create-run-within-pipeline"])
+    assert create["properties"]["body"]["type"] == "object"
+    assert create["properties"]["dry_run"]["type"] == "boolean"
+    assert create["required"] == ["orgId", "appId", "pipelineId", "body"]
+
+
+def test_hints_are_explicit_and_file_values_win_field_by_field() -> None:
+    shipyard = tools(FIXTURE)
+    assert annotations(shipyard["get-ship"]) == {
+        "title": "Get Ship", "readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True,
+    }
+    # DELETE derives destructive+idempotent; the file says destructive: false
+    assert annotations(shipyard["scrap-ship"]) == {
+        "readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True,
+    }
+    assert annotations(shipyard["greet"])["openWorldHint"] is False  # a mock touches nothing outside
+    seeds = tools(PIPELINERUNS)
+    assert annotations(seeds["deleting-completed-run-within-pipeline"]) == {
+        "readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": True,
+    }
+
+
+def test_output_schemas_objects_described_arrays_wrapped() -> None:
+    shipyard = tools(FIXTURE)
+    assert output_schema(shipyard["get-ship"]) == {
+        "type": "object", "properties": {"imo": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}},
+    }
+    listed = output_schema(shipyard["list-ships"])
+    assert listed is not None and list(listed["properties"]) == ["result"]
+    assert listed["properties"]["result"]["type"] == ["array", "null"]
+    assert output_schema(shipyard["scrap-ship"]) is None
+    assert output_schema(shipyard["greet"]) == {"type": "object", "properties": {"greeting": {"type": ["string", "null"]}}}
