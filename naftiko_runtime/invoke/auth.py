@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -26,8 +27,8 @@ def apply_auth(auth: Auth | None, req: UpstreamRequest, binds: Mapping[str, Any]
     if auth.type == "bearer":
         req.headers["Authorization"] = f"Bearer {_render(auth.token, binds)}"
     elif auth.type == "basic":
-        creds = aiohttp.BasicAuth(_render(auth.username, binds), _render(auth.password, binds))
-        req.headers["Authorization"] = creds.encode()
+        pair = f"{_render(auth.username, binds)}:{_render(auth.password, binds)}"
+        req.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
     elif auth.type == "apikey":
         key, value = auth.key or "X-API-Key", _render(auth.value, binds)
         if auth.placement == "query":
