@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..binding.incoming import Incoming, InputError
 from ..spec.jsonpaths import JsonPath
+from ..spec.templates import is_missing, lookup_ci
 from ..spec.model import Action, Step
 from .errors import InvokeError
 
@@ -103,5 +104,35 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
         elif step.kind == "script":
             from .scripts import run_script
 
-            results[step.name] = await run_script(step, {**values, **results}, invoker.capability.base_dir)
+            context = {**values, **results}
+            context.update(_with_values(step, context))
+            results[step.name] = await run_script(step, context, invoker.capability.base_dir, _script_timeout(invoker))
     return results, None
+
+
+def _with_values(step: Step, context: dict[str, Any]) -> dict[str, Any]:
+    """A script step's `with`: references read the inputs (absent ones are left out), templates render."""
+    out: dict[str, Any] = {}
+    for key, spec in step.with_.items():
+        if spec.kind == "ref":
+            found = lookup_ci(context, spec.ref or "")
+            if not is_missing(found):
+                out[key] = found
+        elif spec.kind == "template" and spec.template is not None:
+            out[key] = spec.template.render_value(context)
+        else:
+            out[key] = spec.literal
+    return out
+
+
+def _script_timeout(invoker: "Invoker") -> float:
+    """`management.scripting.timeout` (ms) of the capability's control adapter, else the default."""
+    from .scripts import TIMEOUT_SECONDS
+
+    for adapter in invoker.capability.adapters:
+        if getattr(adapter, "type", None) == "control":
+            scripting = ((getattr(adapter, "raw", None) or {}).get("management") or {}).get("scripting")
+            timeout = scripting.get("timeout") if isinstance(scripting, dict) else None
+            if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+                return timeout / 1000.0
+    return TIMEOUT_SECONDS

@@ -16,6 +16,7 @@ from .diagnostics import Diagnostic
 from .jsonpaths import JsonPath
 from .paths import PathTemplate
 from .resolution import CallSite, resolve_operation
+from .scripting import script_language, unavailable_reason
 from .templates import Template, has_tags
 from .yaml_source import JsonPath as YPath
 from .yaml_source import SourceMap
@@ -504,6 +505,9 @@ class Normalizer:
                     )
                 )
             elif kind == "script":
+                reason = unavailable_reason(script_language(s))
+                if reason:
+                    self.error(f"script step '{name}': {reason}", spath + (("language",) if "language" in s else ("file",)), "script-language")
                 steps.append(m.Step("script", name, script=dict(s), with_=self.with_values(s.get("with"), prefixes, spath + ("with",))))
             else:
                 self.error(f"unknown step type '{kind}' (call, lookup, script)", spath + ("type",))

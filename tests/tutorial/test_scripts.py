@@ -1,0 +1,239 @@
+"""`script` steps: real interpreters in subprocesses, the reference's `context`/`result` contract,
+timeouts, no inherited secrets, and the load-time refusal of languages without an interpreter."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from naftiko_runtime.binding.binds import resolve_capability_binds
+from naftiko_runtime.binding.incoming import Incoming
+from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
+from naftiko_runtime.invoke.errors import InvokeError
+from naftiko_runtime.invoke.invoker import Invoker
+from naftiko_runtime.spec.loader import load
+from naftiko_runtime.spec.model import McpAdapter
+
+
+def _capability(tmp_path: Path, steps: str, *, control: str = "", outputs: str = "") -> Path:
+    doc = f"""\
+naftiko: "1.0.0-alpha2"
+binds:
+  - namespace: env
+    keys:
+      SCRIPT_SECRET: SCRIPT_TEST_SECRET
+capability:
+  exposes:
+    - type: mcp
+      port: 3901
+      namespace: tools
+      tools:
+        - name: compute
+          description: Runs scripts
+          inputParameters:
+            - name: n
+              type: number
+              description: a number
+              required: false
+          steps:
+{textwrap.indent(textwrap.dedent(steps), " " * 12)}
+{textwrap.indent(textwrap.dedent(outputs), " " * 10)}
+{textwrap.indent(textwrap.dedent(control), " " * 4)}
+"""
+    path = tmp_path / "scripts.yml"
+    path.write_text(doc)
+    return path
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(textwrap.dedent(text))
+
+
+async def _invoke(path: Path, values: dict[str, Any]) -> Any:
+    result = load(path)
+    assert result.ok, [str(d) for d in result.errors]
+    cap = result.capability
+    assert cap is not None
+    pool = UpstreamPool(UpstreamSettings())
+    try:
+        invoker = Invoker(cap, resolve_capability_binds(cap), pool)
+        tool = next(a for a in cap.adapters if isinstance(a, McpAdapter)).tools[0]
+        outcome = await invoker.invoke(tool, Incoming(values=values, origin="mcp"))
+        return outcome.data
+    finally:
+        await pool.close()
+
+
+async def test_python_script_context_result_dependencies_and_with(tmp_path: Path) -> None:
+    _write(tmp_path / "scripts", "helpers.py", """\
+        def double(x):
+            return x * 2
+        """)
+    _write(tmp_path / "scripts", "main.py", """\
+        print("chatter on stdout must not spoil the result")
+        result = {"doubled": double(context["n"]), "label": context["label"], "keys": sorted(context)}
+        """)
+    path = _capability(tmp_path, """\
+        - name: calc
+          type: script
+          language: python
+          location: "file:///./scripts"
+          file: main.py
+          dependencies: [helpers.py]
+          with:
+            label: "n is {{n}}"
+        """)
+    data = await _invoke(path, {"n": 21})
+    assert data["doubled"] == 42
+    assert data["label"] == "n is 21"
+    assert "n" in data["keys"]
+
+
+async def test_later_steps_and_mappings_read_a_script_result(tmp_path: Path) -> None:
+    _write(tmp_path, "first.py", "result = {'items': [{'id': 'a', 'v': 1}, {'id': 'b', 'v': 2}], 'want': 'b'}\n")
+    _write(tmp_path, "second.py", "result = {'total': sum(i['v'] for i in context['first']['items'])}\n")
+    path = _capability(tmp_path, """\
+        - name: first
+          type: script
+          file: first.py
+        - name: second
+          type: script
+          file: second.py
+        - name: pick
+          type: lookup
+          index: first
+          match: id
+          lookupValue: "$.first.want"
+          outputParameters: [v]
+        """, outputs="""\
+        mappings:
+          - targetName: total
+            value: "$.second.total"
+          - targetName: picked
+            value: "$.pick.v"
+        outputParameters:
+          - name: total
+            type: number
+          - name: picked
+            type: number
+        """)
+    assert await _invoke(path, {}) == {"total": 3, "picked": 2}
+
+
+async def test_scripts_inherit_no_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRIPT_TEST_SECRET", "s3cr3t-value")
+    _write(tmp_path, "env.py", "import os\nresult = {'env': dict(os.environ), 'context': context}\n")
+    path = _capability(tmp_path, """\
+        - name: env
+          type: script
+          file: env.py
+        """)
+    data = await _invoke(path, {})
+    assert "SCRIPT_TEST_SECRET" not in data["env"]
+    assert "s3cr3t-value" not in repr(data)
+    assert set(data["env"]) <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONIOENCODING", "LC_CTYPE"}
+
+
+async def test_script_timeout_from_the_control_adapter(tmp_path: Path) -> None:
+    _write(tmp_path, "spin.py", "while True:\n    pass\n")
+    path = _capability(tmp_path, """\
+        - name: spin
+          type: script
+          file: spin.py
+        """, control="""\
+        - type: control
+          port: 3902
+          management:
+            scripting:
+              timeout: 500
+        """)
+    with pytest.raises(InvokeError) as caught:
+        await _invoke(path, {})
+    assert caught.value.status == 504
+    assert "longer than 0.5 s" in caught.value.message
+
+
+async def test_failing_script_reports_its_last_error_line(tmp_path: Path) -> None:
+    _write(tmp_path, "bad.py", "raise ValueError('no such vessel')\n")
+    path = _capability(tmp_path, """\
+        - name: bad
+          type: script
+          file: bad.py
+        """)
+    with pytest.raises(InvokeError) as caught:
+        await _invoke(path, {})
+    assert caught.value.status == 500
+    assert "ValueError: no such vessel" in caught.value.message
+
+
+async def test_script_files_cannot_escape_their_folder(tmp_path: Path) -> None:
+    _write(tmp_path, "outside.py", "result = 1\n")
+    (tmp_path / "scripts").mkdir()
+    path = _capability(tmp_path, """\
+        - name: sneaky
+          type: script
+          location: "file:///./scripts"
+          file: ../outside.py
+        """)
+    with pytest.raises(InvokeError) as caught:
+        await _invoke(path, {})
+    assert "not a file inside" in caught.value.message
+
+
+@pytest.mark.skipif(shutil.which("node") is None and shutil.which("nodejs") is None, reason="no node on PATH")
+async def test_javascript_script_runs_under_node(tmp_path: Path) -> None:
+    _write(tmp_path, "lib.js", "function triple(x) { return x * 3; }\n")
+    _write(tmp_path, "main.js", "console.log('noise');\nvar result = { tripled: triple(context.n), env: Object.keys(process.env) };\n")
+    path = _capability(tmp_path, """\
+        - name: js
+          type: script
+          language: javascript
+          file: main.js
+          dependencies: [lib.js]
+        """)
+    data = await _invoke(path, {"n": 5})
+    assert data["tripled"] == 15
+    assert not [k for k in data["env"] if k.startswith("SCRIPT_")]
+
+
+def test_languages_without_an_interpreter_are_refused_at_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    _write(tmp_path, "a.js", "var result = 1;\n")
+    _write(tmp_path, "a.groovy", "result = 1\n")
+    _write(tmp_path, "a.py", "result = 1\n")
+    for language, file in (("javascript", "a.js"), ("groovy", "a.groovy")):
+        path = _capability(tmp_path, f"""\
+            - name: s
+              type: script
+              language: {language}
+              file: {file}
+            """)
+        result = load(path, strict=False)
+        errors = [d for d in result.errors if d.code == "script-language"]
+        assert errors, [str(d) for d in result.diagnostics]
+        assert f"{language} script steps need an interpreter" in errors[0].message
+        assert "write the step in Python" in errors[0].message
+    path = _capability(tmp_path, """\
+        - name: s
+          type: script
+          file: a.py
+        """)
+    assert load(path).ok  # Python needs nothing on PATH: it runs on the runtime's own interpreter
+
+
+def test_unknown_script_language_is_an_error(tmp_path: Path) -> None:
+    path = _capability(tmp_path, """\
+        - name: s
+          type: script
+          language: ruby
+          file: a.rb
+        """)
+    errors = [d for d in load(path).errors if d.code == "script-language"]
+    assert errors and "not one of python, javascript, groovy" in errors[0].message
