@@ -293,6 +293,8 @@ def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...]) -
 
     if not error.context:
         # oneOf: valid under more than one branch.
+        if not isinstance(instance, dict):
+            return  # key-presence alternatives say nothing about a non-mapping; its type error is reported
         present = [k for b in branches for k in _branch_keys(b) if isinstance(instance, dict) and k in instance]
         present = list(dict.fromkeys(present))
         if is_root:
