@@ -1,4 +1,6 @@
-"""The bundled local pipeline engine: a separate aiohttp service speaking the Humanitec API.
+"""The bundled local pipeline engine: a separate aiohttp service speaking the Humanitec API
+(pipelines, runs, webhooks), Inngest REST v1, the generic Pipelines API (seed 001) and the
+pipeline-runs v0 API (seed 002), all over one store of runs.
 
 It imports nothing from the rest of ``naftiko_runtime``; the runtime reaches it over HTTP.
 ``start_engine()`` runs it inside an existing event loop; ``naftiko engine serve`` runs it alone.
@@ -45,12 +47,16 @@ class EngineHandle:
 
 async def start_engine(host: str = "127.0.0.1", port: int = 8700, db: str = ":memory:",
                        pipelines_dir: str | Path | None = None, allow_api_scripts: bool = False,
-                       strict_auth: str | None = None) -> EngineHandle:
+                       strict_auth: str | None = None, webhook_attempts: int = 5,
+                       webhook_backoff: float = 0.5) -> EngineHandle:
     """Start the engine on ``host:port`` in the running loop (port 0 picks a free port).
 
+    ``webhook_attempts`` bounds the attempts per webhook delivery; ``webhook_backoff`` is the
+    first retry delay in seconds (doubling each time, capped at 30 s).
     Raises ``OSError`` when the port is taken; nothing is left running in that case.
     """
-    engine = Engine(db=db, pipelines_dir=pipelines_dir, allow_api_scripts=allow_api_scripts)
+    engine = Engine(db=db, pipelines_dir=pipelines_dir, allow_api_scripts=allow_api_scripts,
+                    delivery_attempts=webhook_attempts, delivery_backoff=webhook_backoff)
     await engine.start()
     app = build_app(engine, strict_auth=strict_auth)
 

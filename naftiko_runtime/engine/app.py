@@ -1,14 +1,34 @@
-"""The aiohttp application: middlewares (errors, auth), admin routes and the API routes."""
+"""The aiohttp application: middlewares (errors, auth), admin routes and the API routes.
+
+Every API answers errors in its own shape (``API_FAMILIES``: the path decides which):
+Humanitec ``{error: "API-…", message}``, Inngest ``{error, status, data}``, seed 001
+``{statusCode, message, error}``, seed 002 ``{code, message, content}``.
+
+Auth: by default nothing is checked (a missing header is accepted too: ``naftiko run`` sends
+no ``Authorization`` when a capability's token bind does not resolve, and the engine is the
+offline stand-in exactly then). ``--strict-auth TOKEN`` requires TOKEN on every API path, as
+``Authorization: Bearer TOKEN`` (or a bare ``Authorization: TOKEN``), ``X-Auth-Token: TOKEN``
+(seed 002's token header), ``?token=TOKEN`` (WebSocket clients), an Inngest ``signkey-<env>-``
+prefix being ignored; ``POST /e/TOKEN`` (the Inngest event key) counts too. ``/healthz`` and
+``/_engine/…`` stay open.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from .api import inngest, pipelines_v1, runs_v0
 from .api.humanitec import HumanitecAPI
-from .errors import EngineError, NotFound, Unauthorized
+from .api.inngest import InngestAPI
+from .api.pipelines_v1 import PipelinesV1API
+from .api.runs_v0 import RunsV0API
+from .api.webhooks import WebhooksAPI
+from .deliveries import known_trigger
+from .errors import BadRequest, EngineError
 from .service import Engine
 
 log = logging.getLogger(__name__)
@@ -20,36 +40,84 @@ OPEN_PATHS = ("/healthz", "/_engine/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+ErrorShape = Callable[[int, str, "str | None"], dict]
+
+
+def _humanitec_error(status: int, message: str, code: str | None = None) -> dict:
+    return {"error": code or f"API-{status}", "message": message}
+
+
+API_FAMILIES: list[tuple[tuple[str, ...], ErrorShape]] = [
+    (inngest.PREFIXES, inngest.error_body),
+    (pipelines_v1.PREFIXES, pipelines_v1.error_body),
+    (runs_v0.PREFIXES, runs_v0.error_body),
+]
+
+
+def error_shape(path: str) -> ErrorShape:
+    for prefixes, shape in API_FAMILIES:
+        if path.startswith(prefixes):
+            return shape
+    return _humanitec_error
+
+
+def _error(request: web.Request, status: int, message: str, code: str | None = None,
+           exc: EngineError | None = None, headers: dict[str, str] | None = None) -> web.Response:
+    shape = error_shape(request.path)
+    body = shape(status, message, code)
+    if exc is not None and exc.details and shape is _humanitec_error:
+        body["details"] = exc.details
+    return web.json_response(body, status=status, headers=headers)
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as ``{"error": "API-…", "message": …}`` with the right status."""
+    """Every failure leaves in the shape of the API that was called, with the right status."""
     try:
         return await handler(request)
     except EngineError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        return _error(request, exc.status, exc.message, exc.code, exc)
     except web.HTTPException as exc:
         if exc.status == 404:
-            return web.json_response(NotFound(f"no such endpoint: {request.method} {request.path}").body(), status=404)
+            return _error(request, 404, f"no such endpoint: {request.method} {request.path}")
         if exc.status == 405:
-            return web.json_response({"error": "API-405", "message": f"{request.method} is not allowed here"},
-                                     status=405, headers={"Allow": exc.headers.get("Allow", "")})
+            return _error(request, 405, f"{request.method} is not allowed here",
+                          headers={"Allow": exc.headers.get("Allow", "")})
         raise
     except Exception as exc:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return web.json_response({"error": "API-500", "message": f"internal engine error: {exc}"}, status=500)
+        return _error(request, 500, f"internal engine error: {exc}")
+
+
+def _presented_tokens(request: web.Request) -> list[str]:
+    out = []
+    header = request.headers.get("Authorization", "").strip()
+    if header:
+        value = re.sub(r"^(Bearer|Token)\s+", "", header, flags=re.I).strip()
+        out += [value, re.sub(r"^signkey-[a-z0-9]+-", "", value)]
+    for name in ("X-Auth-Token", "X-Api-Token"):
+        if request.headers.get(name):
+            out.append(request.headers[name].strip())
+    if request.query.get("token"):
+        out.append(request.query["token"])
+    m = re.match(r"^/e/([^/]+)$", request.path)
+    if m:
+        out.append(m.group(1))
+    return [t for t in out if t]
 
 
 def auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """``--strict-auth TOKEN``: require ``Authorization: Bearer TOKEN`` on the API paths."""
+    """``--strict-auth TOKEN``: require TOKEN on the API paths, answering each API's own 401."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith(OPEN_PATHS):
-            header = request.headers.get("Authorization", "")
-            if not header:
-                raise Unauthorized("no Authorization header")
-            if header.removeprefix("Bearer ").strip() != token:
-                raise Unauthorized("the bearer token is not valid for this engine")
+        if not request.path.startswith(OPEN_PATHS) and request.path != "/healthz":
+            presented = _presented_tokens(request)
+            if not presented:
+                message = "No auth found" if request.path.startswith(inngest.PREFIXES) else "no Authorization header"
+                return _error(request, 401, message, "API-401")
+            if token not in presented:
+                return _error(request, 401, "the token is not valid for this engine", "API-401")
         return await handler(request)
 
     return middleware
@@ -68,6 +136,34 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response(request.app[ENGINE_KEY].state())
 
 
+async def deliveries(request: web.Request) -> web.Response:
+    """The webhook delivery journal, oldest first (filters: webhook, status, org, app)."""
+    q = request.query
+    items = request.app[ENGINE_KEY].deliveries.journal(q.get("webhook"), q.get("status"), q.get("org"), q.get("app"))
+    return web.json_response(items)
+
+
+async def fire(request: web.Request) -> web.Response:
+    """Fire a webhook trigger by hand: ``{scope, type, org_id, app_id, env_id, …params}``.
+
+    The way to produce ``environment`` created/deleted events without a pipeline (the
+    ``environment`` action does it from a pipeline). Answers the deliveries it created.
+    """
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadRequest("the body must be a JSON object") from None
+    if not isinstance(body, dict) or not known_trigger(body.get("scope"), body.get("type")):
+        raise BadRequest("give a known trigger: {scope, type} from GET /orgs/{orgId}/events")
+    if not body.get("org_id") or not body.get("app_id"):
+        raise BadRequest("'org_id' and 'app_id' are required")
+    data = {k: v for k, v in body.items() if k not in ("scope", "type")}
+    if body["scope"] == "environment" and "env_type" in body:
+        data["type"] = body["env_type"]
+    created = await request.app[ENGINE_KEY].deliveries.fire(body["scope"], body["type"], data)
+    return web.json_response(created, status=201)
+
+
 def build_app(engine: Engine, strict_auth: str | None = None) -> web.Application:
     middlewares = [errors_middleware]
     if strict_auth:
@@ -77,7 +173,13 @@ def build_app(engine: Engine, strict_auth: str | None = None) -> web.Application
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/_engine/reset", reset)
     app.router.add_get("/_engine/state", state)
-    humanitec = HumanitecAPI(engine)
-    app.router.add_routes(humanitec.routes(""))
-    app.router.add_routes(humanitec.routes("/v1"))
+    app.router.add_get("/_engine/deliveries", deliveries)
+    app.router.add_post("/_engine/fire", fire)
+    humanitec, webhooks = HumanitecAPI(engine), WebhooksAPI(engine)
+    for prefix in ("", "/v1"):
+        app.router.add_routes(humanitec.routes(prefix))
+        app.router.add_routes(webhooks.routes(prefix))
+    app.router.add_routes(InngestAPI(engine).routes())
+    app.router.add_routes(PipelinesV1API(engine).routes())
+    app.router.add_routes(RunsV0API(engine).routes())
     return app

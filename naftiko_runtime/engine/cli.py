@@ -15,7 +15,7 @@ from . import default_db_path, start_engine
 
 @click.group("engine")
 def engine() -> None:
-    """The bundled local pipeline engine (Humanitec Pipelines API, offline)."""
+    """The bundled local pipeline engine (Humanitec, Inngest and two pipeline APIs, offline)."""
 
 
 @engine.command("serve")
@@ -28,14 +28,21 @@ def engine() -> None:
               type=click.Path(exists=True, file_okay=False),
               help="Folder of <org>/<app>/<pipeline>.yaml files loaded at start. Default: the bundled fixtures.")
 @click.option("--allow-api-scripts", is_flag=True, help="Let pipelines created through the API run 'script' steps.")
-@click.option("--strict-auth", metavar="TOKEN", default=None, help="Require 'Authorization: Bearer TOKEN'.")
+@click.option("--strict-auth", metavar="TOKEN", default=None,
+              help="Require TOKEN on every API ('Authorization: Bearer TOKEN', or seed 002's 'X-Auth-Token'). "
+                   "Default: no check at all, a missing header included.")
+@click.option("--webhook-attempts", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="Attempts per webhook delivery before it is marked failed.")
+@click.option("--webhook-backoff", default=0.5, show_default=True, type=click.FloatRange(0),
+              help="Seconds before the first webhook retry; doubles per attempt, capped at 30 s.")
 def serve(host: str, port: int, db: str | None, pipelines: str | None, allow_api_scripts: bool,
-          strict_auth: str | None) -> None:
+          strict_auth: str | None, webhook_attempts: int, webhook_backoff: float) -> None:
     """Serve the engine until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db_path = default_db_path() if db is None else (":memory:" if db in ("-", ":memory:") else db)
     try:
-        asyncio.run(_serve(host, port, db_path, pipelines, allow_api_scripts, strict_auth))
+        asyncio.run(_serve(host, port, db_path, pipelines, allow_api_scripts, strict_auth, webhook_attempts,
+                           webhook_backoff))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE or "address already in use" in str(exc).lower():
             click.echo(f"error: cannot listen on {host}:{port}: the port is already in use", err=True)
@@ -45,9 +52,10 @@ def serve(host: str, port: int, db: str | None, pipelines: str | None, allow_api
 
 
 async def _serve(host: str, port: int, db: str, pipelines: str | None, allow_api_scripts: bool,
-                 strict_auth: str | None) -> None:
+                 strict_auth: str | None, webhook_attempts: int = 5, webhook_backoff: float = 0.5) -> None:
     handle = await start_engine(host=host, port=port, db=db, pipelines_dir=pipelines,
-                                allow_api_scripts=allow_api_scripts, strict_auth=strict_auth)
+                                allow_api_scripts=allow_api_scripts, strict_auth=strict_auth,
+                                webhook_attempts=webhook_attempts, webhook_backoff=webhook_backoff)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -229,6 +229,8 @@ class Run(_Record):
     source: str = "api"
     restarted_from: str | None = None
     revision: int = 1
+    number: int = 0  # 1, 2, 3… per pipeline (seed 002's run_number)
+    event_id: str | None = None  # the event that started it (Inngest-style triggers)
 
     @property
     def etag(self) -> str:

@@ -1,7 +1,8 @@
 """Parse and validate Humanitec pipeline YAML into plain definitions the executor walks.
 
 Unknown ``on:`` triggers are kept (not rejected) so later engine parts can add their own,
-e.g. ``on: {event: {name: …}}``.
+e.g. ``on: {event: {name: …}}`` (see ``event_names``). A stage pipeline (seed 001, written
+with a root ``x-stages`` key) may have a job with no steps: its runs end ``invalid``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,23 @@ class PipelineDef:
     @property
     def timeout_seconds(self) -> int:
         return minutes_to_seconds(self.timeout_minutes)
+
+    @property
+    def empty(self) -> bool:
+        """No step at all: a run of it cannot do anything (seed 002's ``invalid``)."""
+        return not any(job.steps for job in self.jobs.values())
+
+    def event_names(self) -> list[str]:
+        """Event names under ``on: {event: …}`` (a name, ``{name}``, or a list of either)."""
+        spec = self.on.get("event")
+        items = spec if isinstance(spec, list) else [spec]
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("name"), str):
+                out.append(item["name"])
+        return out
 
     def job_order(self) -> list[str]:
         """Jobs in a dependency-respecting order (stable with respect to the YAML order)."""
@@ -154,7 +172,8 @@ def parse_definition(data: dict[str, Any]) -> PipelineDef:
     raw_jobs = data.get("jobs")
     if not isinstance(raw_jobs, dict) or not raw_jobs:
         raise BadRequest("the pipeline needs at least one job under 'jobs'")
-    jobs = {str(jid): _parse_job(str(jid), spec) for jid, spec in raw_jobs.items()}
+    allow_empty = "x-stages" in data
+    jobs = {str(jid): _parse_job(str(jid), spec, allow_empty) for jid, spec in raw_jobs.items()}
     for job in jobs.values():
         for need in job.needs:
             if need not in jobs:
@@ -203,14 +222,16 @@ def _parse_inputs(call: Any) -> dict[str, InputDef]:
     return out
 
 
-def _parse_job(jid: str, spec: Any) -> JobDef:
+def _parse_job(jid: str, spec: Any, allow_empty: bool = False) -> JobDef:
     if not isinstance(spec, dict):
         raise BadRequest(f"job {jid!r} must be a mapping")
     needs = spec.get("needs") or []
     if isinstance(needs, str):
         needs = [needs]
     raw_steps = spec.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
+    if allow_empty and raw_steps in (None, []):
+        raw_steps = []
+    elif not isinstance(raw_steps, list) or not raw_steps:
         raise BadRequest(f"job {jid!r} needs at least one step")
     steps: list[StepDef] = []
     seen_ids: set[str] = set()

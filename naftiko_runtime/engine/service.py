@@ -6,6 +6,7 @@ projects the returned model objects; none of them touches the store directly.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -14,13 +15,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from . import events
 from .errors import BadRequest, Conflict, NotFound, PreconditionFailed, Unprocessable
 from .events import EventBus
+from .deliveries import Deliveries
 from .executor import ENGINE_STOPPED, Executor
 from .expressions import ExpressionError, render
+from .ids import new_run_id
 from .model import (
     JOB_TERMINAL, Approval, Criteria, Job, JobState, Pipeline, PipelineVersion, Run, RunState, now,
 )
@@ -28,6 +31,7 @@ from .pipeline_yaml import PipelineDef, load_yaml, parse_pipeline, validate_inpu
 from .store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ORG_APP_ID = re.compile(r"^[a-z0-9](?:-?[a-z0-9]+)+$")
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
@@ -70,10 +74,11 @@ class Engine:
     """Holds the store, bus and executor; everything an API needs to act on runs."""
 
     def __init__(self, db: str = ":memory:", pipelines_dir: str | Path | None = None,
-                 allow_api_scripts: bool = False) -> None:
+                 allow_api_scripts: bool = False, delivery_attempts: int = 5, delivery_backoff: float = 0.5) -> None:
         self.store = Store(db)
         self.bus = EventBus()
         self.executor = Executor(self)
+        self.deliveries = Deliveries(self, max_attempts=delivery_attempts, backoff=delivery_backoff)
         self.pipelines_dir = Path(pipelines_dir) if pipelines_dir is not None else FIXTURES_DIR
         self.allow_api_scripts = allow_api_scripts
         self._definitions: dict[str, PipelineDef] = {}  # version id -> parsed definition
@@ -88,14 +93,17 @@ class Engine:
         for run in sorted(self.store.runs.values(), key=lambda r: r.seq):
             if run.state in (RunState.PENDING, RunState.QUEUED):
                 self._submit(run)  # accepted but never started: run it now
+        self.deliveries.resume()
 
     async def close(self) -> None:
         await self.executor.shutdown()
+        await self.deliveries.stop()
         await self.store.close()
 
     async def reset(self) -> None:
-        """Stop everything, forget all state, reload the fixtures."""
+        """Stop everything, forget all state (webhooks and deliveries too), reload the fixtures."""
         await self.executor.shutdown()
+        await self.deliveries.stop()
         await self.store.reset()
         self._definitions.clear()
         self.executor.groups.clear()
@@ -361,7 +369,7 @@ class Engine:
 
     async def start_run(self, pipeline: Pipeline, defn: PipelineDef, trigger: str, inputs: dict[str, Any],
                        idempotency_key: str | None, digest: str, dry_run: bool, created_by: str,
-                       restarted_from: str | None = None) -> tuple[Run | None, bool]:
+                       restarted_from: str | None = None, event_id: str | None = None) -> tuple[Run | None, bool]:
         """Queue a run of ``pipeline`` for any trigger (inputs already validated) and start it.
 
         The common path for every API (part 2's event triggers and stage pipelines too):
@@ -384,12 +392,25 @@ class Engine:
                 raise BadRequest(f"bad concurrency group expression: {exc}") from exc
         if dry_run:
             return None, False
-        run = Run(id=str(uuid.uuid4()), seq=self.store.next_seq(), org_id=pipeline.org_id, app_id=pipeline.app_id,
+        number = 1 + max((r.number for r in self.store.runs.values()
+                          if (r.org_id, r.app_id, r.pipeline_id) == (pipeline.org_id, pipeline.app_id, pipeline.id)),
+                         default=0)
+        run = Run(id=new_run_id(), seq=self.store.next_seq(), org_id=pipeline.org_id, app_id=pipeline.app_id,
                   pipeline_id=pipeline.id, pipeline_version=pipeline.version, trigger=trigger, inputs=inputs,
                   created_by=created_by, timeout_seconds=defn.timeout_seconds, concurrency_group=group,
-                  source=pipeline.source, restarted_from=restarted_from, job_order=defn.job_order())
+                  source=pipeline.source, restarted_from=restarted_from, job_order=defn.job_order(),
+                  number=number, event_id=event_id)
         if isinstance(inputs.get("env_id"), str):
             run.env_ids.append(inputs["env_id"])
+        if defn.empty:  # a stage pipeline with zero stages: nothing to run (seed 002's `invalid`)
+            run.move(RunState.INVALID, "The pipeline has no stages")
+            if idempotency_key:
+                self.store.idempotency[(scope, idempotency_key)] = (digest, run.id)
+            await self.store.save_run(run, idempotency=(scope, idempotency_key, digest) if idempotency_key else None)
+            self.bus.publish(events.RUN_CREATED, {"run_id": run.id, "org_id": run.org_id, "app_id": run.app_id,
+                                                  "pipeline_id": run.pipeline_id})
+            self.bus.publish(events.RUN_UPDATED, {"run_id": run.id, "state": str(run.state)})
+            return run, True
         run.move(RunState.QUEUED, "Queued")
         if idempotency_key:  # reserve before the first await so a concurrent repeat sees it
             self.store.idempotency[(scope, idempotency_key)] = (digest, run.id)
@@ -398,6 +419,26 @@ class Engine:
                                               "pipeline_id": run.pipeline_id})
         self._submit(run)
         return run, True
+
+    async def watch_run(self, run: Run, done: Callable[[Run], bool], render: Callable[[Run], T],
+                        timeout: float = 10.0) -> T:
+        """``render(run)`` at the first moment ``done(run)`` holds (checked on every bus event),
+        or as it is after ``timeout``. Lets an API answer with the state an action led to."""
+        if done(run):
+            return render(run)
+        snapshot: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+        def check(_event: events.Event) -> None:
+            if not snapshot.done() and done(run):
+                snapshot.set_result(render(run))
+
+        off = self.bus.on(check)
+        try:
+            return await asyncio.wait_for(snapshot, timeout)
+        except TimeoutError:
+            return render(run)
+        finally:
+            off()
 
     def get_run(self, org_id: str, app_id: str, pipeline_id: str, run_id: str) -> Run:
         self.get_pipeline(org_id, app_id, pipeline_id)

@@ -36,8 +36,9 @@ CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY KEY, run_id TEXT, doc TEXT
 CREATE TABLE IF NOT EXISTS criteria (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (scope TEXT, key TEXT, body_hash TEXT, run_id TEXT,
     PRIMARY KEY (scope, key));
+CREATE TABLE IF NOT EXISTS docs (kind TEXT, key TEXT, seq INTEGER, doc TEXT NOT NULL, PRIMARY KEY (kind, key));
 """
-TABLES = ("pipelines", "pipeline_versions", "runs", "jobs", "logs", "approvals", "criteria", "idempotency")
+TABLES = ("pipelines", "pipeline_versions", "runs", "jobs", "logs", "approvals", "criteria", "idempotency", "docs")
 
 LogKey = tuple[str, str, int]  # (run_id, job_id, step_index)
 
@@ -66,7 +67,10 @@ class Store:
         self.approvals: dict[str, Approval] = {}
         self.criteria: dict[str, Criteria] = {}
         self.idempotency: dict[tuple[str, str], tuple[str, str]] = {}
+        # Part 2's records (webhooks, deliveries, events) as JSON documents by kind, in insertion order.
+        self.docs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.seq = 0
+        self.doc_seq = 0
 
     # -- the writer thread -------------------------------------------------------------
 
@@ -122,6 +126,9 @@ class Store:
             self.criteria[c.id] = c
         for scope, key, body_hash, run_id in rows["idempotency"]:
             self.idempotency[(scope, key)] = (body_hash, run_id)
+        for kind, key, seq, doc in rows["docs"]:
+            self.docs[kind][key] = json.loads(doc)
+            self.doc_seq = max(self.doc_seq, seq)
 
     @staticmethod
     def _load_rows(conn: sqlite3.Connection) -> dict[str, list[Any]]:
@@ -132,6 +139,7 @@ class Store:
         out["logs"] = list(conn.execute(
             "SELECT run_id, job_id, step_index, at, level, message FROM logs ORDER BY run_id, job_id, step_index, n"))
         out["idempotency"] = list(conn.execute("SELECT scope, key, body_hash, run_id FROM idempotency"))
+        out["docs"] = list(conn.execute("SELECT kind, key, seq, doc FROM docs ORDER BY seq"))
         return out
 
     async def close(self) -> None:
@@ -261,3 +269,26 @@ class Store:
         self.criteria.pop(criteria_id, None)
         await self._call(lambda c: c.execute("DELETE FROM criteria WHERE id = ?", (criteria_id,)))
 
+    # -- documents (part 2: webhooks, deliveries, events) -----------------------------------
+
+    async def save_doc(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        """Insert or replace one document; a new key is ordered after every existing one."""
+        new = key not in self.docs[kind]
+        self.docs[kind][key] = doc
+        if new:
+            self.doc_seq += 1
+        seq, text = self.doc_seq, _dumps(doc)
+
+        def write(conn: sqlite3.Connection) -> None:
+            if new:
+                conn.execute("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)", (kind, key, seq, text))
+            else:
+                conn.execute("UPDATE docs SET doc = ? WHERE kind = ? AND key = ?", (text, kind, key))
+
+        await self._call(write)
+
+    async def delete_docs(self, kind: str, *keys: str) -> None:
+        for key in keys:
+            self.docs[kind].pop(key, None)
+        rows = [(kind, k) for k in keys]
+        await self._call(lambda c: c.executemany("DELETE FROM docs WHERE kind = ? AND key = ?", rows))

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .base import ACTIONS, Action, ActionContext, action
-from . import basic, http, script, simulated, approve  # noqa: F401  (registers the actions)
+from . import approve, basic, environment, http, script, simulated  # noqa: F401  (registers the actions)
 
 __all__ = ["ACTIONS", "Action", "ActionContext", "action"]
