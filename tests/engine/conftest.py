@@ -66,7 +66,7 @@ def pipelines_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def engine() -> AsyncIterator[EngineHandle]:
-    """The engine with the bundled fixtures (demo-org/demo-app: ci, release, broken)."""
+    """The engine with the bundled fixtures (demo-org/demo-app: ci, release, broken, on-push)."""
     handle = await start_engine(port=0, db=":memory:")
     try:
         yield handle

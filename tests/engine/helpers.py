@@ -97,3 +97,15 @@ class Api:
             return items[0] if items else None
 
         return await wait_until(check, what=f"an approval on run {run_id}")
+
+
+async def call(session: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> tuple[int, Any]:
+    """One request; returns (status, parsed JSON body or text or None when empty)."""
+    async with session.request(method, url, **kw) as resp:
+        text = await resp.text()
+        if not text:
+            return resp.status, None
+        try:
+            return resp.status, await resp.json(content_type=None)
+        except ValueError:
+            return resp.status, text

@@ -210,7 +210,7 @@ async def test_v1_alias_healthz_state_and_reset(engine: EngineHandle, session: a
     async with session.post(f"{engine.url}/_engine/reset") as resp:
         assert resp.status == 200
         after = await resp.json()
-    assert after["runs"]["total"] == 0 and len(after["pipelines"]) == 3 and len(after["criteria"]) == 1
+    assert after["runs"]["total"] == 0 and len(after["pipelines"]) == 4 and len(after["criteria"]) == 1
 
 
 async def _done(state) -> bool:  # type: ignore[no-untyped-def]
