@@ -40,34 +40,34 @@ SCHEMA_FILENAME = "naftiko-1.0.0-alpha2.json"
 #: Deviation codes that :func:`check_schema` may attach to an issue, each with why it is tolerated and
 #: what the runtime does with it.
 DEVIATIONS: dict[str, str] = {
+    # Each text is "why it is tolerated; what the runtime does" with exactly one ';' (the loader splits on it).
     "consumed-param-extra-fields": (
-        "A consumed inputParameter carries `type`, `description` or `required` (alpha2 allows only name/in/value); "
-        "the reference engine reads them anyway, and the runtime uses them for MCP input schemas and "
-        "required-argument checks."
+        "A consumed inputParameter carries `type`, `description` or `required`, which alpha2 does not define but "
+        "the reference engine reads; the runtime uses them for MCP input schemas and required-argument checks."
     ),
     "rest-adapter-description": (
-        "A `type: rest` adapter has a `description` (alpha2 gives only MCP and skill adapters one); "
-        "the runtime ignores it."
+        "A `type: rest` adapter has a `description` (alpha2 gives only MCP and skill adapters one) and nothing "
+        "reads it; the runtime ignores it."
     ),
     "object-output-without-properties": (
-        "A `type: object` output has `mapping` (or `value`) but no `properties`; the reference engine returns `{}`, "
-        "the runtime passes the mapped subtree through unchanged."
+        "A `type: object` output has `mapping` (or `value`) but no `properties`, for which the reference engine "
+        "returns `{}`; the runtime passes the mapped subtree through unchanged."
     ),
     "resource-name-not-kebab": (
-        "A resource `name` has characters besides letters, digits and `-` (e.g. `plan_id`, `emoji.list`, `#Create`, "
-        "copied from upstream paths); names are labels that no `call` refers to, so the runtime keeps them as given."
+        "A resource `name` has characters besides letters, digits and `-` (e.g. `plan_id`, `emoji.list`, "
+        "`#Create`, copied from upstream paths) but no `call` refers to resource names; the runtime keeps the name as given."
     ),
     "param-name-chars": (
-        "An input parameter `name` uses `.`, `[`, `]` or `:` (real upstream names such as `filter[tags]`, `svm.name`, "
-        "`id:in`; the reference regex admits `[]:` by accident); the runtime sends the name unchanged."
+        "An input parameter `name` uses `.`, `[`, `]` or `:` as real upstream names do (`filter[tags]`, `svm.name`, "
+        "`id:in`, which the reference regex even admits in part by accident); the runtime sends the name unchanged."
     ),
     "missing-description": (
-        "A `description` that alpha2 requires is absent (exposed/tool input parameter, MCP tool, skill tool); "
-        "the runtime falls back to the label or the name."
+        "A `description` that alpha2 requires is absent (exposed or tool input parameter, MCP tool, skill tool) "
+        "although nothing depends on it; the runtime falls back to the label or the name."
     ),
     "info-metadata": (
-        "`info` uses `title` instead of `label`, or carries extra descriptive fields (e.g. `personas`); `info` is "
-        "never interpreted, so the runtime shows `title` as the label and ignores the rest."
+        "`info` uses `title` instead of `label`, or carries extra descriptive fields such as `personas`, and `info` "
+        "is never interpreted; the runtime shows `title` as the label and ignores the rest."
     ),
 }
 
@@ -75,12 +75,12 @@ DEVIATIONS: dict[str, str] = {
 #: Listed here so that every tolerated deviation has one code and one explanation.
 SEMANTIC_DEVIATIONS: dict[str, str] = {
     "single-brace-placeholder": (
-        "A consumed resource path uses OpenAPI `{x}` instead of `{{x}}` (alpha2 does not constrain paths, the "
-        "reference engine leaves `{x}` literal); the runtime substitutes `{x}` like `{{x}}`."
+        "A consumed resource path uses OpenAPI `{x}` instead of `{{x}}`, which alpha2 does not constrain and the "
+        "reference engine leaves literal; the runtime substitutes `{x}` like `{{x}}`."
     ),
     "with-reference-prefix": (
-        "A `with` value is `rest.x`/`tools.x`/`mcp.x` (the schema allows any string; the reference engine sends "
-        "it literally); the runtime treats it as a reference to the incoming value `x`."
+        "A `with` value is `rest.x`, `tools.x` or `mcp.x`, which the schema allows as any string and the reference "
+        "engine sends literally; the runtime treats it as a reference to the incoming value `x`."
     ),
 }
 

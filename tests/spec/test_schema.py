@@ -82,6 +82,7 @@ def test_deviation_codes_are_documented():
     for code, why in {**DEVIATIONS, **SEMANTIC_DEVIATIONS}.items():
         assert re.fullmatch(r"[a-z]+(-[a-z]+)+", code)
         assert len(why) > 40
+        assert why.count(";") == 1, code  # "why it is tolerated; what the runtime does" (the loader splits on ';')
 
 
 # ------------------------------------------------------------------------------------------ reference tutorial
