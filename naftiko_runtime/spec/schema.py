@@ -311,6 +311,16 @@ def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...]) -
     for sub in error.context:
         by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
 
+    # Exclusive alternatives (oneOf) whose keys are combined, e.g. an MCP resource with `call` and `location`.
+    if error.validator == "oneOf" and isinstance(instance, dict):
+        keyed = [_branch_keys(b) for b in branches]
+        hit = [keys for keys in keyed if keys and all(k in instance for k in keys)]
+        if len(hit) > 1:
+            options = list(dict.fromkeys(k for keys in keyed for k in keys))
+            yield SchemaIssue(path, f"{_a(owner)} takes only one of {_join_or([repr(k) for k in options])}, "
+                                    "not several")
+            return
+
     # Alternatives that differ only by the presence of keys: say which keys are expected.
     if isinstance(instance, dict):
         candidates = []

@@ -203,6 +203,8 @@ MIN_SCHEMA_PASS_RATE = 0.80
 
 
 @needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_corpus_summary_and_pass_rate(capsys):
     files = sorted(CORPUS.rglob("*.yaml"))
     assert len(files) >= 240
@@ -514,3 +516,20 @@ def test_imported_consumes_is_recognised_by_import():
     d = load_yaml("naftiko: 1.0.0-alpha2\ncapability:\n  consumes:\n    - location: ./shared.yaml\n      as: reg\n")
     issue = one(d)
     assert issue.message == "'import' is required for an imported consumed API"
+
+
+def test_exclusive_alternatives_combined():
+    d = doc()
+    d["capability"]["exposes"][1]["resources"] = [
+        {"name": "r", "label": "R", "uri": "data://r", "description": "d", "call": "upstream.get-ship",
+         "location": "file:///srv/r"}]
+    d["capability"]["exposes"][1]["prompts"] = [
+        {"name": "p", "label": "P", "description": "d", "template": [{"role": "user", "content": "hi"}],
+         "location": "file:///srv/p"}]
+    messages = [i.message for i in check_schema(d)]
+    assert messages == ["an MCP resource takes only one of 'call', 'steps' or 'location', not several",
+                        "an MCP prompt takes only one of 'template' or 'location', not several"]
+
+
+def test_capability_needs_exposes_or_consumes():
+    assert one({"naftiko": "1.0.0-alpha2", "capability": {}}).message == "a capability needs 'exposes' or 'consumes'"
