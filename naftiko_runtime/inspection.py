@@ -34,7 +34,7 @@ def describe(cap: Capability, binds: BindValues) -> dict[str, Any]:
                         {
                             "adapter": adapter.namespace,
                             "port": adapter.port,
-                            "route": f"{op.method} {res.path.raw}",
+                            "route": f"{op.method} {(op.path or res.path).raw}",
                             "operation": op.action.name,
                             "upstream": _upstream(op.action),
                             "resource": op.action.call.operation.resource if op.action.call else None,

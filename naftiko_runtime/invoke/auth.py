@@ -30,6 +30,13 @@ def apply_auth(auth: Auth | None, req: UpstreamRequest, binds: Mapping[str, Any]
         pair = f"{_render(auth.username, binds)}:{_render(auth.password, binds)}"
         req.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
     elif auth.type == "apikey":
+        if auth.headers or auth.query:
+            for name, template in auth.headers.items():
+                req.headers[name] = _render(template, binds)
+            if auth.query:
+                pairs = [(name, _render(template, binds)) for name, template in auth.query.items()]
+                req.url += ("&" if "?" in req.url else "?") + urlencode(pairs)
+            return []
         key, value = auth.key or "X-API-Key", _render(auth.value, binds)
         if auth.placement == "query":
             req.url += ("&" if "?" in req.url else "?") + urlencode([(key, value)])

@@ -19,7 +19,7 @@ from .client import UpstreamPool, UpstreamResponse
 from .errors import InvokeError, UpstreamError
 from .formats import FormatError, parse_body
 from .output import NOTHING, apply_mappings, map_outputs
-from .request import build_request, override_base
+from .request import BaseUriMissing, build_request, override_base
 from .steps import run_steps
 
 PASSED_HEADERS = ("ETag", "Location", "Link", "Retry-After")
@@ -77,6 +77,8 @@ class Invoker:
 
     async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
         """Raises InvokeError (400 for bad input, 502/504 for upstream faults)."""
+        if action.broken:
+            raise InvokeError(502, "operation_unavailable", f"'{action.name}' cannot run: {action.broken}")
         try:
             if action.steps:
                 return await self._steps(action, incoming)
@@ -100,6 +102,10 @@ class Invoker:
         bound = bind_call(call, incoming, self.bind_context, extra=extra)
         try:
             request = build_request(bound, self.base_uri(op.namespace))
+        except BaseUriMissing as exc:
+            raise UpstreamError(502, "no_upstream", str(exc), name) from None
+        except InputError:
+            raise
         except ValueError as exc:
             raise InvokeError(400, "invalid_input", str(exc), name) from None
         middlewares = apply_auth(op.api.auth if op.api else None, request, self.bind_context)

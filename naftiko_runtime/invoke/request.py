@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -11,8 +13,10 @@ import aiohttp
 from yarl import URL
 
 from ..binding.call_binding import UNSET, BoundCall, as_param_text
+from ..binding.incoming import InputError
+from ..spec.paths import PathTemplate
 from ..spec.model import Body
-from ..spec.templates import Template
+from ..spec.templates import Template, is_missing, lookup_ci
 
 
 @dataclass
@@ -106,8 +110,46 @@ def render_body(spec: Body, ctx: Any) -> tuple[bytes | aiohttp.FormData, str | N
     return form, None
 
 
+_BASE_VALUE = re.compile(r"^[A-Za-z0-9._~:-]+$")
+
+
+def render_base(base: str, bound: BoundCall) -> str:
+    """Fill placeholders of a templated baseUri (a tolerated dialect) from binds, environment, then call values."""
+    if not base:
+        raise BaseUriMissing(bound.operation.namespace)
+    template = PathTemplate.parse(base)
+    if not template.names:
+        return base
+    out = []
+    for part in template.parts:
+        if not isinstance(part, tuple):
+            out.append(part)
+            continue
+        name = part[0]
+        value = lookup_ci(bound.context, name)
+        if is_missing(value) or value in (None, ""):
+            value = os.environ.get(name.split(".")[-1])
+        if value in (None, ""):
+            raise InputError(f"missing value for '{name}' in baseUri {base}", name)
+        text = as_param_text(value)
+        whole = len(template.parts) == 1
+        if not (whole and text.startswith(("http://", "https://"))) and not _BASE_VALUE.match(text):
+            raise InputError(f"value for '{name}' in baseUri {base} must be a host or path segment", name)
+        out.append(text)
+    return "".join(out)
+
+
+class BaseUriMissing(Exception):
+    """A namespace without an upstream: its baseUri is empty and no --upstream names one."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(f"consumes '{namespace}' has an empty baseUri; start with --upstream {namespace}=URL")
+        self.namespace = namespace
+
+
 def build_request(bound: BoundCall, base_uri: str) -> UpstreamRequest:
     op = bound.operation
+    base_uri = render_base(base_uri, bound)
     # The URL is built fully encoded and sent as is (see client): yarl must not re-decode `%2E%2E` into `..`.
     url = join_url(str(URL(base_uri)), render_path(bound))
     if bound.query:

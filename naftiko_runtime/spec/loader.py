@@ -16,6 +16,7 @@ from . import checks
 from .diagnostics import Diagnostic, SpecError
 from .model import Capability
 from .normalize import Normalizer
+from .compat import TOLERATED, reclassify
 from .schema import DEVIATIONS, SEMANTIC_DEVIATIONS, check_schema
 from .yaml_source import SourceMap, parse_yaml, read_text
 
@@ -49,15 +50,18 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
 
 def _schema_diagnostics(data: Any, source: SourceMap, strict: bool) -> list[Diagnostic]:
     out = []
-    for issue in check_schema(data):
+    for issue in (reclassify(i, data) for i in check_schema(data)):
         unknown = _UNKNOWN_FIELD.match(issue.message)
         if unknown:
             line, col = source.locate(tuple(issue.path) + (unknown.group(1),), key=True)
         else:
             line, col = source.locate(issue.path)
         if issue.deviation and not strict:
-            what = DEVIATIONS.get(issue.deviation) or SEMANTIC_DEVIATIONS.get(issue.deviation, "")
-            action = what.split(";", 1)[1].strip() if ";" in what else ""
+            if issue.deviation in TOLERATED:
+                action = TOLERATED[issue.deviation]
+            else:
+                what = DEVIATIONS.get(issue.deviation) or SEMANTIC_DEVIATIONS.get(issue.deviation, "")
+                action = what.split(";", 1)[1].strip() if ";" in what else ""
             message = f"{issue.message} (tolerated: {action})" if action else issue.message
             out.append(Diagnostic.warning(message, source.file, line, col, issue.path, issue.deviation))
         else:
@@ -104,8 +108,12 @@ def load(path: str | Path, *, strict: bool = False) -> LoadResult:
     return LoadResult(name, capability, _dedupe(diagnostics))
 
 
+#: Warnings that mean part of a file cannot run; `--strict` makes them errors.
+DEGRADED = ("unresolved-call", "auth-unsupported")
+
+
 def _strict(d: Diagnostic) -> Diagnostic:
-    if d.severity == "warning" and d.code in SEMANTIC_DEVIATIONS:
+    if d.severity == "warning" and (d.code in SEMANTIC_DEVIATIONS or d.code in DEGRADED):
         return Diagnostic("error", d.message, d.file, d.line, d.col, d.path, d.code)
     return d
 

@@ -51,6 +51,8 @@ class Auth:
     key: str | None = None
     value: Template | None = None
     placement: str = "header"
+    headers: dict[str, Template] = field(default_factory=dict)
+    query: dict[str, Template] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -203,6 +205,7 @@ class Action:
     outputs: list[Output]
     hints: Hints
     where: Location | None = None
+    broken: str | None = None  # why this action cannot run (an unresolved call); it answers 502
 
     @property
     def is_mock(self) -> bool:
@@ -217,6 +220,7 @@ class Action:
 class RestOperation:
     method: str
     action: Action
+    path: PathTemplate | None = None  # an operation-level sub-path, when it has its own
 
 
 @dataclass

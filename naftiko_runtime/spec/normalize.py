@@ -37,6 +37,7 @@ class Normalizer:
         self.diagnostics: list[Diagnostic] = []
         self.apis: dict[str, m.ConsumedApi] = {}
         self.aggregates: dict[str, m.Action] = {}
+        self._broken: str | None = None
 
     # -- diagnostics ---------------------------------------------------------------
     def where(self, path: YPath) -> m.Location:
@@ -66,9 +67,7 @@ class Normalizer:
         for i, entry in enumerate(_list(consumes_raw)):
             if isinstance(entry, dict):
                 for api in self.consumes_entry(entry, consumes_path + (i,)):
-                    if api.namespace in self.apis:
-                        self.error(f"consumes namespace '{api.namespace}' is declared twice", consumes_path + (i,))
-                    self.apis[api.namespace] = api
+                    self.add_api(api, consumes_path + (i,))
         for i, agg in enumerate(_list(cap.get("aggregates"))):
             if isinstance(agg, dict):
                 self.aggregate(agg, ("capability", "aggregates", i))
@@ -87,6 +86,29 @@ class Normalizer:
             adapters=adapters,
             aggregates=self.aggregates,
             raw=self.data,
+        )
+
+    def add_api(self, api: m.ConsumedApi, path: YPath) -> None:
+        """Register a consumes namespace; a repeat with the same upstream adds its resources."""
+        first = self.apis.get(api.namespace)
+        if first is None:
+            self.apis[api.namespace] = api
+            return
+        same_auth = (first.auth.raw if first.auth else None) == (api.auth.raw if api.auth else None)
+        if first.base_uri != api.base_uri or not same_auth:
+            self.error(
+                f"consumes namespace '{api.namespace}' is declared twice with a different baseUri or authentication",
+                path,
+            )
+            return
+        for op in api.operations:
+            op.api = first
+        first.operations.extend(api.operations)
+        self.warn(
+            f"consumes namespace '{api.namespace}' is declared again with the same baseUri and authentication; "
+            "its resources are merged into the first declaration",
+            path,
+            "merged-namespace",
         )
 
     # -- binds -----------------------------------------------------------------------
@@ -141,7 +163,7 @@ class Normalizer:
             base_uri=base_uri,
             description=_str(raw.get("description")),
             params=self.consumed_params(raw.get("inputParameters"), path + ("inputParameters",)),
-            auth=self.auth(raw.get("authentication"), path + ("authentication",)),
+            auth=self.auth(raw.get("authentication", raw.get("auth")), path + ("authentication" if "authentication" in raw else "auth",)),
             operations=[],
             source_file=self.source.file,
             where=self.where(path),
@@ -163,12 +185,7 @@ class Normalizer:
                 if not isinstance(op, dict):
                     continue
                 opath = rpath + ("operations", o)
-                if "path" in op:
-                    self.warn(
-                        "an operation-level 'path' is not part of alpha2 and is ignored; "
-                        "the resource path is used",
-                        opath + ("path",),
-                    )
+                op_template = PathTemplate.parse(join_operation_path(template.raw, op["path"])) if isinstance(op.get("path"), str) else template
                 params = _merge_params(
                     api.params,
                     res_params,
@@ -178,11 +195,11 @@ class Normalizer:
                     m.ConsumedOperation(
                         namespace=namespace,
                         resource=str(res.get("name", f"resource-{r}")),
-                        name=str(op.get("name", "")),
+                        name=str(op.get("name", op.get("id", ""))),
                         method=str(op.get("method", "GET")).upper(),
-                        path=template,
+                        path=op_template,
                         params=params,
-                        body=self.body(op.get("body"), opath + ("body",)),
+                        body=self.body(op.get("body"), opath + ("body",), params),
                         output_format=str(op.get("outputRawFormat", "json")),
                         output_schema=_str(op.get("outputSchema")),
                         outputs=self.named_outputs(op.get("outputParameters"), opath + ("outputParameters",)),
@@ -196,10 +213,8 @@ class Normalizer:
 
     def base_uri(self, raw: Any, path: YPath) -> str:
         uri = str(raw or "")
-        if not re.match(r"^https?://[^/\s{}]+", uri):
+        if uri and not re.match(r"^(https?://|\{\{)", uri):
             self.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
-        elif "{" in uri:
-            self.error(f"baseUri '{uri}' contains a placeholder; put variable parts in resource paths", path)
         elif uri.endswith("/"):
             self.warn(
                 f"baseUri '{uri}' ends with '/'; the reference engine refuses this. "
@@ -242,7 +257,7 @@ class Normalizer:
             self.error(str(exc), path)
             return None
 
-    def body(self, raw: Any, path: YPath) -> m.Body | None:
+    def body(self, raw: Any, path: YPath, params: list[m.ConsumedParam] | None = None) -> m.Body | None:
         if raw is None:
             return None
         if isinstance(raw, str):
@@ -252,7 +267,12 @@ class Normalizer:
             self.error("body must be a template string or {type, data}", path)
             return None
         kind = str(raw.get("type", "json"))
+        kind = {"form": "formUrlEncoded", "multipart": "multipartForm"}.get(kind, kind)
         data = raw.get("data")
+        if kind == "json" and "data" not in raw:
+            if params is not None and not any(p.location == "body" for p in params):
+                params.append(m.ConsumedParam("body", "body", None, "object", "The JSON request body.", False))
+            return None
         if kind == "json":
             return m.Body("json", self.template_tree(data, path + ("data",)))
         if kind in ("text", "xml", "sparql"):
@@ -305,16 +325,32 @@ class Normalizer:
         def tpl(name: str) -> Template | None:
             return self.template(raw[name], path + (name,)) if raw.get(name) is not None else None
 
-        if kind not in ("bearer", "apikey", "basic", "digest", "oauth2"):
-            self.error(f"unknown authentication type '{kind}' (bearer, apikey, basic, digest, oauth2)", path + ("type",))
+        headers = {str(k): self.template(v, path + ("headers", k)) for k, v in _dict(raw.get("headers")).items()}
+        query = {
+            str(p.get("name")): self.template(p.get("value", ""), path + ("parameters", i, "value"))
+            for i, p in enumerate(_list(raw.get("parameters")))
+            if isinstance(p, dict) and p.get("name")
+        }
+        if kind == "query" and query:
+            kind = "apikey"
+        elif kind not in ("bearer", "apikey", "basic", "digest", "oauth2"):
+            self.warn(
+                f"authentication type '{kind}' is not supported by this runtime (bearer, apikey, basic, digest); "
+                "calls are sent without credentials",
+                path + ("type",),
+                "auth-unsupported",
+            )
+        placement = str(raw.get("placement", raw.get("in", "header")))
         return m.Auth(
             type=kind,
             token=tpl("token"),
             username=tpl("username"),
             password=tpl("password"),
-            key=_str(raw.get("key")),
+            key=_str(raw.get("key", raw.get("name"))),
             value=tpl("value"),
-            placement=str(raw.get("placement", "header")),
+            placement="query" if placement == "query" else "header",
+            headers=headers,
+            query=query,
             raw=raw,
         )
 
@@ -370,10 +406,11 @@ class Normalizer:
                 continue
             opath = path + ("operations", i)
             method = str(op.get("method", "GET")).upper()
-            action = self.action(op, adapter, opath, rest=True, site_path=template, method=method)
+            site = PathTemplate.parse(join_operation_path(template.raw, op["path"])) if isinstance(op.get("path"), str) else template
+            action = self.action(op, adapter, opath, rest=True, site_path=site, method=method)
             if action.inputs is not None or shared_inputs:
                 action.inputs = _merge_inputs(shared_inputs, action.inputs or [])
-            operations.append(m.RestOperation(method, action))
+            operations.append(m.RestOperation(method, action, site if site is not template else None))
         forward = None
         if isinstance(raw.get("forward"), dict):
             fwd = raw["forward"]
@@ -422,8 +459,10 @@ class Normalizer:
             description=_str(raw.get("description")),
             label=_str(raw.get("label")) or _str(raw.get("name")),
         )
+        self._broken = None
         call = self.call(raw.get("call"), with_raw, prefixes, site, path) if raw.get("call") else None
         steps = self.steps(raw.get("steps"), prefixes, adapter, path + ("steps",)) if raw.get("steps") else []
+        broken, self._broken = self._broken, None
         hints = self.hints(raw.get("hints"), base.hints if base else None)
         action = m.Action(
             name=str(raw.get("name") or (base.name if base else "")),
@@ -438,6 +477,7 @@ class Normalizer:
             or (base.outputs if base else []),
             hints=hints,
             where=self.where(path),
+            broken=broken,
         )
         if base and call is None and base.call is not None and raw.get("with") is not None:
             action.call = m.Call(base.call.target, base.call.operation, self.with_values(with_raw, prefixes, path + ("with",)), base.call.where)
@@ -449,15 +489,20 @@ class Normalizer:
         api = self.apis.get(namespace)
         if api is None:
             known = ", ".join(sorted(self.apis)) or "none"
-            self.error(f"call '{target}' names no consumes namespace '{namespace}' (known: {known})", path + ("call",))
+            self.unresolved(f"call '{target}' names no consumes namespace '{namespace}' (known: {known})", path + ("call",))
             return None
         resolved = resolve_operation(api, rest_name, site)
         if resolved.operation is None:
-            self.error(resolved.message, path + ("call",))
+            self.unresolved(resolved.message, path + ("call",))
             return None
         if resolved.message:
             self.warn(resolved.message, path + ("call",), "ambiguous-operation")
         return m.Call(target, resolved.operation, self.with_values(with_raw, prefixes, path + ("with",)), self.where(path + ("call",)))
+
+    def unresolved(self, message: str, path: YPath) -> None:
+        """A call that names nothing disables its operation only; the rest of the file still serves."""
+        self.warn(f"{message}; this operation answers 502 until the call is fixed", path, "unresolved-call")
+        self._broken = message
 
     def with_values(self, raw: Any, prefixes: tuple[str, ...], path: YPath) -> dict[str, m.WithValue]:
         out: dict[str, m.WithValue] = {}
@@ -643,6 +688,13 @@ class Normalizer:
                 derived.idempotent = bool(semantics["idempotent"])
             action.hints = self.hints(fn.get("hints"), derived)
             self.aggregates[f"{namespace}.{action.name}"] = action
+
+
+def join_operation_path(resource: str, operation: str) -> str:
+    """An operation's own path: as is when it starts with the resource path, else appended to it."""
+    if operation == resource or operation.startswith(resource.rstrip("/") + "/"):
+        return operation
+    return resource.rstrip("/") + "/" + operation.lstrip("/") if operation.strip("/") else resource
 
 
 def _merge_params(*groups: list[m.ConsumedParam]) -> list[m.ConsumedParam]:

@@ -13,7 +13,7 @@ import pytest
 from openapi_spec_validator import validate
 from ruamel.yaml import YAML
 
-from tests.support.paths import CAPABILITIES, SHIPPED
+from tests.support.paths import CAPABILITIES, SEEDED, SHIPPED
 from tests.support.runtime import Runtime, free_port, poll, request, start
 from tests.support.threaded_upstream import ThreadedUpstream
 
@@ -122,7 +122,7 @@ def test_sigterm_finishes_in_flight_requests(guarded: Runtime, upstream: Threade
 
 
 def test_several_files_share_one_port(tmp_path: Path) -> None:
-    runtime = start(*SHIPPED, log=tmp_path / "run.log")
+    runtime = start(*SEEDED, log=tmp_path / "run.log")
     try:
         status, _, runs = request("GET", f"{runtime.rest}/v1/orgs/demo-org/pipeline-runs")
         assert status == 200 and isinstance(runs, list)

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from naftiko_runtime.spec.loader import load
-from tests.support.paths import SHIPPED
+from tests.support.paths import SEEDED
 
-TEXTS = [p.read_text() for p in SHIPPED]
+TEXTS = [p.read_text() for p in SEEDED]
 JUNK = st.sampled_from(["\t", ":", "- ", "{", "}", "[", "]", "&a", "*a", "!!int", "'", '"', "\x00", "\n  ", "~", "{{", "é", "\ufeff", "? "])
 
 

@@ -88,13 +88,14 @@ def build_rest_app(
         adapter, invoker = mount.adapter, mount.invoker
         creds = Credentials.from_spec(adapter.auth, invoker.bind_context)
         for resource in adapter.resources:
-            route = resource.path.route
-            declared.add(route)
             for op in resource.operations:
-                key = (op.method, resource.path.shape())
+                path = op.path or resource.path
+                route = path.route
+                declared.add(route)
+                key = (op.method, path.shape())
                 where = str(op.action.where or resource.where)
                 if key in owners:
-                    raise RouteConflict(f"{op.method} {resource.path.raw} at {where} collides with the route declared at {owners[key]}")
+                    raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {owners[key]}")
                 owners[key] = where
                 handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
                 app.router.add_route(op.method, route, handler, name=None)

@@ -37,7 +37,7 @@ def rewrite_links(header: str, request: web.Request, operation: RestOperation, r
             if isinstance(part, tuple)
         }
         path = []
-        for part in resource.path.parts:
+        for part in (operation.path or resource.path).parts:
             if isinstance(part, tuple):
                 name = part[0].casefold()
                 value = values.get(renames.get(name, name), values.get(name)) or request.match_info.get(part[0], "")

@@ -73,14 +73,15 @@ def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[st
             "name": p.name, "in": where, "required": True if where == "path" else p.required,
             "schema": schema, **({"description": p.description} if p.description else {}),
         })
-    for name in resource.path.names:
+    route = op.path or resource.path
+    for name in route.names:
         if (name.casefold(), "path") not in seen:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
             seen.add((name.casefold(), "path"))
     call = op.action.call
     if call is not None:
         refs = {(v.ref or ""): k for k, v in call.with_.items() if v.kind == "ref"}
-        path_names = {n.casefold() for n in resource.path.names}
+        path_names = {n.casefold() for n in route.names}
         for cp in call.operation.params:
             if cp.location != "query":
                 continue
@@ -135,8 +136,8 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
         adapter_schemes, security = _security(adapter)
         schemes.update(adapter_schemes)
         for resource in adapter.resources:
-            item = paths.setdefault(resource.path.route, {})
             for op in resource.operations:
+                item = paths.setdefault((op.path or resource.path).route, {})
                 params, body = _parameters(resource, op)
                 action = op.action
                 success = "201" if op.method == "POST" and action.call and action.call.operation.method == "POST" else "200"
