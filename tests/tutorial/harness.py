@@ -29,7 +29,7 @@ from naftiko_runtime.spec.loader import load
 from naftiko_runtime.spec.model import McpAdapter
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # generous: CI machines may be busy; a healthy start takes 1-3 s
 
 
 class RuntimeFailed(AssertionError):

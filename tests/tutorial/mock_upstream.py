@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -37,7 +38,10 @@ from urllib.parse import quote
 from aiohttp import web
 from ruamel.yaml import YAML
 
-TUTORIAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "naftiko-tutorial"
+# shared/ sits beside the repository (as in CI); NAFTIKO_TUTORIAL_DIR points elsewhere.
+TUTORIAL_DIR = Path(
+    os.environ.get("NAFTIKO_TUTORIAL_DIR") or Path(__file__).resolve().parents[3] / "shared" / "conformance" / "naftiko-tutorial"
+)
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 

@@ -9,6 +9,7 @@ Each step file is started once and reused by its consecutive cases.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from ruamel.yaml import YAML
 from .harness import REPO, RunningCapability, http_json
 from .mock_upstream import TUTORIAL_DIR, MockServer
 
-pytestmark = pytest.mark.skipif(not TUTORIAL_DIR.is_dir(), reason=f"tutorial conformance files not found at {TUTORIAL_DIR}")
+pytestmark = pytest.mark.skipif(not TUTORIAL_DIR.is_dir() and not os.environ.get("CI"), reason=f"tutorial conformance files not found at {TUTORIAL_DIR}")
 
 CASES: list[dict[str, Any]] = (
     YAML(typ="safe").load((TUTORIAL_DIR / "tests.yml").read_text(encoding="utf-8"))["tests"] if TUTORIAL_DIR.is_dir() else []
