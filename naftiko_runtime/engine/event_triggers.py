@@ -55,7 +55,9 @@ async def send_event(engine: "Engine", body: Any, created_by: str = "inngest-eve
     ts = body.get("ts") if isinstance(body.get("ts"), int) else int(time.time() * 1000)
     run_ids: list[str] = []
     for pipeline, defn in event_pipelines(engine, name):
-        run, _ = await engine.start_run(pipeline, defn, "event", dict(data), None, "", False, created_by,
+        inputs = {name: spec.default for name, spec in defn.inputs.items() if spec.default is not None}
+        inputs.update(data)  # declared pipeline_call defaults, overridden by the event's data
+        run, _ = await engine.start_run(pipeline, defn, "event", inputs, None, "", False, created_by,
                                         event_id=ulid)
         if run is not None:
             run_ids.append(run.id)
