@@ -25,6 +25,8 @@ from .spec.loader import load
 from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
+# Local-only APIs (no public host) name the engine's own default address as their baseUri.
+ENGINE_LOCAL_BASES = (("localhost", 8700), ("127.0.0.1", 8700))
 
 
 class StartupError(Exception):
@@ -69,7 +71,9 @@ class Loaded:
 
 
 def _engine_candidate(base_uri: str) -> bool:
-    return (urlsplit(base_uri).hostname or "") in ENGINE_HOSTS
+    parts = urlsplit(base_uri)
+    host = parts.hostname or ""
+    return host in ENGINE_HOSTS or (host, parts.port) in ENGINE_LOCAL_BASES
 
 
 def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool:
