@@ -1,0 +1,125 @@
+"""End to end: `naftiko run` serves the two local-engine capability files (local-pipelines,
+pipeline-runs-v0); with their token binds unset it starts the bundled engine in-process, and
+the REST adapters drive the engine's APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .helpers import call, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def naftiko_run(capability: str) -> AsyncIterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_PIPELINES_TOKEN", "PIPELINE_RUNS_TOKEN")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "naftiko_runtime", "run", str(ROOT / "capabilities" / capability),
+        "--engine-port", "0", "--engine-db", ":memory:", "--rest-port", str(port), "--mcp-port", "0",
+        cwd=str(ROOT), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    assert proc.stderr is not None
+    seen: list[str] = []
+
+    async def ready() -> bool:
+        line = (await proc.stderr.readline()).decode()  # type: ignore[union-attr]
+        if not line:
+            raise AssertionError("naftiko run exited early:\n" + "".join(seen))
+        seen.append(line)
+        return " ready " in f" {line} "
+
+    try:
+        await wait_until(ready, timeout=30, interval=0, what="naftiko run to be ready")
+        assert any("mode=local-engine" in line for line in seen), seen
+        drain = asyncio.ensure_future(proc.stderr.read())  # keep the pipe from filling up
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        with contextlib.suppress(Exception):
+            drain.cancel()
+
+
+async def test_local_pipelines_capability_drives_the_seed_001_api(session: aiohttp.ClientSession) -> None:
+    async with naftiko_run("local-pipelines.yaml") as base:
+        status, p = await call(session, "POST", f"{base}/pipelines", json={
+            "name": "e2e", "stages": [
+                {"id": "gate", "name": "Gate", "type": "approval", "order": 1, "config": {"message": "go?"}},
+                {"id": "tell", "name": "Tell", "type": "notify", "order": 2, "config": {"channel": "#e2e", "message": "shipped"}}]})
+        assert status == 201, p
+        assert [s["id"] for s in p["stages"]] == ["gate", "tell"]
+        status, dup = await call(session, "POST", f"{base}/pipelines", json={"name": "e2e"})
+        assert status == 409 and dup["statusCode"] == 409
+        status, run = await call(session, "POST", f"{base}/pipelines/{p['id']}/runs")
+        assert status == 201 and run["status"] == "queued"
+        run_url = f"{base}/pipelines/{p['id']}/runs/{run['id']}"
+
+        async def status_is(*wanted: str) -> Any:
+            _, r = await call(session, "GET", run_url)
+            return r if r["status"] in wanted else None
+
+        await wait_until(lambda: status_is("waiting_approval"), what="the gate")
+        status, err = await call(session, "POST", f"{run_url}/cancel")
+        assert status == 400 and err["statusCode"] == 400
+        status, approved = await call(session, "POST", f"{run_url}/approve")
+        assert status == 200 and approved["status"] == "running"
+        done = await wait_until(lambda: status_is("succeeded", "failed"), what="the run to end")
+        assert done["status"] == "succeeded" and "[#e2e] shipped" in done["logs"]
+        status, runs = await call(session, "GET", f"{base}/pipelines/{p['id']}/runs")
+        assert status == 200 and [r["id"] for r in runs] == [run["id"]]
+        status, listed = await call(session, "GET", f"{base}/pipelines", params={"limit": "5"})
+        assert status == 200 and listed["total"] == 1 and listed["limit"] == 5
+        status, patched = await call(session, "PATCH", f"{base}/pipelines/{p['id']}", json={"description": "now"})
+        assert status == 200 and patched["description"] == "now" and patched["name"] == "e2e"
+        assert (await call(session, "DELETE", f"{base}/pipelines/{p['id']}"))[0] == 204
+        assert (await call(session, "GET", f"{base}/pipelines/{p['id']}"))[0] == 404
+
+
+async def test_pipeline_runs_v0_capability_drives_the_seed_002_api(session: aiohttp.ClientSession) -> None:
+    async with naftiko_run("pipeline-runs-v0.yaml") as base:
+        status, created = await call(session, "POST", f"{base}/pipelines/release/runs",
+                                     json={"inputs": {"env_id": "qa"}})
+        assert status == 200 and created["code"] == 0, created
+        run = created["content"]
+        assert run["status"] == "queued" and run["inputs"]["env_id"] == "qa"
+        run_url = f"{base}/pipelines/release/runs/{run['id']}"
+
+        async def status_is(*wanted: str) -> Any:
+            _, r = await call(session, "GET", run_url)
+            return r["content"] if r["content"]["status"] in wanted else None
+
+        await wait_until(lambda: status_is("waiting"), what="the approval gate")
+        status, err = await call(session, "PUT", run_url, json={"status": "success"})
+        assert status == 400 and err["code"] == 400
+        status, released = await call(session, "PUT", run_url, json={"status": "running"})
+        assert status == 200 and released["content"]["status"] in ("running", "complete", "success")
+        await wait_until(lambda: status_is("success"), what="the release to succeed")
+        status, listed = await call(session, "GET", f"{base}/runs",
+                                    params={"pipeline_name": "Release", "ordering": "-run_number"})
+        assert status == 200 and [r["id"] for r in listed["content"]["results"]] == [run["id"]]
+        status, waiting = await call(session, "GET", f"{base}/runs", params={"status": "waiting"})
+        assert status == 200 and waiting["content"]["count"] == 0
+        status, deleted = await call(session, "DELETE", run_url)
+        assert status == 200 and deleted["content"]["id"] == run["id"]
+        assert (await call(session, "GET", run_url))[0] == 404
