@@ -122,7 +122,7 @@ def bind_call(
         elif not body_params and incoming.origin in ("rest", "cli") and op.method in IMPLICIT_BODY_METHODS and incoming.body is not None:
             bound.body = incoming.body
 
-    if incoming.origin == "rest":
+    if incoming.forward_query:
         taken = {k for k, _ in bound.query} | {n.casefold() for n in op.path.names}
         taken |= {p.name for p in op.params}
         refs = {v.ref for v in call.with_.values() if v.kind == "ref"}

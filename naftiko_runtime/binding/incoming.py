@@ -24,6 +24,7 @@ class Incoming:
     cookies: Mapping[str, str] = field(default_factory=dict)
     origin: str = "rest"
     request_id: str | None = None
+    forward_query: bool = False  # forward undeclared query parameters (an operation that declares no inputs)
 
 
 class InputError(Exception):

@@ -276,10 +276,11 @@ class Normalizer:
         if kind == "json":
             return m.Body("json", self.template_tree(data, path + ("data",)))
         if kind in ("text", "xml", "sparql"):
-            return m.Body(kind, self.template(data if data is not None else "", path + ("data",)))  # type: ignore[arg-type]
+            mode = "xml" if kind == "xml" else "text"
+            return m.Body(kind, self.template(data if data is not None else "", path + ("data",), mode))  # type: ignore[arg-type]
         if kind == "formUrlEncoded":
             if isinstance(data, str):
-                return m.Body(kind, self.template(data, path + ("data",)))
+                return m.Body(kind, self.template(data, path + ("data",), "form"))
             return m.Body(kind, {str(k): self.template(v, path + ("data", k)) for k, v in _dict(data).items()})
         if kind == "multipartForm":
             parts = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote_plus
+from xml.sax.saxutils import escape as xml_escape
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,7 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TAG = re.compile(r"\{\{\s*([^{}\s][^{}]*?)\s*\}\}")
 Context = Mapping[str, Any]
-Mode = Literal["text", "json"]
+Mode = Literal["text", "json", "form", "xml"]
 
 _MISSING = object()
 
@@ -79,7 +81,15 @@ def _json_inner(value: Any) -> str:
 
 _ENV = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 _ENV.globals.update(L=lookup_ci)
-_ENV.filters.update(text=as_text, jv=_json_value, ji=_json_inner)
+def _form_value(value: Any) -> str:
+    return quote_plus(as_text(value))
+
+
+def _xml_value(value: Any) -> str:
+    return xml_escape(as_text(value), {'"': "&quot;", "'": "&apos;"})
+
+
+_ENV.filters.update(text=as_text, jv=_json_value, ji=_json_inner, fe=_form_value, xe=_xml_value)
 
 
 def _tag_contexts(source: str) -> list[bool]:
@@ -121,7 +131,10 @@ class Template:
         for i, match in enumerate(matches):
             literals.append(source[pos : match.start()])
             parts.append("{{ T[%d] }}" % (len(literals) - 1))
-            flt = "text" if mode == "text" else ("ji" if in_string[i] else "jv")
+            if mode == "json":
+                flt = "ji" if in_string[i] else "jv"
+            else:
+                flt = {"form": "fe", "xml": "xe"}.get(mode, "text")
             parts.append("{{ L(C, N[%d]) | %s }}" % (i, flt))
             pos = match.end()
         literals.append(source[pos:])

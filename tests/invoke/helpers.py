@@ -59,7 +59,7 @@ def rest_incoming(
     values.update(path or {})
     if body is not None:
         values["body"] = body
-    return Incoming(values=values, body=body, headers=CIMultiDict(headers or {}), query=query, origin="rest")
+    return Incoming(values=values, body=body, headers=CIMultiDict(headers or {}), query=query, origin="rest", forward_query=True)
 
 
 def mcp_incoming(arguments: dict[str, Any]) -> Incoming:

@@ -74,6 +74,7 @@ capability:
 def declared_incoming(action: Any, body: Any, query: dict[str, str]) -> Incoming:
     """As the REST handler does: raw values, then the declared inputs extracted and typed."""
     incoming = rest_incoming({}, query=list(query.items()), body=body)
+    incoming.forward_query = False  # an operation that declares its inputs forwards only what it maps
     incoming.values.update(extract(action.inputs, path={}, query=query, headers=CIMultiDict(), cookies={}, body=body))
     return incoming
 
@@ -86,6 +87,7 @@ async def test_declared_body_inputs_with_jsonpath_fill_the_body_template(upstrea
     outcome = await make_invoker(cap).invoke(action, incoming)
     [seen] = upstream.requests
     assert seen.json == {"id": "123", "name": 'Alice "A"', "limit": 5}
+    assert seen.query == [], "a declared input used by the body template is not also sent as a query parameter"
     assert outcome.status == 201
 
 

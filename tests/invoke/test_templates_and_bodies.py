@@ -244,3 +244,16 @@ async def _multipart(body: bytes, content_type: str) -> list[tuple[str | None, s
         out.append((params.get("name"), params.get("filename"), part.get_content_type() if part.get("Content-Type") else None,
                     part.get_payload(decode=True).decode()))
     return out
+
+
+def test_form_and_xml_templates_escape_values() -> None:
+    """A value can add neither a form field nor an XML element."""
+    from naftiko_runtime.spec.templates import Template
+
+    form = Template.compile("name={{name}}&role=user", "form").render({"name": "a&role=admin"})
+    assert form == "name=a%26role%3Dadmin&role=user"
+    xml = Template.compile("<user><name>{{name}}</name></user>", "xml").render({"name": "</name><admin>1</admin><name>"})
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xml)
+    assert [child.tag for child in root] == ["name"] and root.find("name").text == "</name><admin>1</admin><name>"

@@ -95,6 +95,7 @@ class OperationHandler:
             cookies=request.cookies,
             origin="rest",
             request_id=request_id,
+            forward_query=declared is None,
         )
 
     @staticmethod
