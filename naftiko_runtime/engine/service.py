@@ -577,6 +577,10 @@ class Engine:
             "approvals": {"waiting": sum(a.status == "waiting" for a in self.store.approvals.values()),
                           "total": len(self.store.approvals)},
             "idempotency_keys": len(self.store.idempotency),
+            "webhooks": len(self.store.docs["webhooks"]),
+            "deliveries": {status: sum(d["status"] == status for d in self.store.docs["deliveries"].values())
+                           for status in ("pending", "delivered", "failed")},
+            "events": len(self.store.docs["events"]),
         }
 
 

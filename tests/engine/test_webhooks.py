@@ -252,6 +252,8 @@ async def test_pending_delivery_survives_a_restart(tmp_path: Path, session: aioh
 
         (doc,) = await wait_until(delivered, what="the resumed delivery")
         assert [a["status_code"] for a in doc["attempts"]] == [500, 200]
+        state = (await call(session, "GET", f"{handle.url}/_engine/state"))[1]
+        assert state["webhooks"] == 1 and state["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
         assert (await call(session, "GET", hooks_url(handle.url)))[1][0]["id"] == "later"
         # a reset forgets webhooks and the journal
         await call(session, "POST", f"{handle.url}/_engine/reset")
