@@ -369,6 +369,12 @@ def _explain_leaf(error: ValidationError, path: tuple[str | int, ...]) -> Iterat
     defname = _def(schema)
     field = _field(path)
 
+    if "propertyNames" in error.absolute_schema_path:
+        # A mapping key is wrong: point at the key itself.
+        expected = owner or (f"a value matching {error.validator_value}" if kind == "pattern" else "a string")
+        yield SchemaIssue(path + (instance,), f"key {_show(instance)}: expected {_a(expected)}")
+        return
+
     if kind == "required":
         match = _REQUIRED_RE.match(error.message)
         missing = match.group(1) if match else str(error.validator_value)
@@ -439,9 +445,6 @@ def _explain_leaf(error: ValidationError, path: tuple[str | int, ...]) -> Iterat
 
     if kind == "pattern":
         expected = owner or f"a value matching {error.validator_value}"
-        if "propertyNames" in error.absolute_schema_path:
-            yield SchemaIssue(path + (instance,), f"key {_show(instance)}: expected {_a(expected)}")
-            return
         if isinstance(instance, str) and len(path) >= 3 and path[-1] == "name":
             if path[-3] == "resources" and defname == "KebabIdentifier" and _LOOSE_NAME.fullmatch(instance):
                 yield SchemaIssue(path, f"name: expected {_a(expected)}, got {_show(instance)} "

@@ -533,3 +533,12 @@ def test_exclusive_alternatives_combined():
 
 def test_capability_needs_exposes_or_consumes():
     assert one({"naftiko": "1.0.0-alpha2", "capability": {}}).message == "a capability needs 'exposes' or 'consumes'"
+
+
+@pytest.mark.parametrize("item, expected", [(None, "null"), ([], "a list"), (5, "an integer")])
+def test_list_item_that_is_not_a_mapping_gets_one_issue(item, expected):
+    d = doc()
+    d["capability"]["exposes"].append(item)
+    issue = one(d)
+    assert issue.path == ("capability", "exposes", 2)
+    assert issue.message.startswith(f"exposes[2]: expected a mapping, got {expected}")
