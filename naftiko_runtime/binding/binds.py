@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from ..spec.locations import resolve_location
 from ..spec.model import Bind, Capability
 
 
@@ -53,16 +54,6 @@ class BindValues:
         return all(s.resolved for s in self.status)
 
 
-def _strip_scheme(location: str, base: Path) -> Path:
-    path = location
-    if path.startswith("file://"):
-        path = path[len("file://"):]
-        if path.startswith("/./") or path.startswith("/../"):
-            path = path[1:]
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() else (base / candidate)
-
-
 def _read_dotenv(text: str) -> dict[str, str]:
     out = {}
     for line in text.splitlines():
@@ -79,7 +70,7 @@ def _read_dotenv(text: str) -> dict[str, str]:
 
 def read_location(location: str, base: Path) -> dict[str, Any]:
     """Read a bind file; raises OSError or ValueError with a readable message."""
-    path = _strip_scheme(location, base)
+    path = resolve_location(location, base)
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         data = json.loads(text)

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from ..spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .auth import Credentials
+from ..spec.locations import resolve_location
 from .health import Readiness, add_health_routes
 
 FRONTMATTER = ("license", "compatibility", "argument-hint", "allowed-tools", "user-invocable", "disable-model-invocation")
@@ -34,17 +35,6 @@ FRONTMATTER = ("license", "compatibility", "argument-hint", "allowed-tools", "us
 
 def _error(status: int, error: str, message: str) -> web.Response:
     return web.Response(status=status, text=json.dumps({"error": error, "message": message}), content_type="application/json")
-
-
-def _location_dir(location: str, base_dir: Path) -> Path:
-    """`file:///./x` and `./x` are relative to the capability file; `file:///abs` is absolute."""
-    path = location
-    if path.startswith("file://"):
-        path = path[len("file://"):]
-        if path.startswith("/./") or path.startswith("/../"):
-            path = path[1:]
-    candidate = Path(path)
-    return (candidate if candidate.is_absolute() else base_dir / candidate).resolve()
 
 
 def _media_type(name: str) -> str:
@@ -117,7 +107,7 @@ class SkillCatalog:
         location = skill.get("location")
         if not location:
             return None
-        folder = _location_dir(str(location), self.base_dir)
+        folder = resolve_location(str(location), self.base_dir)
         return folder if folder.is_dir() else None
 
     @staticmethod

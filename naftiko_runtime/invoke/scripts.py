@@ -22,6 +22,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from ..spec.locations import resolve_location
 from ..spec.model import Step
 from ..spec.scripting import interpreter, script_language, unavailable_reason
 from .errors import InvokeError
@@ -71,18 +72,8 @@ out.flush()
 """
 
 
-def _strip_scheme(location: str) -> str:
-    if location.startswith("file://"):
-        location = location[len("file://"):]
-        if location.startswith("/./") or location.startswith("/../"):
-            location = location[1:]
-    return location
-
-
 def script_folder(step: Step, base_dir: Path) -> Path:
-    location = _strip_scheme(str((step.script or {}).get("location") or ""))
-    folder = Path(location) if location else Path()
-    return (folder if folder.is_absolute() else base_dir / folder).resolve()
+    return resolve_location(str((step.script or {}).get("location") or "."), base_dir)
 
 
 def script_files(step: Step, base_dir: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from . import model as m
 from .diagnostics import Diagnostic
 from .jsonpaths import JsonPath
+from .locations import resolve_location
 from .paths import PathTemplate
 from .resolution import CallSite, resolve_operation
 from .scripting import script_language, unavailable_reason
@@ -133,7 +134,7 @@ class Normalizer:
         if not location or not wanted:
             self.error("an imported consumes needs both 'location' and 'import'", path)
             return []
-        target = (self.file.parent / _strip_file_scheme(location)).resolve()
+        target = resolve_location(location, self.file.parent)
         loaded = self.load_other(target)
         if loaded is None:
             self.error(f"cannot import consumes from '{location}' (resolved to {target})", path + ("location",))
@@ -717,14 +718,6 @@ def _params_list(raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, dict):
         return [{"name": k, **_dict(v)} for k, v in raw.items()]
     return [p for p in _list(raw) if isinstance(p, dict)]
-
-
-def _strip_file_scheme(location: str) -> str:
-    if location.startswith("file://"):
-        location = location[len("file://"):]
-        if location.startswith("/./") or location.startswith("/../"):
-            location = location[1:]
-    return location
 
 
 def _dict(value: Any) -> dict[str, Any]:
