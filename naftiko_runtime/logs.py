@@ -7,12 +7,14 @@ extra field before any handler sees the record.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
 LOGGER = logging.getLogger("naftiko")
@@ -24,15 +26,36 @@ class Secrets:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._sorted: list[str] = []
 
     def add(self, values: Iterable[str]) -> None:
-        self._values.update(v for v in values if v and len(v) >= 3)
+        """Register values, with the forms an upstream may echo them in (URL-encoded, JSON-escaped)."""
+        for value in values:
+            if not value or len(value) < 3:
+                continue
+            self._values.update({value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]})
+        self._sorted = sorted(self._values, key=len, reverse=True)
+
+    def add_basic(self, username: str, password: str) -> None:
+        """A Basic credential as it travels in `Authorization` (and as an upstream may echo it)."""
+        if username or password:
+            self.add([base64.b64encode(f"{username}:{password}".encode()).decode("ascii")])
+
+    def __contains__(self, value: str) -> bool:
+        return value in self._values
 
     def redact(self, text: str) -> str:
-        for value in sorted(self._values, key=len, reverse=True):
+        for value in self._sorted:
             if value in text:
                 text = text.replace(value, REDACTED)
         return text
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        if not self._sorted:
+            return data
+        text = data.decode("utf-8", "surrogateescape")
+        redacted = self.redact(text)
+        return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
 
     def redact_any(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -45,6 +68,17 @@ class Secrets:
 
 
 SECRETS = Secrets()
+
+
+def redact_outcome(outcome: Any) -> Any:
+    """An upstream's answer with every secret replaced (for error bodies relayed to a caller)."""
+    if outcome.raw:
+        outcome.raw = SECRETS.redact_bytes(outcome.raw)
+    outcome.data = SECRETS.redact_any(outcome.data)
+    if outcome.message:
+        outcome.message = SECRETS.redact(outcome.message)
+    outcome.headers = {k: SECRETS.redact(v) for k, v in outcome.headers.items()}
+    return outcome
 
 
 class RedactingFilter(logging.Filter):
@@ -82,10 +116,17 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(fmt: str = "text", level: str = "info", stream: Any = None) -> None:
-    """Log to stderr (stdout belongs to MCP stdio), one line per record."""
+    """Log to stderr (stdout belongs to MCP stdio), one line per record.
+
+    The root logger gets the same handler (at warning level), so what aiohttp, uvicorn or
+    the MCP SDK log is formatted and redacted the same way.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(RedactingFilter())
     LOGGER.handlers[:] = [handler]
     LOGGER.setLevel(level.upper())
     LOGGER.propagate = False
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(logging.WARNING, LOGGER.level))

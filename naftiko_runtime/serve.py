@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
-from .exposes.rest.app import Mounted, RouteConflict, build_rest_app
+from .exposes.rest.app import ROUTES, Mounted, RouteConflict, build_rest_app, build_routes
 from .invoke.client import UpstreamPool, UpstreamSettings
 from .invoke.invoker import Invoker
+from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, limit_concurrency
 from .logs import LOGGER, SECRETS
 from .spec.loader import load
 from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
@@ -49,8 +51,12 @@ class RunOptions:
     allowed_hosts: list[str] = field(default_factory=list)
     connect_timeout: float = 5.0
     total_timeout: float = 30.0
-    max_body: int = 10 * 1024 * 1024
+    max_body: int = DEFAULT_MAX_BODY
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # concurrent upstream calls per namespace; 0: no limit
     shutdown_grace: float = 10.0
+    metrics_port: int | None = None
+    watch: bool = False
+    watch_interval: float = 1.0
     env: dict[str, str] | None = None
 
 
@@ -90,6 +96,20 @@ def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool
     return all(s.resolved for s in relevant)
 
 
+def _register_basic_credentials(cap: Capability, binds: BindValues) -> None:
+    """Basic credentials travel base64-encoded: register that form too, so an echo of the header is redacted."""
+    ctx = binds.context()
+    for api in cap.consumes:
+        auth = api.auth
+        if auth is not None and auth.type in ("basic", "digest"):
+            try:
+                username = auth.username.render(ctx) if auth.username is not None else ""
+                password = auth.password.render(ctx) if auth.password is not None else ""
+            except Exception:  # an unresolved bind: nothing to register
+                continue
+            SECRETS.add_basic(username, password)
+
+
 class Runtime:
     """Everything `naftiko run` serves, started and stopped as one."""
 
@@ -104,34 +124,49 @@ class Runtime:
         self.server_tasks: list[asyncio.Task[Any]] = []
         self.endpoints: list[str] = []
         self.started: dict[tuple[str, str | None], int] = {}  # (adapter type, namespace) -> bound port
+        self.in_flight = limit_concurrency(self.pool, options.max_concurrency)
+        if tracing.requested(options.env) and tracing.setup():
+            tracing.instrument_pool(self.pool)
+        self.metrics: Any = None  # RuntimeMetrics, when a control adapter or --metrics-port serves it
+        self.rest_apps: dict[tuple[str, int], web.Application] = {}  # for --watch
+        self.mcp_servers: dict[str, Any] = {}  # namespace -> uvicorn server, for --watch
+        self.stopping = False
 
     # -- loading ---------------------------------------------------------------------
     def load(self) -> None:
         for file in self.options.files:
-            result = load(file)
-            if not result.ok:
-                raise StartupError("\n".join(str(d) for d in result.errors) or f"{file}: cannot be loaded")
-            for warning in result.warnings:
-                LOGGER.debug(str(warning))
-            cap = result.capability
-            assert cap is not None
-            binds = resolve_capability_binds(cap, self.options.env)
-            SECRETS.add(binds.secrets)
-            overrides = dict(self.options.upstreams)
-            for api in cap.consumes:
-                resolved = _namespace_binds(cap, api.namespace, binds)
-                explicit = overrides.get(api.namespace) or overrides.get("*")
-                if explicit:
-                    mode = NamespaceMode(str(file), api.namespace, "override", explicit, resolved)
-                elif _engine_candidate(api.base_uri) and self.options.mode != "live" and (self.options.mode == "local" or not resolved):
-                    mode = NamespaceMode(str(file), api.namespace, "local-engine", "", resolved)
-                else:
-                    if self.options.mode == "live" and not resolved:
-                        missing = ", ".join(f"{s.var} (from {s.source})" for s in binds.status if not s.resolved)
-                        raise StartupError(f"{file}: namespace '{api.namespace}' runs live but its binds do not resolve: {missing}")
-                    mode = NamespaceMode(str(file), api.namespace, "live", api.base_uri, resolved)
-                self.modes.append(mode)
-            self.loaded.append(Loaded(cap, binds, Invoker(cap, binds, self.pool, overrides)))
+            item, modes = self.load_file(file)
+            self.modes += modes
+            self.loaded.append(item)
+
+    def load_file(self, file: Path) -> tuple[Loaded, list[NamespaceMode]]:
+        """Load, validate and bind one file and decide each namespace's mode; StartupError if it cannot serve."""
+        result = load(file)
+        if not result.ok:
+            raise StartupError("\n".join(str(d) for d in result.errors) or f"{file}: cannot be loaded")
+        for warning in result.warnings:
+            LOGGER.debug(str(warning))
+        cap = result.capability
+        assert cap is not None
+        binds = resolve_capability_binds(cap, self.options.env)
+        SECRETS.add(binds.secrets)
+        _register_basic_credentials(cap, binds)
+        modes: list[NamespaceMode] = []
+        overrides = dict(self.options.upstreams)
+        for api in cap.consumes:
+            resolved = _namespace_binds(cap, api.namespace, binds)
+            explicit = overrides.get(api.namespace) or overrides.get("*")
+            if explicit:
+                mode = NamespaceMode(str(file), api.namespace, "override", explicit, resolved)
+            elif _engine_candidate(api.base_uri) and self.options.mode != "live" and (self.options.mode == "local" or not resolved):
+                mode = NamespaceMode(str(file), api.namespace, "local-engine", "", resolved)
+            else:
+                if self.options.mode == "live" and not resolved:
+                    missing = ", ".join(f"{s.var} (from {s.source})" for s in binds.status if not s.resolved)
+                    raise StartupError(f"{file}: namespace '{api.namespace}' runs live but its binds do not resolve: {missing}")
+                mode = NamespaceMode(str(file), api.namespace, "live", api.base_uri, resolved)
+            modes.append(mode)
+        return Loaded(cap, binds, Invoker(cap, binds, self.pool, overrides)), modes
 
     @property
     def needs_engine(self) -> bool:
@@ -163,11 +198,13 @@ class Runtime:
             for m in self.modes
         ]
         ok = all(m.binds_resolved or m.mode != "live" for m in self.modes)
+        if self.stopping:
+            return False, {"stopping": True, "namespaces": namespaces}
         return ok, {"namespaces": namespaces}
 
-    def _rest_groups(self) -> dict[tuple[str, int], list[Mounted]]:
+    def _rest_groups(self, loaded: list[Loaded] | None = None) -> dict[tuple[str, int], list[Mounted]]:
         groups: dict[tuple[str, int], list[Mounted]] = {}
-        for item in self.loaded:
+        for item in self.loaded if loaded is None else loaded:
             for adapter in item.capability.adapters:
                 if isinstance(adapter, RestAdapter):
                     port = self.options.rest_port if self.options.rest_port is not None else adapter.port
@@ -203,19 +240,39 @@ class Runtime:
         self.load()
         if self.needs_engine:
             await self.start_engine()
+        if self.options.metrics_port is not None or any(
+            isinstance(a, OtherAdapter) and a.type == "control" for item in self.loaded for a in item.capability.adapters
+        ):
+            from .exposes.control import RuntimeMetrics
+
+            self.metrics = RuntimeMetrics()
+        for item in self.loaded:
+            self._instrument(item.invoker)
         for (host, port), mounted in self._rest_groups().items():
             try:
-                app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body)
+                app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body, swappable=self.options.watch)
             except RouteConflict as exc:
                 raise StartupError(f"route conflict: {exc}") from None
             names = ", ".join(m.adapter.namespace for m in mounted)
             bound = await self._listen(app, host, port, f"rest {names}")
+            self.rest_apps[(host, port)] = app
             self.started.update({("rest", m.adapter.namespace): bound for m in mounted})
         for adapter, item in self._mcp_adapters():
             if self.options.stdio or adapter.transport == "stdio":
                 continue
             await self._start_mcp_http(adapter, item)
         await self._start_other_adapters()
+        if self.options.metrics_port is not None:
+            from .exposes.control import build_metrics_app
+
+            host = self.options.host or "127.0.0.1"
+            await self._listen(build_metrics_app(self.metrics, self.readiness), host, self.options.metrics_port, "metrics")
+
+    def _instrument(self, invoker: Invoker) -> None:
+        """Metrics and tracing wrap the invoker (each at most once); neither costs anything when off."""
+        if self.metrics is not None:
+            self.metrics.observe(invoker)
+        tracing.instrument_invoker(invoker)
 
     def adapter_states(self) -> list[Any]:
         """Every declared adapter with its bound port and whether it is being served (for the control adapter)."""
@@ -233,7 +290,7 @@ class Runtime:
     async def _start_other_adapters(self) -> None:
         """Skill and control adapters: one server each, on the file's port unless --skill-port/--control-port."""
         others = [(a, item) for item in self.loaded for a in item.capability.adapters if isinstance(a, OtherAdapter)]
-        metrics = None
+        metrics = self.metrics
         for adapter, item in others:
             host = self.options.host or adapter.address or "127.0.0.1"
             if adapter.type == "skill":
@@ -263,19 +320,86 @@ class Runtime:
         host = self.options.host or adapter.address or "127.0.0.1"
         try:
             server, task, bound = await serve_mcp_http(
-                adapter, item.invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts
+                adapter, item.invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts,
+                max_body=self.options.max_body, shutdown_grace=self.options.shutdown_grace,
             )
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise StartupError(f"mcp {adapter.namespace}: cannot listen on {host}:{port}: {reason}") from None
         self.servers.append(server)
         self.server_tasks.append(task)
+        self.mcp_servers[adapter.namespace] = server
         self.started[("mcp", adapter.namespace)] = bound
         self.endpoints.append(f"mcp {adapter.namespace} http://{host}:{bound}/mcp")
         LOGGER.info("listening", extra={"adapter": f"mcp {adapter.namespace}", "address": f"http://{host}:{bound}/mcp"})
 
+    # -- --watch ---------------------------------------------------------------------
+    async def watch(self, interval: float | None = None) -> None:
+        """Poll the files' modification times; reload a file whose content changed."""
+        interval = self.options.watch_interval if interval is None else interval
+        seen = {file: _signature(file) for file in self.options.files}
+        contents = {file: _read(file) for file in self.options.files}
+        while True:
+            await asyncio.sleep(interval)
+            for index, file in enumerate(self.options.files):
+                signature = _signature(file)
+                if signature == seen[file]:
+                    continue
+                seen[file] = signature
+                text = _read(file)
+                if text is None or text == contents[file]:
+                    continue
+                if await self.reload(index):
+                    contents[file] = text
+
+    async def reload(self, index: int) -> bool:
+        """Swap in a new version of the file at `index`; on any problem keep serving the last good one."""
+        file = self.options.files[index]
+        try:
+            item, modes = self.load_file(file)
+            candidate = [*self.loaded[:index], item, *self.loaded[index + 1 :]]
+            tables = {}
+            for key, mounted in self._rest_groups(candidate).items():
+                if key not in self.rest_apps:
+                    raise StartupError(f"a REST adapter on a new address {key[0]}:{key[1]} needs a restart")
+                tables[key] = build_routes(mounted, self.readiness)
+            mcp = [a for a in item.capability.adapters if isinstance(a, McpAdapter) and a.transport != "stdio"]
+            new_mcp = [a.namespace for a in mcp if a.namespace not in self.mcp_servers and not self.options.stdio]
+            if new_mcp:
+                raise StartupError(f"a new MCP adapter ({', '.join(new_mcp)}) needs a restart")
+        except RouteConflict as exc:
+            LOGGER.error("reload refused: still serving the last good version", extra={"file": str(file), "reason": f"route conflict: {exc}"})
+            return False
+        except StartupError as exc:
+            LOGGER.error("reload refused: still serving the last good version", extra={"file": str(file), "reason": str(exc)})
+            return False
+        except Exception as exc:  # whatever goes wrong with an edit, the last good version keeps serving
+            LOGGER.error("reload refused: still serving the last good version", extra={"file": str(file), "reason": f"{type(exc).__name__}: {exc}"})
+            return False
+        if any(m.mode == "local-engine" for m in modes):
+            if self.engine is None:
+                await self.start_engine()
+            for mode in modes:
+                if mode.mode == "local-engine":
+                    mode.upstream = self.engine.url
+                    item.invoker.base_overrides[mode.namespace] = self.engine.url
+        self._instrument(item.invoker)
+        self.loaded[index] = item
+        self.modes = [m for m in self.modes if m.file != str(file)] + modes
+        for key, app in self.rest_apps.items():
+            app[ROUTES].swap(tables.get(key) or build_routes([], self.readiness))
+        for adapter in mcp:
+            server = self.mcp_servers.get(adapter.namespace)
+            if server is not None:
+                from .exposes.mcp.http import swap_mcp
+
+                swap_mcp(server, adapter, item.invoker)
+        LOGGER.info("reloaded", extra={"file": str(file)})
+        return True
+
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish (bounded), close upstream sessions."""
+        self.stopping = True
         for server in self.servers:
             server.should_exit = True
         if self.server_tasks:
@@ -285,6 +409,22 @@ class Runtime:
         if self.engine is not None:
             await self.engine.close()
         await self.pool.close()
+        tracing.shutdown()
+
+
+def _signature(file: Path) -> tuple[int, int] | None:
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _read(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None
 
 
 async def run_forever(options: RunOptions) -> None:
@@ -310,7 +450,10 @@ async def run_forever(options: RunOptions) -> None:
             for mode in runtime.modes:
                 LOGGER.info("namespace", extra={"namespace": mode.namespace, "mode": mode.mode, "upstream": mode.upstream})
             LOGGER.info("ready", extra={"endpoints": runtime.endpoints})
+            watcher = asyncio.create_task(runtime.watch(), name="watch") if options.watch else None
             await stop.wait()
             LOGGER.info("stopping")
+            if watcher is not None:
+                watcher.cancel()
     finally:
         await runtime.stop()

@@ -79,6 +79,17 @@ class RuntimeMetrics:
             "naftiko_http_client_duration_seconds", "Duration of upstream HTTP calls in seconds.",
             ["namespace", "operation"], registry=self.registry,
         )
+        self.client_retries = Counter(
+            "naftiko_http_client_retries", "Upstream calls sent again (connection errors, 502/503/504 on idempotent methods).",
+            ["namespace", "operation"], registry=self.registry,
+        )
+        self.client_errors = Counter(
+            "naftiko_http_client_errors", "Upstream calls that failed: unreachable, timeout, too large, busy, or a 5xx answer.",
+            ["namespace", "operation", "error_type"], registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "naftiko_requests_in_flight", "Requests being handled now, by exposing adapter.", ["adapter"], registry=self.registry,
+        )
         self.active = Gauge("naftiko_capability_active", "Capabilities being served.", ["capability"], registry=self.registry)
         uptime = Gauge("naftiko_uptime_seconds", "Seconds since the runtime started.", registry=self.registry)
         uptime.set_function(lambda: time.time() - self.started)
@@ -95,6 +106,8 @@ class RuntimeMetrics:
 
         async def counted_invoke(action: Any, incoming: Any) -> Any:
             start = time.perf_counter()
+            in_flight = self.in_flight.labels(action.adapter)
+            in_flight.inc()
             try:
                 outcome = await invoke(action, incoming)
             except Exception as exc:
@@ -103,6 +116,7 @@ class RuntimeMetrics:
                 self.requests.labels(action.adapter, action.name, status).inc()
                 raise
             finally:
+                in_flight.dec()
                 self.duration.labels(action.adapter, action.name).observe(time.perf_counter() - start)
             self.requests.labels(action.adapter, action.name, str(outcome.status)).inc()
             return outcome
@@ -114,10 +128,19 @@ class RuntimeMetrics:
                 result = await send(call, incoming, extra)
             except Exception as exc:
                 self.client.labels(op.namespace, op.name, str(getattr(exc, "status", "error"))).inc()
+                self.client_errors.labels(op.namespace, op.name, getattr(exc, "error", type(exc).__name__)).inc()
+                retries = getattr(exc, "attempts", 1) - 1
+                if retries > 0:
+                    self.client_retries.labels(op.namespace, op.name).inc(retries)
                 raise
             finally:
                 self.client_duration.labels(op.namespace, op.name).observe(time.perf_counter() - start)
-            self.client.labels(op.namespace, op.name, str(result.response.status)).inc()
+            status = result.response.status
+            self.client.labels(op.namespace, op.name, str(status)).inc()
+            if status >= 500:
+                self.client_errors.labels(op.namespace, op.name, f"http_{status}").inc()
+            if result.response.attempts > 1:
+                self.client_retries.labels(op.namespace, op.name).inc(result.response.attempts - 1)
             return result
 
         invoker.invoke = counted_invoke  # type: ignore[method-assign]
@@ -197,4 +220,19 @@ def build_control_app(
         app.router.add_get("/status", status)
     if metrics_enabled(adapter):
         app.router.add_get("/metrics", prometheus)
+    return app
+
+
+def build_metrics_app(metrics: RuntimeMetrics, readiness: Readiness) -> web.Application:
+    """`--metrics-port`: `/metrics` plus the health probes, for capabilities without a control adapter."""
+    from .health import add_health_routes
+
+    async def prometheus(_: web.Request) -> web.Response:
+        response = web.Response(body=metrics.exposition())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    app = web.Application()
+    app.router.add_get("/metrics", prometheus)
+    add_health_routes(app, readiness)
     return app

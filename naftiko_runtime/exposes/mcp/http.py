@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,13 +32,15 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...invoke.invoker import Invoker
+from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
 from ...spec.model import McpAdapter
+from ...tracing import AsgiContext
 from ..auth import Credentials
-from .server import build_server
+from .server import CURRENT_REQUEST_ID, build_server
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
@@ -95,22 +98,66 @@ def _has_port(authority: str) -> bool:
 
 
 class McpGuard:
-    """Host/Origin check, then the adapter's authentication, then the SDK's transport."""
+    """Host/Origin check, then the adapter's authentication, the body limit, then the SDK's transport.
 
-    def __init__(self, app: ASGIApp, policy: HostPolicy, credentials: Credentials | None) -> None:
+    Each request gets a request id (its `X-Request-Id`, else a new one), returned in the
+    response headers and seen by tool calls (which pass it upstream) through a context
+    variable; its W3C `traceparent` becomes the current trace context when tracing is on.
+    """
+
+    def __init__(self, app: ASGIApp, policy: HostPolicy, credentials: Credentials | None, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.app = app
         self.policy = policy
         self.credentials = credentials
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = self.refusal(Headers(scope=scope), scope.get("query_string", b""))
+        headers = Headers(scope=scope)
+        refusal = self.refusal(headers, scope.get("query_string", b""))
+        if refusal is None and scope.get("method") == "POST":
+            refusal, receive = await self.read_body(headers, receive)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        raw_id = request_id.encode("latin-1", "replace")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", raw_id)]}
+            await send(message)
+
+        token = CURRENT_REQUEST_ID.set(request_id)
+        try:
+            with AsgiContext(headers):
+                await self.app(scope, receive, send_with_id)
+        finally:
+            CURRENT_REQUEST_ID.reset(token)
+
+    async def read_body(self, headers: Headers, receive: Receive) -> tuple[Response | None, Receive]:
+        """Read the body (MCP messages are small) so that one over `max_body` is refused with 413."""
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            return self.too_large(), receive
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None, _replay([message])
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return self.too_large(), receive
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return None, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive)
+
+    def too_large(self) -> Response:
+        return _json_error(413, "payload_too_large", f"request body exceeds the {self.max_body}-byte limit (--max-body)")
 
     def refusal(self, headers: Headers, query_string: bytes) -> Response | None:
         host = headers.get("host")
@@ -136,6 +183,20 @@ class McpGuard:
         return None
 
 
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A `receive` that first gives back what was already read, then waits on the original one."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
+
+
 def health_routes(readiness: Readiness) -> list[Route]:
     async def live(_: Request) -> Response:
         return JSONResponse({"status": "UP"})
@@ -152,10 +213,13 @@ def build_http_app(
     readiness: Readiness,
     policy: HostPolicy,
     credentials: Credentials | None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """Health routes, then the guarded MCP endpoint at `/mcp` and `/`. The manager is run by the caller."""
-    endpoint = McpGuard(StreamableHTTPASGIApp(manager), policy, credentials)
-    return Starlette(routes=[*health_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
+    endpoint = McpGuard(StreamableHTTPASGIApp(manager), policy, credentials, max_body)
+    app = Starlette(routes=[*health_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
+    app.state.guard = endpoint
+    return app
 
 
 def session_manager(adapter: McpAdapter, invoker: Invoker) -> StreamableHTTPSessionManager:
@@ -190,9 +254,23 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn inside our loop: the runtime owns SIGINT/SIGTERM, so uvicorn must not take them."""
 
+    manager: StreamableHTTPSessionManager | None = None
+    guard: McpGuard | None = None
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def swap_mcp(server: uvicorn.Server, adapter: McpAdapter, invoker: Invoker) -> None:
+    """`--watch`: serve a reloaded adapter on the running server (each stateless request uses the current one)."""
+    assert isinstance(server, _EmbeddedServer) and server.manager is not None and server.guard is not None
+    new = build_server(adapter, invoker)
+    server.manager.app = new
+    inner = server.guard.app
+    if hasattr(inner, "service") and hasattr(new, "naftiko_service"):  # a front that answers tool calls itself
+        inner.service = new.naftiko_service
+    server.guard.credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
 
 
 async def serve_mcp_http(
@@ -203,6 +281,8 @@ async def serve_mcp_http(
     *,
     readiness: Readiness,
     allowed_hosts: list[str],
+    max_body: int = DEFAULT_MAX_BODY,
+    shutdown_grace: float = 10.0,
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start serving; returns the uvicorn server (set `.should_exit` to stop), its task and the bound port."""
     sock = bind_socket(host, port)
@@ -211,9 +291,11 @@ async def serve_mcp_http(
     if adapter.auth is not None and credentials is None:
         LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
     manager = session_manager(adapter, invoker)
-    app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials)
-    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False, timeout_graceful_shutdown=10)
+    app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body)
+    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
+                            timeout_graceful_shutdown=max(1, round(shutdown_grace)))
     server = _EmbeddedServer(config)
+    server.manager, server.guard = manager, app.state.guard
 
     async def run() -> None:
         try:

@@ -10,6 +10,7 @@ thing taken from an MCP request, so its credentials never reach an upstream.
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 import mimetypes
 import re
@@ -31,10 +32,12 @@ from ...binding.incoming import Incoming
 from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
-from ...logs import LOGGER
+from ...logs import LOGGER, SECRETS, redact_outcome
 from ...spec.model import Action, McpAdapter, McpPrompt, McpResource
 from .schema import annotations, input_schema, output_schema
 
+# The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
+CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("naftiko_mcp_request_id", default=None)
 _URI_VAR = re.compile(r"\{([^{}/]+)\}")
 _PROMPT_VAR = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
@@ -191,20 +194,25 @@ class McpService:
         problems = argument_errors(spec, arguments)
         if problems:
             return error_result(f"Invalid arguments for tool '{name}': " + "; ".join(problems), error="invalid_arguments")
-        request_id = uuid.uuid4().hex
+        request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
         start = time.perf_counter()
         status: int | None = None
+        upstream_status: int | None = None
         try:
             outcome = await self.invoker.invoke(spec.action, Incoming(values=dict(arguments), origin="mcp", request_id=request_id))
-            status = outcome.status
+            status, upstream_status = outcome.status, outcome.upstream_status
+            if outcome.status >= 400:
+                redact_outcome(outcome)  # an upstream may echo the credentials it was sent
             return self._result(spec, outcome)
         except InvokeError as exc:
             status = exc.status
-            return error_result(exc.message, error=exc.error, status=exc.status, upstream=exc.upstream)
+            return error_result(SECRETS.redact(exc.message), error=exc.error, status=exc.status, upstream=exc.upstream,
+                                retry_after=getattr(exc, "retry_after", None))
         finally:
             LOGGER.info(
                 "tool call",
-                extra={"adapter": self.adapter.namespace, "tool": name, "status": status,
+                extra={"adapter": self.adapter.namespace, "route": "tools/call", "operation": name, "tool": name,
+                       "status": status, "upstream_status": upstream_status,
                        "duration_ms": round((time.perf_counter() - start) * 1000, 2), "request_id": request_id},
             )
 
@@ -278,9 +286,12 @@ class McpService:
         if resource.action is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Resource {resource.name} has nothing to read", data={"uri": uri})
         try:
-            outcome = await self.invoker.invoke(resource.action, Incoming(values=dict(values), origin="mcp", request_id=uuid.uuid4().hex))
+            request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
+            outcome = await self.invoker.invoke(resource.action, Incoming(values=dict(values), origin="mcp", request_id=request_id))
         except InvokeError as exc:
-            raise MCPError(code=INTERNAL_ERROR, message=exc.message, data={"uri": uri, "status": exc.status}) from None
+            raise MCPError(code=INTERNAL_ERROR, message=SECRETS.redact(exc.message), data={"uri": uri, "status": exc.status}) from None
+        if outcome.status >= 400:
+            redact_outcome(outcome)
         value = _passthrough(outcome)
         if outcome.status >= 400:
             raise MCPError(code=INTERNAL_ERROR, message=f"upstream answered {outcome.status}: {outcome.message}",

@@ -63,8 +63,10 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
         LOGGER.info(
             "request",
             extra={
+                "adapter": "rest",
                 "method": request.method,
                 "route": route,
+                "operation": request.get("operation"),
                 "status": status,
                 "upstream_status": request.get("upstream_status"),
                 "duration_ms": round((time.perf_counter() - start) * 1000, 2),
@@ -73,15 +75,65 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
         )
 
 
+class SwappableRoutes:
+    """The routes of a server that `--watch` may replace while it serves.
+
+    The server's application has one catch-all route whose handler resolves the request
+    against the current route table (an application that is never started itself) and
+    runs what it finds, as `Application._handle` would. `swap` replaces the table in one
+    assignment: requests already running keep the handler (and invoker) they started with,
+    new ones see the new routes; connections are never touched.
+    """
+
+    def __init__(self, routes: web.Application) -> None:
+        self.routes = routes
+
+    def swap(self, routes: web.Application) -> None:
+        self.routes = routes
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        match = await self.routes.router.resolve(request)
+        match.add_app(request.app)
+        match.freeze()
+        # What aiohttp's Application._handle does after resolving; `match_info` is cached on first read.
+        request._match_info = match
+        request._cache.pop("match_info", None)
+        if match.http_exception is not None:
+            raise match.http_exception
+        return await match.handler(request)
+
+
+ROUTES = web.AppKey("naftiko_routes", SwappableRoutes)
+
+
 def build_rest_app(
     mounted: list[Mounted],
     readiness: Readiness,
     *,
     max_body: int = 10 * 1024 * 1024,
     log_requests: bool = True,
+    swappable: bool = False,
 ) -> web.Application:
+    """The server of one port. `swappable`: routes can later be replaced via `app[ROUTES].swap(...)`."""
     middlewares = [access_log, json_errors] if log_requests else [json_errors]
     app = web.Application(middlewares=middlewares, client_max_size=max_body)
+    if swappable:
+        routes = SwappableRoutes(build_routes(mounted, readiness))
+        app[ROUTES] = routes
+        app.router.add_route("*", "/{_naftiko_any:.*}", routes)
+        return app
+    _add_routes(app, mounted, readiness)
+    return app
+
+
+def build_routes(mounted: list[Mounted], readiness: Readiness) -> web.Application:
+    """A route table for `SwappableRoutes` (raises RouteConflict like `build_rest_app`)."""
+    table = web.Application()
+    _add_routes(table, mounted, readiness)
+    return table
+
+
+def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readiness) -> None:
     owners: dict[tuple[str, tuple[str, ...]], str] = {}
     declared: set[str] = set()
     for mount in mounted:
@@ -100,4 +152,3 @@ def build_rest_app(
                 handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
                 app.router.add_route(op.method, route, handler, name=None)
     add_health_routes(app, readiness, skip=declared)
-    return app

@@ -14,6 +14,7 @@ from ...binding.inputs import extract
 from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
+from ...logs import SECRETS, redact_outcome
 from ...spec.model import RestOperation, RestResource
 from ..auth import Credentials
 from .links import rewrite_links
@@ -38,6 +39,11 @@ class OperationHandler:
         request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         request["request_id"] = request_id
         request["operation"] = self.operation.action.name
+        response = await self.answer(request, request_id)
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    async def answer(self, request: web.Request, request_id: str) -> web.Response:
         if self.credentials is not None and not self.credentials.check(request.headers, request.query):
             response = error_response(401, "unauthorized", "missing or invalid credentials")
             response.headers["WWW-Authenticate"] = self.credentials.challenge
@@ -46,13 +52,18 @@ class OperationHandler:
             incoming = await self.incoming(request, request_id)
             outcome = await self.invoker.invoke(self.operation.action, incoming)
         except InputError as exc:
-            return error_response(400, "invalid_input", exc.message, parameter=exc.parameter)
+            return error_response(400, "invalid_input", SECRETS.redact(exc.message), parameter=exc.parameter)
         except InvokeError as exc:
             request["upstream_status"] = None
-            return error_response(exc.status, exc.error, exc.message, upstream=exc.upstream)
+            response = error_response(exc.status, exc.error, SECRETS.redact(exc.message), upstream=exc.upstream)
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after is not None:
+                response.headers["Retry-After"] = str(retry_after)
+            return response
         request["upstream_status"] = outcome.upstream_status
+        if outcome.status >= 400:
+            redact_outcome(outcome)  # an upstream may echo the credentials it was sent
         response = self.render(outcome)
-        response.headers["X-Request-Id"] = request_id
         self.pass_headers(request, outcome, response)
         return response
 
