@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ops.helpers import CAPABILITY, SECRET_ENV, OpsUpstream
+from tests.support.runtime import Runtime, free_port, start
+
+
+@pytest.fixture()
+def upstream() -> Iterator[OpsUpstream]:
+    with OpsUpstream() as up:
+        yield up
+
+
+@pytest.fixture()
+def capability(tmp_path: Path) -> Path:
+    file = tmp_path / "ops.yaml"
+    file.write_text(CAPABILITY)
+    return file
+
+
+@pytest.fixture()
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture()
+def ops(tmp_path: Path, capability: Path, upstream: OpsUpstream, metrics_port: int) -> Iterator[Runtime]:
+    """The ops capability against the test upstream, JSON logs, metrics on their own port."""
+    runtime = start(
+        capability, log=tmp_path / "run.log", env=SECRET_ENV,
+        extra=["--upstream", f"*={upstream.url}", "--log-format", "json", "--metrics-port", str(metrics_port)],
+    )
+    yield runtime
+    runtime.stop()

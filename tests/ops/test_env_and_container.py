@@ -1,0 +1,205 @@
+"""Settings from the environment (flag > environment > capability file > default), and the container files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.ops.helpers import SECRET_ENV, OpsUpstream
+from tests.support.runtime import free_port, poll, request
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NAFTIKO_")}
+    return subprocess.Popen([sys.executable, "-m", "naftiko_runtime", *args], stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT, env={**clean, **env})
+
+
+def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
+    if proc.poll() is not None:
+        raise RuntimeError(f"naftiko run exited with {proc.returncode}")
+    try:
+        return request("GET", url)[0] == 200
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_settings_from_the_environment_take_effect(tmp_path: Path, capability: Path) -> None:
+    rest, mcp, metrics = free_port(), free_port(), free_port()
+    with OpsUpstream() as up, OpsUpstream() as other:
+        env = {
+            **SECRET_ENV,
+            "NAFTIKO_FILES": str(capability),
+            "NAFTIKO_REST_PORT": str(rest),
+            "NAFTIKO_MCP_PORT": str(mcp),
+            "NAFTIKO_METRICS_PORT": str(metrics),
+            # repeatable: comma- and space-separated
+            "NAFTIKO_UPSTREAM": f"svc={up.url}, keyed={other.url}",
+            "NAFTIKO_LOG_FORMAT": "json",
+            "NAFTIKO_MAX_CONCURRENCY": "7",
+            "NAFTIKO_ENGINE_PORT": "0",
+        }
+        proc = _spawn(["run"], env, tmp_path / "run.log")
+        try:
+            poll(lambda: _ready(f"http://127.0.0.1:{rest}/health/ready", proc), timeout=30)
+            assert request("GET", f"http://127.0.0.1:{rest}/echo")[0] == 200
+            assert request("GET", f"http://127.0.0.1:{rest}/keyed-error")[0] == 401
+            assert [r["path"] for r in up.requests] == ["/echo"]
+            assert [r["path"].split("?")[0] for r in other.requests] == ["/echo-error"]
+            assert request("GET", f"http://127.0.0.1:{mcp}/health/live")[0] == 200
+            assert request("GET", f"http://127.0.0.1:{metrics}/metrics")[0] == 200
+            lines = [json.loads(line) for line in (tmp_path / "run.log").read_text().splitlines() if line.strip()]
+            assert any(line["event"] == "ready" for line in lines)
+        finally:
+            _stop(proc)
+
+
+def test_a_flag_wins_over_the_environment_which_wins_over_the_file(tmp_path: Path, capability: Path) -> None:
+    flag_port, env_port = free_port(), free_port()
+    with OpsUpstream() as up:
+        env = {**SECRET_ENV, "NAFTIKO_REST_PORT": str(env_port), "NAFTIKO_MCP_PORT": "0", "NAFTIKO_ENGINE_PORT": "0",
+               "NAFTIKO_UPSTREAM": f"*={up.url}", "NAFTIKO_LOG_FORMAT": "json"}
+        proc = _spawn(["run", str(capability), "--rest-port", str(flag_port), "--log-format", "text"], env, tmp_path / "run.log")
+        try:
+            poll(lambda: _ready(f"http://127.0.0.1:{flag_port}/health/ready", proc), timeout=30)
+            assert request("GET", f"http://127.0.0.1:{flag_port}/echo")[0] == 200
+            log = (tmp_path / "run.log").read_text()
+            assert not log.lstrip().startswith("{")  # --log-format text beat NAFTIKO_LOG_FORMAT=json
+            assert f":{env_port}" not in log and ":8080" not in log  # neither the variable's nor the file's port
+        finally:
+            _stop(proc)
+
+
+def test_live_mode_from_the_environment_fails_loudly_on_a_missing_secret(tmp_path: Path, capability: Path) -> None:
+    env = {"OPS_KEY": "only-one-of-two", "NAFTIKO_MODE": "live", "NAFTIKO_REST_PORT": "0", "NAFTIKO_MCP_PORT": "0"}
+    proc = _spawn(["run", str(capability)], env, tmp_path / "run.log")
+    assert proc.wait(30) == 1
+    assert "runs live but its binds do not resolve: OPS_TOKEN" in (tmp_path / "run.log").read_text()
+
+
+def test_every_run_option_has_an_environment_variable() -> None:
+    from naftiko_runtime.cli import run
+
+    missing = [p.name for p in run.params if p.name not in ("help",) and not p.envvar and p.opts[0] not in ("--local", "--live")]
+    assert missing == []
+    for param in run.params:
+        if param.envvar:
+            names = [param.envvar] if isinstance(param.envvar, str) else param.envvar
+            assert any(n == "NAFTIKO_" + param.opts[0].lstrip("-").upper().replace("-", "_") for n in names) or param.name == "files", names
+
+
+# -- the container ------------------------------------------------------------------
+def _dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = (ROOT / "Dockerfile").read_text()
+    logical, current = [], ""
+    for line in text.splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line.rstrip("\\").strip() + " "
+        if not line.rstrip().endswith("\\"):
+            logical.append(current.strip())
+            current = ""
+    return [(item.split(None, 1)[0].upper(), item.split(None, 1)[1] if " " in item else "") for item in logical]
+
+
+def _exec_form(arguments: str) -> list[str]:
+    value = json.loads(arguments)
+    assert isinstance(value, list) and all(isinstance(v, str) for v in value), arguments
+    return value
+
+
+def _env(instructions: list[tuple[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name, args in instructions:
+        if name == "ENV":
+            for pair in shlex.split(args):
+                key, _, value = pair.partition("=")
+                env[key] = value
+    return env
+
+
+def test_dockerfile_is_well_formed_and_copies_files_that_exist() -> None:
+    instructions = _dockerfile()
+    names = [name for name, _ in instructions]
+    assert names[0] == "FROM" and "slim" in instructions[0][1]
+    assert {"USER", "HEALTHCHECK", "ENTRYPOINT", "CMD", "EXPOSE"} <= set(names)
+    user = next(args for name, args in instructions if name == "USER")
+    assert user not in ("root", "0")
+    for name, args in instructions:
+        if name == "COPY":
+            *sources, _ = shlex.split(args)
+            for source in sources:
+                assert (ROOT / source).exists(), f"COPY {source}: missing"
+    env = _env(instructions)
+    assert env["NAFTIKO_MODE"] == "live"
+    healthcheck = next(args for name, args in instructions if name == "HEALTHCHECK")
+    assert "/health/ready" in healthcheck and env["NAFTIKO_METRICS_PORT"] in healthcheck.replace("'9464'", env["NAFTIKO_METRICS_PORT"])
+    entry = _exec_form(next(args for name, args in instructions if name == "ENTRYPOINT"))
+    assert entry[:2] == ["naftiko", "run"] and entry[entry.index("--host") + 1] == "0.0.0.0"
+    assert _exec_form(next(args for name, args in instructions if name == "CMD")) == ["/capabilities"]
+
+
+def test_every_flag_the_container_uses_is_one_naftiko_run_accepts() -> None:
+    from naftiko_runtime.cli import run
+
+    known_flags = {opt for p in run.params for opt in p.opts}
+    known_env = {n for p in run.params if p.envvar for n in ([p.envvar] if isinstance(p.envvar, str) else p.envvar)}
+    instructions = _dockerfile()
+    entry = _exec_form(next(args for name, args in instructions if name == "ENTRYPOINT"))
+    assert {a for a in entry[2:] if a.startswith("--")} <= known_flags
+    compose = YAML(typ="safe").load((ROOT / "examples" / "docker-compose.yaml").read_text())
+    variables = {k for k in _env(instructions) if k.startswith("NAFTIKO_")} - {"NAFTIKO_DATA_DIR"}
+    for service in compose["services"].values():
+        variables |= {k for k in service.get("environment", {}) if k.startswith("NAFTIKO_")}
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / "examples" / source).resolve().exists(), volume
+    assert variables <= known_env, variables - known_env
+
+
+@pytest.mark.timeout(90)
+def test_the_compose_service_starts_and_becomes_ready(tmp_path: Path) -> None:
+    """The image's entry point with the compose file's command and environment, on free loopback ports."""
+    instructions = _dockerfile()
+    entry = _exec_form(next(args for name, args in instructions if name == "ENTRYPOINT"))
+    compose = YAML(typ="safe").load((ROOT / "examples" / "docker-compose.yaml").read_text())
+    service = next(iter(compose["services"].values()))
+    mounts = {}
+    for volume in service["volumes"]:
+        source, target = volume.split(":")[:2]
+        if source.startswith("."):
+            mounts[target] = (ROOT / "examples" / source).resolve()
+    command = [str(mounts.get(arg, arg)) for arg in service["command"]]
+    rest, mcp, metrics = free_port(), free_port(), free_port()
+    env = {**_env(instructions), **{k: str(v) for k, v in service["environment"].items()},
+           "NAFTIKO_REST_PORT": str(rest), "NAFTIKO_MCP_PORT": str(mcp), "NAFTIKO_METRICS_PORT": str(metrics),
+           "NAFTIKO_DATA_DIR": str(tmp_path), "NAFTIKO_ENGINE_PORT": "0"}
+    # entry[0] is the `naftiko` script; the host is narrowed to loopback for the test machine (the last --host wins)
+    args = [*entry[1:], *command, "--host", "127.0.0.1"]
+    proc = _spawn(args, env, tmp_path / "run.log")
+    try:
+        poll(lambda: _ready(f"http://127.0.0.1:{metrics}/health/ready", proc), timeout=60)
+        status, _, body = request("GET", f"http://127.0.0.1:{rest}/v1/orgs/demo-org/apps/demo-app/pipelines/ci/runs")
+        assert status == 200, body
+        assert request("GET", f"http://127.0.0.1:{metrics}/metrics")[0] == 200
+        assert re.search(r'"mode": "local-engine"', (tmp_path / "run.log").read_text())
+    finally:
+        _stop(proc)
