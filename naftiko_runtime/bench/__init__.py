@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m naftiko_runtime.bench` (see __main__.py)."""
