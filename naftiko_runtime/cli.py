@@ -60,7 +60,12 @@ def validate(files: tuple[Path, ...], strict: bool, fmt: str, quiet: bool) -> No
 
     Exit status: 0 when every file is valid (warnings allowed), 1 otherwise, 2 on usage errors.
     """
+    from .binding.binds import resolve_capability_binds, unresolved_diagnostics
+
     results = [load(f, strict=strict) for f in files]
+    for r in results:
+        if r.capability is not None:
+            r.diagnostics.extend(unresolved_diagnostics(r.capability, resolve_capability_binds(r.capability)))
     if quiet:
         for r in results:
             r.diagnostics = r.errors

@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from ..spec.diagnostics import Diagnostic
 from ..spec.locations import resolve_location
 from ..spec.model import Bind, Capability
 
@@ -124,3 +125,22 @@ def resolve_binds(binds: list[Bind], env: Mapping[str, str] | None = None) -> Bi
 
 def resolve_capability_binds(cap: Capability, env: Mapping[str, str] | None = None) -> BindValues:
     return resolve_binds(cap.binds, env)
+
+
+def unresolved_diagnostics(cap: Capability, values: BindValues) -> list[Diagnostic]:
+    """A warning per bind key that does not resolve here: `naftiko run` needs it only for a live upstream."""
+    out = []
+    where = {b.namespace: b.where for b in cap.binds}
+    for status in values.status:
+        if status.resolved:
+            continue
+        loc = where.get(status.namespace)
+        source = f"environment variable {status.source}" if status.origin == "environment" else f"key '{status.source}' in {status.origin}"
+        out.append(
+            Diagnostic.warning(
+                f"bind '{status.namespace}.{status.var}' does not resolve here ({source} is not set); naftiko run needs "
+                "it only for a live upstream, and serves Humanitec and Inngest namespaces from the local engine without it",
+                loc.file if loc else str(cap.file), loc.line if loc else 0, loc.col if loc else 0, (), "unresolved-bind",
+            )
+        )
+    return out
