@@ -242,3 +242,15 @@ def test_an_unresolved_call_disables_only_its_operation(tmp_path: Path, target: 
     assert strict.returncode == 1 and f"{path}:23:" in strict.stdout and ": error: " in strict.stdout
     call = cli("call", str(path), "get-thing", "--arg", "id=1")
     assert call.returncode == 1 and "operation_unavailable" in call.stderr
+
+
+def test_unresolved_bind_is_a_warning_with_its_location() -> None:
+    import os
+
+    path = CAPABILITIES / "inngest-runs.yaml"
+    env = {k: v for k, v in os.environ.items() if k != "INNGEST_API_KEY"}
+    proc = subprocess.run([*NAFTIKO, "validate", str(path)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0
+    assert any(line.startswith(f"{path}:12:3: warning: bind 'env.INNGEST_API_KEY' does not resolve") for line in proc.stdout.splitlines())
+    proc = subprocess.run([*NAFTIKO, "validate", str(path)], capture_output=True, text=True, env={**env, "INNGEST_API_KEY": "k"}, timeout=60)
+    assert "does not resolve" not in proc.stdout
