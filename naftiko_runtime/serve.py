@@ -220,6 +220,18 @@ class Runtime:
             if isinstance(adapter, McpAdapter)
         ]
 
+    def _mcp_groups(self) -> dict[tuple[str, int], list[tuple[McpAdapter, Invoker]]]:
+        """HTTP MCP adapters by listening address; those on one (non-zero) port are served as one server."""
+        groups: dict[tuple[str, int], list[tuple[McpAdapter, Invoker]]] = {}
+        for adapter, item in self._mcp_adapters():
+            if self.options.stdio or adapter.transport == "stdio":
+                continue
+            port = self.options.mcp_port if self.options.mcp_port is not None else (adapter.port or 0)
+            host = self.options.host or adapter.address or "127.0.0.1"
+            key = (host, port) if port else (host, -len(groups) - 1)  # port 0: a free port of its own
+            groups.setdefault(key, []).append((adapter, item.invoker))
+        return groups
+
     async def _listen(self, app: web.Application, host: str, port: int, what: str) -> int:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.options.shutdown_grace)
         await runner.setup()
@@ -257,10 +269,8 @@ class Runtime:
             bound = await self._listen(app, host, port, f"rest {names}")
             self.rest_apps[(host, port)] = app
             self.started.update({("rest", m.adapter.namespace): bound for m in mounted})
-        for adapter, item in self._mcp_adapters():
-            if self.options.stdio or adapter.transport == "stdio":
-                continue
-            await self._start_mcp_http(adapter, item)
+        for (host, port), group in self._mcp_groups().items():
+            await self._start_mcp_http(group, host, max(port, 0))
         await self._start_other_adapters()
         if self.options.metrics_port is not None:
             from .exposes.control import build_metrics_app
@@ -313,14 +323,17 @@ class Runtime:
             bound = await self._listen(app, host, port, f"{adapter.type} {adapter.namespace or ''}".strip())
             self.started[(adapter.type, adapter.namespace)] = bound
 
-    async def _start_mcp_http(self, adapter: McpAdapter, item: Loaded) -> None:
+    async def _start_mcp_http(self, group: list[tuple[McpAdapter, Invoker]], host: str, port: int) -> None:
         from .exposes.mcp.http import serve_mcp_http
+        from .exposes.mcp.shared import SharingConflict, merge
 
-        port = self.options.mcp_port if self.options.mcp_port is not None else (adapter.port or 0)
-        host = self.options.host or adapter.address or "127.0.0.1"
+        try:
+            adapter, invoker = merge(group)
+        except SharingConflict as exc:
+            raise StartupError(f"mcp port {port}: {exc}") from None
         try:
             server, task, bound = await serve_mcp_http(
-                adapter, item.invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts,
+                adapter, invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts,
                 max_body=self.options.max_body, shutdown_grace=self.options.shutdown_grace,
             )
         except OSError as exc:
@@ -328,8 +341,9 @@ class Runtime:
             raise StartupError(f"mcp {adapter.namespace}: cannot listen on {host}:{port}: {reason}") from None
         self.servers.append(server)
         self.server_tasks.append(task)
-        self.mcp_servers[adapter.namespace] = server
-        self.started[("mcp", adapter.namespace)] = bound
+        for member, _ in group:
+            self.mcp_servers[member.namespace] = server
+            self.started[("mcp", member.namespace)] = bound
         self.endpoints.append(f"mcp {adapter.namespace} http://{host}:{bound}/mcp")
         LOGGER.info("listening", extra={"adapter": f"mcp {adapter.namespace}", "address": f"http://{host}:{bound}/mcp"})
 
@@ -388,12 +402,20 @@ class Runtime:
         self.modes = [m for m in self.modes if m.file != str(file)] + modes
         for key, app in self.rest_apps.items():
             app[ROUTES].swap(tables.get(key) or build_routes([], self.readiness))
-        for adapter in mcp:
-            server = self.mcp_servers.get(adapter.namespace)
-            if server is not None:
-                from .exposes.mcp.http import swap_mcp
+        if mcp:
+            from .exposes.mcp.http import swap_mcp
+            from .exposes.mcp.shared import SharingConflict, merge
 
-                swap_mcp(server, adapter, item.invoker)
+            reloaded = {a.namespace for a in mcp}
+            for group in self._mcp_groups().values():
+                if reloaded & {a.namespace for a, _ in group}:
+                    server = self.mcp_servers.get(group[0][0].namespace)
+                    if server is None:
+                        continue
+                    try:
+                        swap_mcp(server, *merge(group))
+                    except SharingConflict as exc:
+                        LOGGER.error("reload of MCP tools refused", extra={"file": str(file), "reason": str(exc)})
         LOGGER.info("reloaded", extra={"file": str(file)})
         return True
 

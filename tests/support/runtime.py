@@ -76,8 +76,7 @@ def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
 
 def start(*files: Path | str, log: Path, extra: list[str] | None = None, env: dict[str, str] | None = None,
           wait_on: str = "rest") -> Runtime:
-    rest_port = free_port()
-    mcp_port = free_port() if len(files) == 1 else 0  # several MCP adapters: each on a port of its own
+    rest_port, mcp_port = free_port(), free_port()
     args = [
         sys.executable, "-m", "naftiko_runtime", "run", *map(str, files),
         "--rest-port", str(rest_port), "--mcp-port", str(mcp_port),
