@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from html.parser import HTMLParser
 from typing import Any
 from xml.etree import ElementTree
 
 from ruamel.yaml import YAML
+
+from .. import jsonfast
 
 
 class FormatError(ValueError):
@@ -116,7 +117,7 @@ def parse_body(body: bytes, fmt: str, content_type: str | None = None) -> Any:
     fmt = (fmt or "json").lower()
     if fmt == "json":
         try:
-            return json.loads(text)
+            return jsonfast.loads(text)
         except ValueError as exc:
             raise FormatError(f"not JSON ({exc.args[0] if exc.args else exc})") from None
     if fmt == "xml":

@@ -68,12 +68,17 @@ class Invoker:
         self.bind_context = binds.context()
         self.pool = pool
         self.base_overrides = base_overrides or {}
+        self._bases: dict[tuple[str, str | None], str] = {}
 
     def base_uri(self, namespace: str) -> str:
-        api = self.capability.api(namespace)
-        base = api.base_uri if api else ""
         override = self.base_overrides.get(namespace) or self.base_overrides.get("*")
-        return override_base(base, override) if override else base
+        key = (namespace, override)
+        base = self._bases.get(key)  # overrides may change after start (local engine), so they are part of the key
+        if base is None:
+            api = self.capability.api(namespace)
+            base = api.base_uri if api else ""
+            base = self._bases[key] = override_base(base, override) if override else base
+        return base
 
     async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
         """Raises InvokeError (400 for bad input, 502/504 for upstream faults)."""
@@ -100,8 +105,9 @@ class Invoker:
         op = call.operation
         name = f"{op.namespace}.{op.name}"
         bound = bind_call(call, incoming, self.bind_context, extra=extra)
+        base = self.base_uri(op.namespace)
         try:
-            request = build_request(bound, self.base_uri(op.namespace))
+            request = build_request(bound, base)
         except BaseUriMissing as exc:
             raise UpstreamError(502, "no_upstream", str(exc), name) from None
         except InputError:
@@ -111,7 +117,7 @@ class Invoker:
         middlewares = apply_auth(op.api.auth if op.api else None, request, self.bind_context)
         if incoming.request_id:
             request.headers.setdefault("X-Request-Id", incoming.request_id)
-        response = await self.pool.send(f"{op.namespace}@{self.base_uri(op.namespace)}", name, request, middlewares)
+        response = await self.pool.send(f"{op.namespace}@{base}", name, request, middlewares)
         data: Any = None
         if response.body:
             try:

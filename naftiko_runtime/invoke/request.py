@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -147,11 +148,17 @@ class BaseUriMissing(Exception):
         self.namespace = namespace
 
 
+@functools.lru_cache(maxsize=256)
+def _normal_base(base_uri: str) -> str:
+    """The base URI as yarl normalises it (parsed once per distinct base, not once per request)."""
+    return str(URL(base_uri))
+
+
 def build_request(bound: BoundCall, base_uri: str) -> UpstreamRequest:
     op = bound.operation
     base_uri = render_base(base_uri, bound)
     # The URL is built fully encoded and sent as is (see client): yarl must not re-decode `%2E%2E` into `..`.
-    url = join_url(str(URL(base_uri)), render_path(bound))
+    url = join_url(_normal_base(base_uri), render_path(bound))
     if bound.query:
         url += ("&" if "?" in url else "?") + urlencode(bound.query)
     req = UpstreamRequest(op.method, url, dict(bound.headers))

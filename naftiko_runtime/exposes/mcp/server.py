@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import contextvars
-import json
 import mimetypes
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
-from ... import __version__
+from ... import __version__, jsonfast
 from ...binding.incoming import Incoming
 from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
@@ -51,12 +51,14 @@ class ToolSpec:
     output_schema: dict[str, Any] | None
     validator: Draft202012Validator
     output_validator: Draft202012Validator | None
+    surely_valid: Callable[[Any], bool] = lambda _: False
 
     @classmethod
     def of(cls, action: Action) -> "ToolSpec":
         schema = input_schema(action)
         out = output_schema(action)
-        return cls(action, schema, out, Draft202012Validator(schema), Draft202012Validator(out) if out else None)
+        return cls(action, schema, out, Draft202012Validator(schema), Draft202012Validator(out) if out else None,
+                   plain_object_check(schema))
 
     def as_tool(self) -> types.Tool:
         action = self.action
@@ -70,8 +72,65 @@ class ToolSpec:
         )
 
 
+_PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: type(v) is int,
+    "number": lambda v: type(v) in (int, float),
+    "boolean": lambda v: type(v) is bool,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "null": lambda v: v is None,
+}
+
+
+def plain_object_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """A check, built once per tool, that answers True only for arguments the schema surely accepts.
+
+    It covers the common shape of generated input schemas: an object of properties that each say
+    no more than their `type` (arrays with unconstrained items), `required`, `additionalProperties:
+    false`. Anything it cannot be sure of answers False, and jsonschema then decides and explains.
+    """
+    if set(schema) - {"type", "properties", "required", "additionalProperties"} or schema.get("type") != "object":
+        return lambda _: False
+    closed = schema.get("additionalProperties") is False
+    if "additionalProperties" in schema and not closed:
+        return lambda _: False
+    required = tuple(schema.get("required", ()))
+    checks: dict[str, Callable[[Any], bool] | None] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or set(prop) - {"type", "description", "items"} or prop.get("items", {}) != {}:
+            return lambda _: False
+        kind = prop.get("type")
+        if kind is None:
+            checks[name] = None
+        elif kind in _PLAIN_TYPES and (kind == "array" or "items" not in prop):
+            checks[name] = _PLAIN_TYPES[kind]
+        else:
+            return lambda _: False
+
+    def surely_valid(arguments: Any) -> bool:
+        if type(arguments) is not dict:
+            return False
+        for name in required:
+            if name not in arguments:
+                return False
+        for key, value in arguments.items():
+            if key not in checks:
+                if closed:
+                    return False
+                continue
+            check = checks[key]
+            if check is not None and not check(value):
+                return False
+        return True
+
+    return surely_valid
+
+
 def argument_errors(spec: ToolSpec, arguments: dict[str, Any]) -> list[str]:
     """Each schema violation as one sentence naming the argument."""
+    if spec.surely_valid(arguments):
+        return []
     messages: list[str] = []
     for err in sorted(spec.validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
         where = ".".join(str(p) for p in err.absolute_path)
@@ -92,7 +151,7 @@ def argument_errors(spec: ToolSpec, arguments: dict[str, Any]) -> list[str]:
 def _json_text(value: Any) -> str:
     if value is None:
         return ""
-    return json.dumps(value, ensure_ascii=False)
+    return jsonfast.dumps(value)
 
 
 def _structured(value: Any) -> dict[str, Any]:
@@ -108,7 +167,7 @@ def _passthrough(outcome: Outcome) -> Any:
         return None
     text = outcome.raw.decode("utf-8", "replace")
     try:
-        return json.loads(text)
+        return jsonfast.loads(text)
     except ValueError:
         return text
 
@@ -393,4 +452,5 @@ def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
         on_list_prompts=on_list_prompts if adapter.prompts else None,
         on_get_prompt=on_get_prompt if adapter.prompts else None,
     )
+    server.naftiko_service = service  # type: ignore[attr-defined]  # for the tools/call fast path (fastpath.py)
     return server

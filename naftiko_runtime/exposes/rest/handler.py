@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ... import jsonfast
 from ...binding.incoming import Incoming, InputError
 from ...binding.inputs import extract
 from ...invoke.errors import InvokeError
@@ -78,7 +79,7 @@ class OperationHandler:
         if raw:
             if request.content_type in (JSON, "") or request.content_type.endswith("+json"):
                 try:
-                    body = json.loads(raw)
+                    body = jsonfast.loads(raw)
                 except ValueError:
                     raise InputError("request body is not valid JSON", "body") from None
             else:
@@ -121,7 +122,7 @@ class OperationHandler:
             return web.Response(status=outcome.status)
         if outcome.data is None and not outcome.raw and outcome.upstream is not None:
             return web.Response(status=outcome.status)
-        return web.Response(status=outcome.status, text=json.dumps(outcome.data), content_type=JSON)
+        return web.Response(status=outcome.status, body=jsonfast.dumps_bytes(outcome.data), content_type=JSON, charset="utf-8")
 
     def pass_headers(self, request: web.Request, outcome: Outcome, response: web.Response) -> None:
         for name, value in outcome.headers.items():
