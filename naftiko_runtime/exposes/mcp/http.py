@@ -40,6 +40,7 @@ from ...logs import LOGGER
 from ...spec.model import McpAdapter
 from ...tracing import AsgiContext
 from ..auth import Credentials
+from .fastpath import with_fast_path
 from .server import CURRENT_REQUEST_ID, build_server
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
@@ -216,7 +217,7 @@ def build_http_app(
     max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """Health routes, then the guarded MCP endpoint at `/mcp` and `/`. The manager is run by the caller."""
-    endpoint = McpGuard(StreamableHTTPASGIApp(manager), policy, credentials, max_body)
+    endpoint = McpGuard(with_fast_path(StreamableHTTPASGIApp(manager), manager), policy, credentials, max_body)
     app = Starlette(routes=[*health_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
     app.state.guard = endpoint
     return app
