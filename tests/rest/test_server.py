@@ -87,7 +87,7 @@ def test_exposed_bearer_auth_is_enforced_and_never_relayed(guarded: Runtime, ups
     assert status == 401
     assert upstream.requests == [], "nothing reaches the upstream before authentication"
     status, _, body = request("GET", f"{guarded.rest}/items/abc?limit=5", headers=AUTH)
-    assert status == 200 and body["path"] == "/items/abc?limit=5"
+    assert status == 200 and body["target"] == "/items/abc?limit=5"
     assert body["auth"] is None, "the caller's Authorization header is not relayed upstream"
 
 
