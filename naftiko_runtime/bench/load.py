@@ -113,20 +113,27 @@ async def _closed(spec: RequestSpec, connections: int, duration: float) -> dict[
             nonlocal errors, non2xx
             while time.perf_counter() < end:
                 t = time.perf_counter()
-                try:
-                    async with session.request(spec.method, spec.url, data=spec.body, headers=spec.headers) as resp:
-                        await resp.read()
-                        if resp.status >= 300:
-                            non2xx += 1
-                except Exception:  # noqa: BLE001 - counted
+                status = await _send(session, spec)
+                if status is None:
                     errors += 1
                     continue
+                non2xx += status >= 300
                 latencies.append((time.perf_counter() - t) * 1000)
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - start
     return _summary("python-closed", latencies, elapsed, errors, non2xx)
+
+
+async def _send(session: Any, spec: RequestSpec) -> int | None:
+    """One request, its body read; the status, or None when it failed."""
+    try:
+        async with session.request(spec.method, spec.url, data=spec.body, headers=spec.headers) as resp:
+            await resp.read()
+            return resp.status
+    except Exception:  # noqa: BLE001 - counted by the caller
+        return None
 
 
 async def _open(spec: RequestSpec, rate: float, duration: float, connections: int) -> dict[str, Any]:
@@ -139,14 +146,11 @@ async def _open(spec: RequestSpec, rate: float, duration: float, connections: in
 
         async def one(scheduled: float) -> None:
             nonlocal errors, non2xx
-            try:
-                async with session.request(spec.method, spec.url, data=spec.body, headers=spec.headers) as resp:
-                    await resp.read()
-                    if resp.status >= 300:
-                        non2xx += 1
-            except Exception:  # noqa: BLE001 - counted
+            status = await _send(session, spec)
+            if status is None:
                 errors += 1
                 return
+            non2xx += status >= 300
             latencies.append((time.perf_counter() - scheduled) * 1000)
 
         # Open the connections first, so the figures are for keep-alive traffic.
