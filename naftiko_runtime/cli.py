@@ -80,10 +80,6 @@ def validate(files: tuple[Path, ...], strict: bool, fmt: str, quiet: bool) -> No
     sys.exit(0 if all(not r.errors for r in results) else 1)
 
 
-def run() -> None:  # pragma: no cover - console entry for `python -m naftiko_runtime`
-    main(prog_name="naftiko")
-
-
 def _parse_upstreams(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for item in values:

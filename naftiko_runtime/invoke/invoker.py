@@ -44,7 +44,8 @@ class Outcome:
 
     @property
     def is_empty(self) -> bool:
-        return self.data is NOTHING and not self.raw or self.data is None
+        """No content: an empty upstream answer, mapped or passed through."""
+        return self.data is None or (self.data is NOTHING and not self.raw)
 
 
 @dataclass

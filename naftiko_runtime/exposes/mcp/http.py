@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
