@@ -71,6 +71,13 @@ async def test_kill_9_and_restart_on_the_same_db(tmp_path: Path, session: aiohtt
         queued = await api.create("held", {"tag": str(pids)})  # waits behind the concurrency group
         await api.wait_job("held", executing["id"], "main", "executing")
         await wait_until(lambda: _read_pids(pids), what="the script to start")
+
+        async def logged_working() -> bool:
+            lines = await api.logs("held", executing["id"], "main", 0)
+            return "working" in [x["message"] for x in lines]
+
+        # The kill must come after the engine accepted the line, or there is nothing to keep.
+        await wait_until(logged_working, what="the script's output in the step log")
         assert (await api.run("held", queued["id"]))["status"] == "queued"
         script_pids = await _read_pids(pids) or []
         proc.kill()  # SIGKILL: no chance to clean up
