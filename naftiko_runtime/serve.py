@@ -85,13 +85,7 @@ def _engine_candidate(base_uri: str) -> bool:
 def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool:
     """Whether the binds this namespace needs resolve (all of the file's binds when it names none)."""
     api = cap.api(namespace)
-    names: set[str] = set()
-    if api is not None:
-        templates = [api.auth.token, api.auth.username, api.auth.password, api.auth.value] if api.auth else []
-        templates += [p.value for p in api.params]
-        for t in templates:
-            if t is not None:
-                names.update(n.split(".")[-1] for n in t.names)
+    names = api.bind_names() if api is not None else set()
     relevant = [s for s in binds.status if not names or s.var in names]
     return all(s.resolved for s in relevant)
 

@@ -127,70 +127,55 @@ def build_skill_app(adapter: OtherAdapter, capability: Capability, readiness: Re
             return response
         return await handler(request)
 
-    def skill_or_404(request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+    def not_found(message: str) -> web.HTTPNotFound:
+        return web.HTTPNotFound(text=json.dumps({"error": "not_found", "message": message}), content_type="application/json")
+
+    def skill_of(request: web.Request) -> dict[str, Any]:
         name = request.match_info["name"]
         skill = catalog.find(name)
         if skill is None:
-            return None, _error(404, "not_found", f"Skill not found: {name}")
-        return skill, None
+            raise not_found(f"Skill not found: {name}")
+        return skill
 
-    def folder_or_404(skill: dict[str, Any]) -> tuple[Path | None, web.Response | None]:
+    def folder_of(request: web.Request) -> tuple[dict[str, Any], Path]:
+        """The skill and its `location` folder; 404 when either is missing."""
+        skill = skill_of(request)
         if not skill.get("location"):
-            return None, _error(404, "not_found", f"No location configured for skill: {skill.get('name')}")
+            raise not_found(f"No location configured for skill: {skill.get('name')}")
         folder = catalog.folder(skill)
         if folder is None:
-            return None, _error(404, "not_found", f"Location directory not found for skill: {skill.get('name')}")
-        return folder, None
+            raise not_found(f"Location directory not found for skill: {skill.get('name')}")
+        return skill, folder
 
     async def list_skills(_: web.Request) -> web.Response:
         return web.json_response(catalog.catalog())
 
     async def get_skill(request: web.Request) -> web.Response:
-        skill, missing = skill_or_404(request)
-        return missing or web.json_response(catalog.detail(skill))  # type: ignore[arg-type]
+        return web.json_response(catalog.detail(skill_of(request)))
 
     async def contents(request: web.Request) -> web.Response:
-        skill, missing = skill_or_404(request)
-        if missing:
-            return missing
-        folder, missing = folder_or_404(skill)  # type: ignore[arg-type]
-        if missing:
-            return missing
-        assert folder is not None
+        skill, folder = folder_of(request)
         files = [
             {"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size, "type": _media_type(p.name)}
             for p in catalog.files(folder)
         ]
-        return web.json_response({"name": skill.get("name"), "files": files})  # type: ignore[union-attr]
+        return web.json_response({"name": skill.get("name"), "files": files})
 
     async def file(request: web.Request) -> web.StreamResponse:
-        skill, missing = skill_or_404(request)
-        if missing:
-            return missing
-        folder, missing = folder_or_404(skill)  # type: ignore[arg-type]
-        if missing:
-            return missing
-        assert folder is not None
+        _, folder = folder_of(request)
         wanted = (folder / request.match_info["file"]).resolve()
         if not wanted.is_relative_to(folder) or not wanted.is_file():
-            return _error(404, "not_found", f"File not found: {request.match_info['file']}")
+            raise not_found(f"File not found: {request.match_info['file']}")
         return web.Response(body=wanted.read_bytes(), content_type=_media_type(wanted.name))
 
     async def download(request: web.Request) -> web.Response:
-        skill, missing = skill_or_404(request)
-        if missing:
-            return missing
-        folder, missing = folder_or_404(skill)  # type: ignore[arg-type]
-        if missing:
-            return missing
-        assert folder is not None
+        skill, folder = folder_of(request)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for p in catalog.files(folder):
                 archive.write(p, p.relative_to(folder).as_posix())
-        name = str(skill.get("name"))  # type: ignore[union-attr]
         response = web.Response(body=buffer.getvalue(), content_type="application/zip")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{skill.get("name")}.zip"'
         return response
 
     app = web.Application(middlewares=[guard])

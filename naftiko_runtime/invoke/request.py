@@ -114,11 +114,17 @@ def render_body(spec: Body, ctx: Any) -> tuple[bytes | aiohttp.FormData, str | N
 _BASE_VALUE = re.compile(r"^[A-Za-z0-9._~:-]+$")
 
 
+@functools.lru_cache(maxsize=256)
+def _base_template(base: str) -> PathTemplate:
+    """A base URI split into text and placeholders once per distinct base, not once per request."""
+    return PathTemplate.parse(base)
+
+
 def render_base(base: str, bound: BoundCall) -> str:
     """Fill placeholders of a templated baseUri (a tolerated dialect) from binds, environment, then call values."""
     if not base:
         raise BaseUriMissing(bound.operation.namespace)
-    template = PathTemplate.parse(base)
+    template = _base_template(base)
     if not template.names:
         return base
     out = []

@@ -55,7 +55,7 @@ def _actions(cap: m.Capability) -> Iterator[tuple[m.Action, m.PathTemplate | Non
         if isinstance(adapter, m.RestAdapter):
             for res in adapter.resources:
                 for op in res.operations:
-                    yield op.action, res.path, "rest"
+                    yield op.action, op.path or res.path, "rest"
         elif isinstance(adapter, m.McpAdapter):
             for tool in adapter.tools:
                 yield tool, None, "mcp"
@@ -78,8 +78,7 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
                 source = "path variable or declared input" if kind == "rest" else "declared tool input"
                 fallback = "it is read from the query string when present, else omitted" if kind == "rest" else "it is always omitted"
                 yield _diag("warning", f"with '{key}' refers to '{value.ref}', which names no {source}; {fallback}", call.where)
-        for key, value in call.with_.items():
-            if value.kind == "ref" and value.prefix != f"{action.adapter}.":
+            if value.prefix != f"{action.adapter}.":
                 count, where = prefixed.get(action.adapter, (0, call.where))
                 prefixed[action.adapter] = (count + 1, where)
         fillers = available | {k.casefold() for k in call.with_}
@@ -108,19 +107,10 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
 def _binds(cap: m.Capability) -> Iterator[Diagnostic]:
     if not cap.binds:
         return
-    used = set()
-    for api in cap.consumes:
-        templates = [api.auth.token, api.auth.username, api.auth.password, api.auth.value] if api.auth else []
-        templates += [p.value for p in api.params]
-        for t in templates:
-            if t is not None:
-                used.update(n.split(".")[-1] for n in t.names)
+    used = {name for api in cap.consumes for name in api.bind_names()}
     for adapter in cap.adapters:
-        auth = getattr(adapter, "auth", None)
-        if auth:
-            for t in (auth.token, auth.username, auth.password, auth.value):
-                if t is not None:
-                    used.update(n.split(".")[-1] for n in t.names)
+        if adapter.auth is not None:
+            used.update(n.split(".")[-1] for t in adapter.auth.templates for n in t.names)
     for bind in cap.binds:
         for var in bind.keys:
             if var not in used:

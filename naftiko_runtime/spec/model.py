@@ -55,6 +55,11 @@ class Auth:
     query: dict[str, Template] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def templates(self) -> list[Template]:
+        values = (self.token, self.username, self.password, self.value, *self.headers.values(), *self.query.values())
+        return [t for t in values if t is not None]
+
 
 @dataclass
 class ConsumedParam:
@@ -115,6 +120,11 @@ class ConsumedApi:
     operations: list[ConsumedOperation]
     source_file: str
     where: Location | None = None
+
+    def bind_names(self) -> set[str]:
+        """The bind keys its credentials and parameters read (`{{X}}` and `{{namespace.X}}` alike)."""
+        templates = [*(self.auth.templates if self.auth else []), *(p.value for p in self.params if p.value is not None)]
+        return {n.split(".")[-1] for t in templates for n in t.names}
 
 
 @dataclass

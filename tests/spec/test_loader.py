@@ -254,3 +254,48 @@ def test_unresolved_bind_is_a_warning_with_its_location() -> None:
     assert any(line.startswith(f"{path}:12:3: warning: bind 'env.INNGEST_API_KEY' does not resolve") for line in proc.stdout.splitlines())
     proc = subprocess.run([*NAFTIKO, "validate", str(path)], capture_output=True, text=True, env={**env, "INNGEST_API_KEY": "k"}, timeout=60)
     assert "does not resolve" not in proc.stdout
+
+
+DIALECTS = """\
+naftiko: 1.0.0-alpha2
+info: {label: Dialects, description: Operation sub-paths and an API key written as a headers map.}
+binds:
+- namespace: env
+  keys: {DD_API_KEY: DD_API_KEY, DD_APP_KEY: DD_APP_KEY}
+capability:
+  consumes:
+  - type: http
+    namespace: dd
+    baseUri: https://api.example.com
+    authentication:
+      type: apikey
+      headers: {DD-API-KEY: '{{DD_API_KEY}}', DD-APPLICATION-KEY: '{{DD_APP_KEY}}'}
+    resources:
+    - name: stories
+      path: /v1/stories
+      operations:
+      - {name: list-stories, method: GET}
+      - {name: get-story, method: GET, path: '/v1/stories/{id}'}
+  exposes:
+  - type: rest
+    namespace: api
+    port: 9393
+    resources:
+    - path: /stories
+      operations:
+      - {method: GET, call: dd.list-stories}
+      - {method: GET, path: '/{id}', call: dd.get-story, with: {id: rest.id}}
+"""
+
+
+def test_operation_sub_paths_and_apikey_headers(tmp_path: Path) -> None:
+    result = load(write(tmp_path, DIALECTS))
+    assert result.ok, [str(d) for d in result.errors]
+    codes = {d.code for d in result.warnings}
+    assert "operation-path" in codes and "apikey-dialect" in codes
+    assert "unused-bind" not in codes, "binds read by the API-key headers are used"
+    assert not [d for d in result.warnings if "refers to 'id'" in d.message or d.code == "unfilled-placeholder"]
+    rest = result.capability.adapters[0]
+    (res,) = rest.resources
+    routes = {(op.path or res.path).raw: op.action.call.operation.path.raw for op in res.operations}
+    assert routes == {"/stories": "/v1/stories", "/stories/{id}": "/v1/stories/{id}"}
