@@ -10,6 +10,7 @@ templates but can never be overridden by a caller.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import ChainMap
 from dataclasses import dataclass, field
@@ -49,8 +50,6 @@ def as_param_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        import json
-
         return json.dumps(value, separators=(",", ":"))
     return str(value)
 
@@ -79,10 +78,11 @@ def bind_call(
     bound = BoundCall(op, context)
 
     body_parts: dict[str, Any] = {}
+    sole_body = sum(p.location == "body" for p in op.params) == 1
     for p in op.params:
         value = p.value.render_value(context) if p.value is not None else None
         if value is None or value == "":
-            value = _param_value(p.name, p.location, params, incoming)
+            value = _param_value(p.name, p.location, params, incoming, sole_body)
         if value is None:
             if p.required and p.location != "body":
                 raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
@@ -132,7 +132,8 @@ def bind_call(
     return bound
 
 
-def _param_value(name: str, location: str, params: dict[str, Any], incoming: Incoming) -> Any:
+def _param_value(name: str, location: str, params: dict[str, Any], incoming: Incoming, sole_body: bool) -> Any:
+    """A consumed parameter's value by name; the whole incoming body only fills the one body parameter."""
     if location == "environment":
         return os.environ.get(name)
     found = lookup_ci(params, name)
@@ -140,7 +141,7 @@ def _param_value(name: str, location: str, params: dict[str, Any], incoming: Inc
         return found
     if location == "body" and isinstance(incoming.body, dict) and name in incoming.body:
         return incoming.body[name]
-    if location == "body" and incoming.body is not None:
+    if location == "body" and sole_body and incoming.body is not None:
         return incoming.body
     if location == "header":
         return incoming.headers.get(name)

@@ -203,3 +203,40 @@ async def test_steps_missing_input_is_400(upstream: Any, make_invoker: Any, writ
         await make_invoker(cap).invoke(tool(cap, "ship-with-crew"), mcp_incoming({}))
     assert caught.value.status == 400 and "imo" in caught.value.message
     assert upstream.requests == []
+
+
+NAMED_BODY_FIELDS = """\
+naftiko: 1.0.0-alpha2
+info: {label: named body fields, description: two in-body parameters}
+capability:
+  consumes:
+    - type: http
+      namespace: up
+      baseUri: http://upstream.invalid
+      resources:
+        - name: notes
+          path: /notes
+          operations:
+            - name: create
+              method: POST
+              inputParameters:
+                - {name: title, in: body}
+                - {name: note, in: body}
+  exposes:
+    - type: rest
+      namespace: api
+      port: 9000
+      resources:
+        - path: /notes
+          operations:
+            - {method: POST, call: up.create}
+"""
+
+
+async def test_a_missing_named_body_field_stays_missing(upstream: Any, make_invoker: Any, write_capability: Any) -> None:
+    """Only the sole body parameter takes the whole incoming body; named fields take their own value or nothing."""
+    cap = write_capability(NAMED_BODY_FIELDS)
+    upstream.route("POST", "/notes", reply(201, json={"ok": True}))
+    await make_invoker(cap).invoke(rest_action(cap, "POST", "/notes"), rest_incoming({}, body={"title": "hello"}))
+    [seen] = upstream.requests
+    assert seen.json == {"title": "hello"}
