@@ -16,7 +16,7 @@ from . import guard
 from .adapter import EngineView
 from .routes import EnginePage
 
-STATIC = {"ui.js": "text/javascript", "ui.css": "text/css"}
+STATIC = {"ui.js": "text/javascript", "ui.css": "text/css", "favicon.svg": "image/svg+xml"}
 
 __all__ = ["setup"]
 
