@@ -183,3 +183,18 @@ async def test_strict_auth_guards_the_page_and_links_carry_the_token(tmp_path: P
             assert (await r.json())["location"].endswith("?token=s3cret")
     finally:
         await handle.close()
+
+
+async def test_naftiko_run_logs_the_pages_address_when_it_starts_the_engine(caplog, http) -> None:
+    from naftiko_runtime.serve import RunOptions, Runtime
+
+    runtime = Runtime(RunOptions(files=[], engine_port=0, engine_db=":memory:"))
+    with caplog.at_level("INFO"):
+        await runtime.start_engine()
+    try:
+        record = next(r for r in caplog.records if r.getMessage() == "local engine started")
+        assert record.page == runtime.engine.url + "/ui"
+        async with http.get(record.page) as r:
+            assert r.status == 200 and "<h1>Pipelines</h1>" in await r.text()
+    finally:
+        await runtime.engine.close()
