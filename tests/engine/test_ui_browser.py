@@ -93,6 +93,14 @@ def _wait(driver):  # type: ignore[no-untyped-def]
     return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
 
 
+def _row(driver, selector: str, attribute: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The first matching row's ``attribute`` and text, read together."""
+    from selenium.webdriver.common.by import By
+
+    row = driver.find_element(By.CSS_SELECTOR, selector)
+    return row.get_attribute(attribute), row.text
+
+
 def _run_state(driver) -> str:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
 
@@ -119,7 +127,7 @@ def test_run_a_pipeline_and_approve_a_gated_one(engine_url: str, browser) -> Non
 
     # The run is listed, succeeded, on the pipelines page.
     browser.get(engine_url + "/ui")
-    row = wait.until(lambda d: (lambda r: (r.get_attribute("data-state"), r.text))(d.find_element(By.CSS_SELECTOR, "tr.run")))
+    row = wait.until(lambda d: _row(d, "tr.run", "data-state"))
     assert row[0] == "succeeded" and "ci" in row[1]
 
     # Run `release` with an input from its own page; it waits for approval; approve it there.
@@ -139,8 +147,7 @@ def test_run_a_pipeline_and_approve_a_gated_one(engine_url: str, browser) -> Non
 
     # The approvals page lists it as approved, with no buttons left.
     browser.get(engine_url + "/ui/approvals")
-    row = wait.until(lambda d: (lambda r: (r.get_attribute("data-status"), r.text))(
-        d.find_element(By.CSS_SELECTOR, "tr[data-approval]")))
+    row = wait.until(lambda d: _row(d, "tr[data-approval]", "data-status"))
     assert row[0] == "approved" and "qa" in row[1]
 
     # Nothing the page did broke its Content-Security-Policy or threw.

@@ -10,7 +10,7 @@ Actions (same-origin JSON only): trigger a run, cancel it, approve or deny an ap
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,13 +32,13 @@ def _seg(value: Any) -> str:
 
 
 def _when(ts: datetime | None) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
 def _duration(run: Run) -> str:
     if run.started_at is None:
         return ""
-    end = run.completed_at or datetime.now(timezone.utc)
+    end = run.completed_at or datetime.now(UTC)
     seconds = max(0.0, (end - run.started_at).total_seconds())
     if run.completed_at is None:
         return "running"
@@ -146,7 +146,7 @@ class EnginePage:
         except EngineError as exc:
             return self._error_page(request, exc)
         ctx = self._run_context(request, run)
-        return self._page("run.html", {**ctx, "title": f"{run.pipeline_id} #{run.number}"})
+        return self._page("run.html", {**ctx, "title": f"{run.pipeline_id} #{run.number}", "nav": "pipelines"})
 
     async def approvals(self, request: web.Request) -> web.Response:
         guard.check(request)
