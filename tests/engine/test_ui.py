@@ -198,3 +198,26 @@ async def test_naftiko_run_logs_the_pages_address_when_it_starts_the_engine(capl
             assert r.status == 200 and "<h1>Pipelines</h1>" in await r.text()
     finally:
         await runtime.engine.close()
+
+
+async def test_cancel_a_waiting_run_from_the_page(page_engine: EngineHandle, http) -> None:
+    base = page_engine.url
+    run = await _trigger(http, base, "gated")
+
+    async def waiting() -> bool:
+        return await _run_state(http, base, run["run_id"]) == "waiting"
+
+    await wait_until(waiting, what="the gated run to wait")
+    async with http.get(base + run["location"]) as r:
+        assert 'data-test="cancel"' in await r.text()
+    async with http.post(f"{base}/ui/runs/{run['run_id']}/cancel", json={}) as r:
+        assert r.status == 200
+
+    async def cancelled() -> bool:
+        return await _run_state(http, base, run["run_id"]) == "cancelled"
+
+    await wait_until(cancelled, what="the run to be cancelled")
+    async with http.get(base + run["location"]) as r:
+        assert 'data-test="cancel"' not in await r.text()
+    async with http.post(f"{base}/ui/runs/{run['run_id']}/cancel", json={}) as r:
+        assert r.status == 200  # cancelling a cancelled run is a no-op, as in the API
