@@ -183,7 +183,7 @@ class Runtime:
             for mode in self.modes:
                 if mode.mode == "local-engine" and mode.file == str(item.capability.file):
                     item.invoker.base_overrides[mode.namespace] = self.engine.url
-        LOGGER.info("local engine started", extra={"url": self.engine.url, "db": db})
+        LOGGER.info("local engine started", extra={"url": self.engine.url, "page": f"{self.engine.url}/ui", "db": db})
 
     # -- serving ---------------------------------------------------------------------
     async def readiness(self) -> tuple[bool, dict[str, Any]]:

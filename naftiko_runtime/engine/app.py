@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from . import ui
 from .api import inngest, pipelines_v1, runs_v0
 from .api.humanitec import HumanitecAPI
 from .api.inngest import InngestAPI
@@ -182,4 +183,5 @@ def build_app(engine: Engine, strict_auth: str | None = None) -> web.Application
     app.router.add_routes(InngestAPI(engine).routes())
     app.router.add_routes(PipelinesV1API(engine).routes())
     app.router.add_routes(RunsV0API(engine).routes())
+    ui.setup(app, engine)
     return app
