@@ -112,3 +112,157 @@ async def test_an_mcp_argument_stays_one_path_segment(mcp: Any, upstream: Record
             assert response.status == 200, await response.text()
     [seen] = upstream.requests
     assert seen.raw_path == "/v1/runs/run-1%2F..%2F..%2Fadmin%3Fx%3D1/cancel" and seen.query_string == ""
+
+
+# -- 2/3. bodies: bounded nesting, exact integers, nothing that is not JSON ----------------------
+
+RUNS = "/v1/orgs/demo-org/apps/demo-app/pipelines/ci/runs"
+UPSTREAM_RUNS = "/orgs/demo-org/apps/demo-app/pipelines/ci/runs"
+DEEP = b"[" * 1100 + b"]" * 1100
+
+
+@pytest.mark.parametrize("body", [DEEP, b'{"inputs": ' + DEEP + b"}", b'{"inputs": {"n": NaN}}', b'{"n": Infinity}',
+                                  b'{"n": -Infinity}', b'{"n": 1e999}', b'{"n": -1e999}', b"[1e400]"])
+async def test_a_body_that_is_not_strict_json_is_refused(body: bytes, rest: Any, upstream: RecordingUpstream) -> None:
+    upstream.route("POST", UPSTREAM_RUNS, reply(201, json={}))
+    client = await rest(PIPELINERUNS)
+    response = await client.post(RUNS, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400, await response.text()
+    answer = await response.json()
+    assert answer["error"] == "invalid_input" and answer["parameter"] == "body" and "not valid JSON" in answer["message"]
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize("number", ["123456789012345678901234567890", "18446744073709551616", "-9223372036854775809",
+                                    "-123456789012345678901234567890123456789", "9007199254740993"])
+async def test_integers_reach_the_upstream_exactly(number: str, rest: Any, upstream: RecordingUpstream) -> None:
+    upstream.route("POST", UPSTREAM_RUNS, reply(201, json={}))
+    client = await rest(PIPELINERUNS)
+    body = f'{{"inputs": {{"n": {number}, "list": [{number}, 1.5]}}}}'
+    response = await client.post(RUNS, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 201, await response.text()
+    [seen] = upstream.requests
+    assert f'"n":{number}' in seen.body.decode().replace(" ", "")
+    assert seen.json == {"inputs": {"n": int(number), "list": [int(number), 1.5]}}
+
+
+@pytest.mark.parametrize("query", ["dry_run=%ff", "x=%ff", "x=a%C3", "%ff=1"])
+async def test_undecodable_query_bytes_are_refused(query: str, rest: Any, upstream: RecordingUpstream) -> None:
+    upstream.route("GET", UPSTREAM_RUNS, reply(json=[]))
+    client = await rest(PIPELINERUNS)
+    response = await client.get(f"{RUNS}?{query}")
+    assert response.status == 400, await response.text()
+    answer = await response.json()
+    assert answer["error"] == "invalid_input" and "UTF-8" in answer["message"]
+    assert upstream.requests == []
+
+
+async def test_a_utf8_query_is_relayed(rest: Any, upstream: RecordingUpstream) -> None:
+    upstream.route("GET", UPSTREAM_RUNS, reply(json=[]))
+    client = await rest(PIPELINERUNS)
+    response = await client.get(f"{RUNS}?x=caf%C3%A9")
+    assert response.status == 200, await response.text()
+    [seen] = upstream.requests
+    assert seen.query == [("x", "café")]
+
+
+async def test_undecodable_path_bytes_are_refused(rest: Any, upstream: RecordingUpstream) -> None:
+    client = await rest(PIPELINERUNS)
+    response = await client.delete("/v1/orgs/demo-org/apps/demo-app/pipelines/ci/runs/run%ff")
+    assert response.status == 400, await response.text()
+    assert upstream.requests == []
+
+
+async def mcp_post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    hdrs = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **(headers or {})}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=body, headers=hdrs) as response:
+            text = await response.text()
+            return response.status, (json.loads(text) if text else None)
+
+
+def tool_call(arguments: str, request_id: str = "1") -> bytes:
+    return (f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", '
+            f'"params": {{"name": "cancel-function-run", "arguments": {arguments}}}}}').encode()
+
+
+@pytest.mark.parametrize("arguments", ['{"runId": "r", "n": NaN}', '{"runId": "r", "n": 1e999}', '{"runId": ' + "[" * 1100 + "]" * 1100 + "}"])
+async def test_mcp_refuses_what_is_not_json(arguments: str, mcp: Any, upstream: RecordingUpstream) -> None:
+    url = await mcp(INNGEST)
+    status, answer = await mcp_post(url, tool_call(arguments))
+    assert status == 400 and answer["error"]["code"] == -32700, answer
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize("request_id", ["null", "1.5", '{"a": 1}', "[1]", "true"])
+async def test_mcp_request_with_an_invalid_id_is_an_invalid_request(request_id: str, mcp: Any, upstream: RecordingUpstream) -> None:
+    url = await mcp(INNGEST)
+    status, answer = await mcp_post(url, tool_call('{"runId": "r"}', request_id))
+    assert status == 400 and answer["error"]["code"] == -32600 and answer["id"] is None, answer
+    assert upstream.requests == []
+
+
+async def test_mcp_unknown_protocol_version_names_the_supported_ones(mcp: Any) -> None:
+    url = await mcp(INNGEST)
+    status, answer = await mcp_post(url, tool_call('{"runId": "r"}'), {"MCP-Protocol-Version": "1999-01-01"})
+    assert status == 400, answer
+    assert "1999-01-01" in answer["error"]["message"] and "2025-11-25" in answer["error"]["message"]
+    assert "_meta" not in answer["error"]["message"]
+
+
+# -- 11. two Host headers, request ids ------------------------------------------------------------
+
+
+async def raw_request(port: int, head: str, body: bytes = b"") -> tuple[int, bytes]:
+    import asyncio
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head.encode("latin-1").replace(b"\n", b"\r\n") + b"\r\n" + body)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(65536), 10)
+    finally:
+        writer.close()
+    status = int(data.split(b" ", 2)[1])
+    return status, data
+
+
+async def test_rest_refuses_two_host_headers(rest: Any, upstream: RecordingUpstream) -> None:
+    upstream.route("GET", UPSTREAM_RUN, reply(json={}))
+    client = await rest(PIPELINERUNS)
+    head = f"GET {RUN} HTTP/1.1\nHost: 127.0.0.1\nHost: evil.example\nConnection: close\n"
+    status, _ = await raw_request(client.port, head)
+    assert status == 400
+    assert upstream.requests == []
+
+
+async def test_mcp_refuses_two_host_headers(mcp: Any, upstream: RecordingUpstream) -> None:
+    url = await mcp(INNGEST)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    body = tool_call('{"runId": "r"}')
+    head = (f"POST /mcp HTTP/1.1\nHost: 127.0.0.1:{port}\nHost: evil.example\nContent-Type: application/json\n"
+            f"Accept: application/json, text/event-stream\nContent-Length: {len(body)}\nConnection: close\n")
+    status, _ = await raw_request(port, head, body)
+    assert status == 400
+    assert upstream.requests == []
+
+
+async def test_a_non_ascii_request_id_is_kept_the_same_way_on_rest_and_mcp(rest: Any, mcp: Any, upstream: RecordingUpstream) -> None:
+    upstream.route("GET", UPSTREAM_RUN, reply(json={}))
+    upstream.route("POST", "/v1/runs/r/cancel", reply(json={}))
+    client = await rest(PIPELINERUNS)
+    url = await mcp(INNGEST)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    raw_id = "req-caf\u00e9-\u2603".encode()
+    head = f"GET {RUN} HTTP/1.1\nHost: 127.0.0.1\nX-Request-Id: ".encode() + raw_id + b"\nConnection: close\n"
+    status, data = await raw_request(client.port, head.decode("latin-1"))
+    assert status == 200
+    body = tool_call('{"runId": "r"}')
+    head = (f"POST /mcp HTTP/1.1\nHost: 127.0.0.1:{port}\nContent-Type: application/json\nAccept: application/json\n"
+            f"Content-Length: {len(body)}\nConnection: close\nX-Request-Id: ").encode() + raw_id + b"\n"
+    status, mcp_data = await raw_request(port, head.decode("latin-1"), body)
+    assert status == 200
+    expected = "req-caf%C3%A9-%E2%98%83"
+    assert f"X-Request-Id: {expected}".lower().encode() in data.lower()
+    assert f"X-Request-Id: {expected}".lower().encode() in mcp_data.lower()
+    assert [r.headers.get("X-Request-Id") for r in upstream.requests] == [expected, expected]

@@ -43,7 +43,7 @@ def _accepts_json(accept: bytes) -> bool:
     return any(t in (b"application/json", b"application/*", b"*/*") for t in types)
 
 
-def _is_json(content_type: bytes | None) -> bool:
+def is_json(content_type: bytes | None) -> bool:
     if not content_type:
         return False
     return any(part.strip() == _JSON for part in content_type.split(b";")[0].split(b","))
@@ -113,7 +113,7 @@ class ToolCallFastPath:
             return False
         if _header(scope, b"mcp-session-id") is not None or _header(scope, b"last-event-id") is not None:
             return False
-        return _is_json(_header(scope, b"content-type")) and _accepts_json(_header(scope, b"accept") or b"")
+        return is_json(_header(scope, b"content-type")) and _accepts_json(_header(scope, b"accept") or b"")
 
 
 async def _read(receive: Receive) -> tuple[bytes | None, list[Message]]:
