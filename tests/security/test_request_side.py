@@ -72,6 +72,7 @@ capability:
         inputParameters:
         - {name: runId, in: path, required: true}
         - {name: view, in: query}
+        - {name: ratio, in: query}
   exposes:
   - type: rest
     namespace: declared
@@ -85,6 +86,7 @@ capability:
         - {name: runid, in: path, type: string, description: The run.}
         - {name: runId, in: query, type: string, description: A separate value of the same name.}
         - {name: view, in: query, type: string, description: A view.}
+        - {name: ratio, in: query, type: number, description: A number.}
         call: runs.get-run
         with:
           view: "{{runId}}"
@@ -112,6 +114,17 @@ async def test_an_mcp_argument_stays_one_path_segment(mcp: Any, upstream: Record
             assert response.status == 200, await response.text()
     [seen] = upstream.requests
     assert seen.raw_path == "/v1/runs/run-1%2F..%2F..%2Fadmin%3Fx%3D1/cancel" and seen.query_string == ""
+
+
+@pytest.mark.parametrize("ratio", ["1e999", "-1E400", "NaN", "Infinity"])
+async def test_a_declared_number_that_is_no_json_number_is_refused(ratio: str, tmp_path: Any, rest: Any, upstream: RecordingUpstream) -> None:
+    file = tmp_path / "declared.yaml"
+    file.write_text(DECLARED)
+    client = await rest(file)
+    response = await client.get(f"/runs/run-1?ratio={ratio}")
+    assert response.status == 400, await response.text()
+    assert (await response.json())["parameter"] == "ratio"
+    assert upstream.requests == []
 
 
 # -- 2/3. bodies: bounded nesting, exact integers, nothing that is not JSON ----------------------
