@@ -109,9 +109,9 @@ async def test_an_mcp_argument_stays_one_path_segment(mcp: Any, upstream: Record
     url = await mcp(INNGEST)
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": {"name": "cancel-function-run", "arguments": {"runId": "run-1/../../admin?x=1"}}}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, json=call, headers={"Accept": "application/json, text/event-stream"}) as response:
-            assert response.status == 200, await response.text()
+    headers = {"Accept": "application/json, text/event-stream"}
+    async with aiohttp.ClientSession() as session, session.post(url, json=call, headers=headers) as response:
+        assert response.status == 200, await response.text()
     [seen] = upstream.requests
     assert seen.raw_path == "/v1/runs/run-1%2F..%2F..%2Fadmin%3Fx%3D1/cancel" and seen.query_string == ""
 
@@ -188,10 +188,9 @@ async def test_undecodable_path_bytes_are_refused(rest: Any, upstream: Recording
 
 async def mcp_post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     hdrs = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **(headers or {})}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=body, headers=hdrs) as response:
-            text = await response.text()
-            return response.status, (json.loads(text) if text else None)
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=hdrs) as response:
+        text = await response.text()
+        return response.status, (json.loads(text) if text else None)
 
 
 def tool_call(arguments: str, request_id: str = "1") -> bytes:

@@ -26,7 +26,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import (
+    StreamableHTTPASGIApp,
+    StreamableHTTPSessionManager,
+)
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import INVALID_REQUEST, PARSE_ERROR
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
@@ -44,7 +47,8 @@ from ...logs import LOGGER
 from ...spec.model import McpAdapter
 from ...tracing import AsgiContext
 from ..auth import Credentials
-from ..headers import header_values, repeated_host, request_id as safe_request_id
+from ..headers import header_values, repeated_host
+from ..headers import request_id as safe_request_id
 from .fastpath import is_json, with_fast_path
 from .server import CURRENT_REQUEST_ID, build_server
 
@@ -86,7 +90,7 @@ class HostPolicy:
     allow_all: bool = False
 
     @classmethod
-    def for_port(cls, host: str, port: int, extra: list[str]) -> "HostPolicy":
+    def for_port(cls, host: str, port: int, extra: list[str]) -> HostPolicy:
         names = {"127.0.0.1", "localhost", "[::1]"}
         with contextlib.suppress(OSError):
             names.update({socket.gethostname(), socket.getfqdn()})

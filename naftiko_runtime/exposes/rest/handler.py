@@ -24,7 +24,8 @@ from ...invoke.output import NOTHING
 from ...logs import SECRETS, redact_outcome
 from ...spec.model import RestOperation, RestResource
 from ..auth import Credentials
-from ..headers import header_values, repeated_host, request_id as safe_request_id
+from ..headers import header_values, repeated_host
+from ..headers import request_id as safe_request_id
 from .links import rewrite_links
 
 JSON = "application/json"
