@@ -3,13 +3,16 @@ uvicorn), every consumed namespace pointed at a recording upstream on loopback p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import io
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from naftiko_runtime import logs
 from naftiko_runtime.binding.binds import resolve_capability_binds
 from naftiko_runtime.exposes.mcp.http import serve_mcp_http
 from naftiko_runtime.exposes.rest.app import Mounted, build_rest_app
@@ -96,3 +99,19 @@ async def mcp(upstream: RecordingUpstream, pool: UpstreamPool) -> AsyncIterator[
     for server, task in servers:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+def captured() -> Iterator[Any]:
+    """`captured(fmt, level)`: configure the runtime's logging into a buffer; restored afterwards."""
+    root = logging.getLogger()
+    saved = (list(logs.LOGGER.handlers), logs.LOGGER.level, logs.LOGGER.propagate, list(root.handlers), root.level)
+
+    def configure(fmt: str = "text", level: str = "info") -> io.StringIO:
+        buffer = io.StringIO()
+        logs.configure(fmt, level, stream=buffer)
+        return buffer
+
+    yield configure
+    logs.LOGGER.handlers[:], logs.LOGGER.level, logs.LOGGER.propagate = saved[0], saved[1], saved[2]
+    root.handlers[:], root.level = saved[3], saved[4]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,23 +12,6 @@ from naftiko_runtime import logs
 
 from ..support.recording_upstream import RecordingUpstream, reply
 from .conftest import PIPELINERUNS
-
-
-@pytest.fixture
-def captured() -> Iterator[Any]:
-    """`captured(fmt, level)`: configure the runtime's logging into a buffer; restored afterwards."""
-    root = logging.getLogger()
-    saved = (list(logs.LOGGER.handlers), logs.LOGGER.level, logs.LOGGER.propagate, list(root.handlers), root.level)
-
-    def configure(fmt: str = "text", level: str = "info") -> io.StringIO:
-        buffer = io.StringIO()
-        logs.configure(fmt, level, stream=buffer)
-        return buffer
-
-    yield configure
-    logs.LOGGER.handlers[:], logs.LOGGER.level, logs.LOGGER.propagate = saved[0], saved[1], saved[2]
-    root.handlers[:], root.level = saved[3], saved[4]
-
 
 FORGED = "/nope%0a00:00:00%20error%20forged%0d%0b%e2%80%a8x"
 

@@ -259,7 +259,10 @@ async def test_mcp_refuses_two_host_headers(mcp: Any, upstream: RecordingUpstrea
     assert upstream.requests == []
 
 
-async def test_a_non_ascii_request_id_is_kept_the_same_way_on_rest_and_mcp(rest: Any, mcp: Any, upstream: RecordingUpstream) -> None:
+async def test_a_non_ascii_request_id_is_kept_the_same_way_on_rest_and_mcp(
+    rest: Any, mcp: Any, upstream: RecordingUpstream, captured: Any
+) -> None:
+    buffer = captured("text")
     upstream.route("GET", UPSTREAM_RUN, reply(json={}))
     upstream.route("POST", "/v1/runs/r/cancel", reply(json={}))
     client = await rest(PIPELINERUNS)
@@ -278,3 +281,5 @@ async def test_a_non_ascii_request_id_is_kept_the_same_way_on_rest_and_mcp(rest:
     assert f"X-Request-Id: {expected}".lower().encode() in data.lower()
     assert f"X-Request-Id: {expected}".lower().encode() in mcp_data.lower()
     assert [r.headers.get("X-Request-Id") for r in upstream.requests] == [expected, expected]
+    logged = [line for line in buffer.getvalue().splitlines() if f"request_id={expected}" in line]
+    assert [" request " in line or " tool call " in line for line in logged] == [True, True], buffer.getvalue()
