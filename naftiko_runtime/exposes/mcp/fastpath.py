@@ -53,7 +53,7 @@ def plain_tool_call(body: bytes) -> tuple[Any, str, dict[str, Any] | None] | Non
     """(id, tool name, arguments) of a plain single `tools/call`, else None."""
     try:
         message = jsonfast.loads(body)
-    except (ValueError, RecursionError):
+    except ValueError:  # jsonfast words too-deep nesting as a ValueError too
         return None
     if type(message) is not dict or message.keys() != {"jsonrpc", "id", "method", "params"}:
         return None
