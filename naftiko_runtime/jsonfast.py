@@ -1,15 +1,20 @@
 """JSON on the hot path: orjson when it is installed, the standard library otherwise.
 
 Same results either way for what the runtime reads and writes: whatever orjson refuses
-(NaN/Infinity literals, integers beyond 64 bits, keys that are not strings) falls back
-to `json`, so the answer never depends on which one is present. Output is compact UTF-8.
+(NaN/Infinity literals, keys that are not strings) falls back to `json`, so the answer
+never depends on which one is present. orjson reads integers beyond 64 bits as floats
+without a word, so a document with a run of 19+ digits is read by `json`, which keeps
+every integer exact. Nesting is bounded (orjson's 1024 levels, `json`'s recursion
+limit); too deep is a ValueError like any other bad JSON. Output is compact UTF-8.
 `NAFTIKO_ORJSON=0` forces the standard library (to measure what orjson buys).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from typing import Any
 
 try:  # pragma: no cover - exercised by whichever is installed
@@ -21,16 +26,44 @@ if os.environ.get("NAFTIKO_ORJSON") == "0":  # pragma: no cover - for measuring 
 
 HAVE_ORJSON = _orjson is not None
 _OPTIONS = _orjson.OPT_NON_STR_KEYS if _orjson is not None else 0
+# 19 digits in a row may be an integer beyond 64 bits (also matches inside strings: then `json` just reads it).
+_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
+_LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
 
 
-def loads(data: bytes | bytearray | str) -> Any:
-    """Parse JSON; raises ValueError (as `json.loads` does) when it is not JSON."""
-    if _orjson is not None:
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _long_digits(data: bytes | bytearray | str) -> bool:
+    pattern = _LONG_DIGITS_TEXT if isinstance(data, str) else _LONG_DIGITS_BYTES
+    return pattern.search(data) is not None
+
+
+def loads(data: bytes | bytearray | str, *, strict: bool = False) -> Any:
+    """Parse JSON; raises ValueError (as `json.loads` does) when it is not JSON or nests too deep.
+
+    `strict` (what callers send): NaN, Infinity and numbers that overflow a double are refused
+    too, so nothing that is not JSON is ever passed on in a body labelled JSON.
+    """
+    if _orjson is not None and not _long_digits(data):
         try:
             return _orjson.loads(data)
         except _orjson.JSONDecodeError:
-            pass  # let `json` decide (it accepts NaN/Infinity) and word the error
-    return json.loads(data)
+            pass  # let `json` decide (it accepts NaN/Infinity unless strict) and word the error
+    try:
+        if strict:
+            return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def dumps_bytes(value: Any) -> bytes:

@@ -3,6 +3,10 @@
 Every resolved bind value is registered as a secret; `Authorization`, `Cookie` and
 API-key values are registered as they pass. The filter rewrites the message and every
 extra field before any handler sees the record.
+
+A record is always one line: the text formatter escapes control characters in the
+message and in every field (a caller's `%0a` in a path cannot forge a line), and shows
+an exception as its type and message; the traceback follows, indented, only at debug.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -106,13 +111,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character (and Unicode line separator) written as an escape."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or f"\\u{ord(m[0]):04x}", text)
+
+
+def exception_line(exc: BaseException | None) -> str:
+    """An exception as one redacted line: its type and message."""
+    if exc is None:
+        return ""
+    message = str(exc).strip()[:500]
+    name = type(exc).__name__
+    return escape_controls(SECRETS.redact(f"{name}: {message}" if message else name))
+
+
 class TextFormatter(logging.Formatter):
+    """One line per record; `debug` adds an exception's traceback, indented, below it."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__()
+        self.debug = debug
+
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(
-            f"{k}={v}" for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_") and v is not None
+            f"{escape_controls(str(k))}={escape_controls(str(v))}"
+            for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_") and v is not None
         )
-        line = f"{time.strftime('%H:%M:%S', time.localtime(record.created))} {record.levelname.lower():7} {record.getMessage()}"
-        return f"{line} {extras}".rstrip()
+        message = escape_controls(record.getMessage())
+        line = f"{time.strftime('%H:%M:%S', time.localtime(record.created))} {record.levelname.lower():7} {message}"
+        line = f"{line} {extras}".rstrip()
+        if record.exc_info and record.exc_info[1] is not None:
+            line = f"{line} error={exception_line(record.exc_info[1])}"
+            if self.debug:
+                trace = SECRETS.redact(self.formatException(record.exc_info))
+                line += "".join(f"\n    {escape_controls(t)}" for t in trace.splitlines())
+        return line
 
 
 def configure(fmt: str = "text", level: str = "info", stream: Any = None) -> None:
@@ -122,7 +161,7 @@ def configure(fmt: str = "text", level: str = "info", stream: Any = None) -> Non
     the MCP SDK log is formatted and redacted the same way.
     """
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(debug=level.lower() == "debug"))
     handler.addFilter(RedactingFilter())
     LOGGER.handlers[:] = [handler]
     LOGGER.setLevel(level.upper())

@@ -6,6 +6,10 @@ parameters, MCP arguments, the JSON body as `body`); `with` then adds or renames
 rendered, literals pass through); consumed inputParameters read their `value` template
 or the value of the same name (exact, then case-insensitive). Binds are visible to
 templates but can never be overridden by a caller.
+
+A consumed path placeholder (and a `with` reference) reads a routed path value before
+any other value of that name, so a query parameter `?orgId=` can never replace the
+`{orgid}` a gateway authorised the request by.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +42,19 @@ class BoundCall:
     body: Any = UNSET
 
 
-def _with_value(value: WithValue, incoming: dict[str, Any], render_ctx: ChainMap[str, Any]) -> Any:
+def _first(name: str, *sources: Mapping[str, Any]) -> Any:
+    """The value of `name` in the first source that has it (each exact, then case-insensitive)."""
+    for source in sources:
+        if source:
+            found = lookup_ci(source, name)
+            if not is_missing(found):
+                return found
+    return UNSET
+
+
+def _with_value(value: WithValue, incoming: dict[str, Any], render_ctx: ChainMap[str, Any], path: Mapping[str, Any]) -> Any:
     if value.kind == "ref":
-        found = lookup_ci(incoming, value.ref or "")
-        return UNSET if is_missing(found) else found
+        return _first(value.ref or "", path, incoming)
     if value.kind == "template" and value.template is not None:
         return value.template.render_value(render_ctx)
     return value.literal
@@ -68,12 +82,13 @@ def bind_call(
         values.update(extra)
     render_ctx: ChainMap[str, Any] = ChainMap(binds, values)
     params: dict[str, Any] = dict(values)
+    mapped: dict[str, Any] = {}
     for key, spec in call.with_.items():
-        resolved = _with_value(spec, values, render_ctx)
+        resolved = _with_value(spec, values, render_ctx, incoming.path)
         if resolved is UNSET:
             params.pop(key, None)
         else:
-            params[key] = resolved
+            params[key] = mapped[key] = resolved
     context: ChainMap[str, Any] = ChainMap(binds, params)
     bound = BoundCall(op, context)
 
@@ -82,7 +97,7 @@ def bind_call(
     for p in op.params:
         value = p.value.render_value(context) if p.value is not None else None
         if value is None or value == "":
-            value = _param_value(p.name, p.location, params, incoming, sole_body)
+            value = _param_value(p.name, p.location, params, incoming, sole_body, mapped)
         if value is None:
             if p.required and p.location != "body":
                 raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
@@ -105,8 +120,8 @@ def bind_call(
     for name in op.path.names:
         if name in bound.path_values:
             continue
-        found = lookup_ci(params, name)
-        if is_missing(found) or found is None or found == "":
+        found = _first(name, mapped, incoming.path, params)
+        if found is UNSET or found is None or found == "":
             raise InputError(f"missing value for path parameter '{name}' of {op.method} {op.path.raw}", name)
         bound.path_values[name] = found
 
@@ -132,12 +147,14 @@ def bind_call(
     return bound
 
 
-def _param_value(name: str, location: str, params: dict[str, Any], incoming: Incoming, sole_body: bool) -> Any:
+def _param_value(
+    name: str, location: str, params: dict[str, Any], incoming: Incoming, sole_body: bool, mapped: dict[str, Any]
+) -> Any:
     """A consumed parameter's value by name; the whole incoming body only fills the one body parameter."""
     if location == "environment":
         return os.environ.get(name)
-    found = lookup_ci(params, name)
-    if not is_missing(found):
+    found = _first(name, mapped, incoming.path, params) if location == "path" else lookup_ci(params, name)
+    if found is not UNSET and not is_missing(found):
         return found
     if location == "body" and isinstance(incoming.body, dict) and name in incoming.body:
         return incoming.body[name]

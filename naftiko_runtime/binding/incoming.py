@@ -12,10 +12,13 @@ class Incoming:
     """The values of one call: REST path variables, query and body, or MCP tool arguments.
 
     `values` holds every named value a `with` reference or placeholder may read;
+    `path` the values routed from the request path (REST), which always win over a
+    value of the same name (any case) from elsewhere when a path placeholder is filled;
     `query` keeps the raw query string pairs so undeclared ones can be forwarded.
     """
 
     values: dict[str, Any] = field(default_factory=dict)
+    path: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
     raw_body: bytes | None = None
     content_type: str | None = None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from .. import jsonfast
 from ..spec.jsonpaths import JsonPath
 from ..spec.model import InputParam
 from .incoming import InputError
@@ -29,7 +31,10 @@ def coerce(param: InputParam, raw: Any) -> Any:
             if kind == "integer":
                 return int(text)
             if kind == "number":
-                return float(text) if any(c in text for c in ".eE") else int(text)
+                number = float(text) if any(c in text for c in ".eE") else int(text)
+                if isinstance(number, float) and not math.isfinite(number):
+                    raise ValueError  # 1e999 is no number JSON can carry
+                return number
             if kind == "boolean":
                 if text.lower() in ("true", "1"):
                     return True
@@ -37,7 +42,7 @@ def coerce(param: InputParam, raw: Any) -> Any:
                     return False
                 raise ValueError
             if kind in ("array", "object"):
-                value = json.loads(text) if text[:1] in "[{" else text.split(",")
+                value = jsonfast.loads(text, strict=True) if text[:1] in "[{" else text.split(",")
                 if kind == "object" and not isinstance(value, dict):
                     raise ValueError
                 return value

@@ -20,8 +20,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import INTERNAL_ERROR, ErrorData
 from mcp_types import methods as sdk_methods
-from pydantic import ValidationError
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import jsonfast
@@ -43,7 +43,7 @@ def _accepts_json(accept: bytes) -> bool:
     return any(t in (b"application/json", b"application/*", b"*/*") for t in types)
 
 
-def _is_json(content_type: bytes | None) -> bool:
+def is_json(content_type: bytes | None) -> bool:
     if not content_type:
         return False
     return any(part.strip() == _JSON for part in content_type.split(b";")[0].split(b","))
@@ -53,7 +53,7 @@ def plain_tool_call(body: bytes) -> tuple[Any, str, dict[str, Any] | None] | Non
     """(id, tool name, arguments) of a plain single `tools/call`, else None."""
     try:
         message = jsonfast.loads(body)
-    except (ValueError, RecursionError):
+    except ValueError:  # jsonfast words too-deep nesting as a ValueError too
         return None
     if type(message) is not dict or message.keys() != {"jsonrpc", "id", "method", "params"}:
         return None
@@ -113,7 +113,7 @@ class ToolCallFastPath:
             return False
         if _header(scope, b"mcp-session-id") is not None or _header(scope, b"last-event-id") is not None:
             return False
-        return _is_json(_header(scope, b"content-type")) and _accepts_json(_header(scope, b"accept") or b"")
+        return is_json(_header(scope, b"content-type")) and _accepts_json(_header(scope, b"accept") or b"")
 
 
 async def _read(receive: Receive) -> tuple[bytes | None, list[Message]]:

@@ -8,7 +8,10 @@ and the per-request envelope of 2026-07-28.
 In front of it, a small ASGI guard does what the SDK would otherwise answer with a
 bare 421: it checks Host and Origin against loopback names and this machine's
 hostname on the bound port plus `--allowed-host` values, and says which flag to pass
-when it refuses. Then the adapter's `authentication` (401 + `WWW-Authenticate`).
+when it refuses (and refuses two `Host` headers, or an unknown `MCP-Protocol-Version`,
+with 400). Then the adapter's `authentication` (401 + `WWW-Authenticate`), then the
+body: strict JSON (no NaN/Infinity, bounded nesting: -32700) whose requests carry a
+string or integer id (-32600), as the SDK would otherwise accept or quietly drop them.
 Health routes sit outside both, as probes use the pod IP as Host.
 """
 
@@ -17,15 +20,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import (
+    StreamableHTTPASGIApp,
+    StreamableHTTPSessionManager,
+)
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import INVALID_REQUEST, PARSE_ERROR
+from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -33,13 +40,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ... import jsonfast
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
 from ...spec.model import McpAdapter
 from ...tracing import AsgiContext
 from ..auth import Credentials
-from .fastpath import with_fast_path
+from ..headers import header_values, repeated_host
+from ..headers import request_id as safe_request_id
+from .fastpath import is_json, with_fast_path
 from .server import CURRENT_REQUEST_ID, build_server
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
@@ -48,6 +58,27 @@ WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 
 def _json_error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+
+
+def _jsonrpc_error(code: int, message: str) -> Response:
+    """The SDK's own shape for a message it cannot take: HTTP 400, a JSON-RPC error with a null id."""
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}, status_code=400)
+
+
+def _valid_id(value: object) -> bool:
+    return type(value) is str or type(value) is int
+
+
+def body_problem(body: bytes) -> Response | None:
+    """A JSON-RPC body the SDK would mishandle: not strict JSON, or a request whose id is not a string or integer."""
+    try:
+        message = jsonfast.loads(body, strict=True)
+    except ValueError as exc:
+        return _jsonrpc_error(PARSE_ERROR, f"Parse error: {str(exc.args[0] if exc.args else exc)[:200]}")
+    for item in message if isinstance(message, list) else [message]:
+        if isinstance(item, dict) and "method" in item and "id" in item and not _valid_id(item["id"]):
+            return _jsonrpc_error(INVALID_REQUEST, "Invalid Request: a request id must be a string or an integer")
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,7 +90,7 @@ class HostPolicy:
     allow_all: bool = False
 
     @classmethod
-    def for_port(cls, host: str, port: int, extra: list[str]) -> "HostPolicy":
+    def for_port(cls, host: str, port: int, extra: list[str]) -> HostPolicy:
         names = {"127.0.0.1", "localhost", "[::1]"}
         with contextlib.suppress(OSError):
             names.update({socket.gethostname(), socket.getfqdn()})
@@ -116,14 +147,15 @@ class McpGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        refusal = self.refusal(headers, scope.get("query_string", b""))
+        refusal = self.refusal(headers, scope)
         if refusal is None and scope.get("method") == "POST":
             refusal, receive = await self.read_body(headers, receive)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        request_id = headers.get("x-request-id") or uuid.uuid4().hex
-        raw_id = request_id.encode("latin-1", "replace")
+        given = header_values(scope["headers"], b"x-request-id")
+        request_id = safe_request_id(given[0] if given else None)
+        raw_id = request_id.encode("ascii")
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -154,12 +186,24 @@ class McpGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        return None, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive)
+        body = b"".join(chunks)
+        problem = body_problem(body) if body and is_json(headers.get("content-type", "").encode("latin-1")) else None
+        return problem, _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
 
     def too_large(self) -> Response:
         return _json_error(413, "payload_too_large", f"request body exceeds the {self.max_body}-byte limit (--max-body)")
 
-    def refusal(self, headers: Headers, query_string: bytes) -> Response | None:
+    def refusal(self, headers: Headers, scope: Scope) -> Response | None:
+        if repeated_host(scope["headers"]):
+            LOGGER.warning("mcp: refused a request with more than one Host header")
+            return _json_error(400, "invalid_request", "more than one Host header")
+        version = headers.get("mcp-protocol-version")
+        if version is not None and version not in KNOWN_PROTOCOL_VERSIONS:
+            return _jsonrpc_error(
+                INVALID_REQUEST,
+                f"Bad Request: unsupported MCP-Protocol-Version '{version[:40]}'; supported: {', '.join(KNOWN_PROTOCOL_VERSIONS)}",
+            )
+        query_string: bytes = scope.get("query_string", b"")
         host = headers.get("host")
         if host and not self.policy.allows(host):
             LOGGER.warning("mcp: refused Host", extra={"host": host})

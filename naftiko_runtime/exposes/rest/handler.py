@@ -1,11 +1,17 @@
-"""One REST operation: request -> Incoming -> Invoker -> response. Kept thin on purpose."""
+"""One REST operation: request -> Incoming -> Invoker -> response. Kept thin on purpose.
+
+What a caller sends is taken as sent or refused with 400, never silently altered: a body
+that is not strict JSON (NaN, Infinity, 1e999, nesting beyond the parser's bound), a query
+or path whose percent-escapes are not UTF-8, two `Host` headers. A query parameter named
+like a path variable (any case) is dropped from the values a path placeholder may read.
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 
@@ -18,6 +24,8 @@ from ...invoke.output import NOTHING
 from ...logs import SECRETS, redact_outcome
 from ...spec.model import RestOperation, RestResource
 from ..auth import Credentials
+from ..headers import header_values, repeated_host
+from ..headers import request_id as safe_request_id
 from .links import rewrite_links
 
 JSON = "application/json"
@@ -26,6 +34,29 @@ JSON = "application/json"
 def error_response(status: int, error: str, message: str, **extra: Any) -> web.Response:
     body = {"error": error, "message": message, **{k: v for k, v in extra.items() if v is not None}}
     return web.Response(status=status, text=json.dumps(body), content_type=JSON)
+
+
+def _reason(exc: ValueError) -> str:
+    return str(exc.args[0] if exc.args else exc)[:200]
+
+
+def check_utf8(request: web.Request) -> None:
+    """Refuse a path or query whose percent-escapes do not decode as UTF-8 (aiohttp would put U+FFFD in their place)."""
+    for segment in request.raw_path.partition("?")[0].split("/"):
+        _utf8(segment, "path segment", segment)
+    for pair in request.rel_url.raw_query_string.split("&"):
+        name, _, value = pair.partition("=")
+        _utf8(name, "query parameter name", name)
+        _utf8(value, f"query parameter '{name}'", name)
+
+
+def _utf8(raw: str, what: str, name: str) -> None:
+    if "%" not in raw:
+        return
+    try:
+        unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 once percent-decoded ({raw[:80]}); undecodable bytes are refused", name) from None
 
 
 @dataclass
@@ -37,7 +68,8 @@ class OperationHandler:
     file: str
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        given = header_values(request.raw_headers, b"x-request-id")
+        request_id = safe_request_id(given[0] if given else None)
         request["request_id"] = request_id
         request["operation"] = self.operation.action.name
         response = await self.answer(request, request_id)
@@ -45,6 +77,8 @@ class OperationHandler:
         return response
 
     async def answer(self, request: web.Request, request_id: str) -> web.Response:
+        if repeated_host(request.raw_headers):
+            return error_response(400, "invalid_request", "more than one Host header")
         if self.credentials is not None and not self.credentials.check(request.headers, request.query):
             response = error_response(401, "unauthorized", "missing or invalid credentials")
             response.headers["WWW-Authenticate"] = self.credentials.challenge
@@ -69,19 +103,23 @@ class OperationHandler:
         return response
 
     async def incoming(self, request: web.Request, request_id: str) -> Incoming:
+        check_utf8(request)
+        path = dict(request.match_info)
+        routed = {k.casefold() for k in path}
         values: dict[str, Any] = {}
         query = list(request.query.items())
         for key, value in query:
-            values.setdefault(key, value)
-        values.update(request.match_info)
+            if key.casefold() not in routed:  # a path value is never replaced from the query
+                values.setdefault(key, value)
+        values.update(path)
         body: Any = None
         raw = await request.read() if request.can_read_body else b""
         if raw:
             if request.content_type in (JSON, "") or request.content_type.endswith("+json"):
                 try:
-                    body = jsonfast.loads(raw)
-                except ValueError:
-                    raise InputError("request body is not valid JSON", "body") from None
+                    body = jsonfast.loads(raw, strict=True)
+                except ValueError as exc:
+                    raise InputError(f"request body is not valid JSON: {_reason(exc)}", "body") from None
             else:
                 body = raw.decode("utf-8", "replace")
             values["body"] = body
@@ -99,6 +137,7 @@ class OperationHandler:
             )
         return Incoming(
             values=values,
+            path=path,
             body=body,
             raw_body=raw or None,
             content_type=request.content_type,

@@ -1,0 +1,38 @@
+"""Request headers every adapter reads the same way: the request id, and one Host only.
+
+REST (aiohttp) and MCP (ASGI) both hand over the raw header bytes, so both apply the
+same rule to the same bytes and the log, the response and the upstream see one id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from urllib.parse import quote_from_bytes
+
+MAX_REQUEST_ID = 200
+# Printable ASCII except space; anything else (non-ASCII, controls, space) is percent-encoded.
+_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def request_id(raw: bytes | None) -> str:
+    """The caller's `X-Request-Id` made safe for a header and a log line, else a new id.
+
+    Bytes outside printable ASCII are percent-encoded (so `é` sent as UTF-8 becomes `%C3%A9`);
+    an id that would be longer than MAX_REQUEST_ID characters is replaced by a new one.
+    """
+    if raw:
+        text = quote_from_bytes(raw, safe=_SAFE)
+        if len(text) <= MAX_REQUEST_ID:
+            return text
+    return uuid.uuid4().hex
+
+
+def header_values(raw_headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
+    """Every value of header `name` (lower-case bytes) as it arrived."""
+    return [value for key, value in raw_headers if key.lower() == name]
+
+
+def repeated_host(raw_headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Two `Host` headers: which one a check reads and which one a proxy routes by may differ."""
+    return len(header_values(raw_headers, b"host")) > 1
