@@ -9,13 +9,19 @@ In front of it, a small ASGI guard does what the SDK would otherwise answer with
 bare 421: it checks Host and Origin against loopback names and this machine's
 hostname on the bound port plus `--allowed-host` values, and says which flag to pass
 when it refuses. Then the adapter's `authentication` (401 + `WWW-Authenticate`).
-Health routes sit outside both, as probes use the pod IP as Host.
+Health routes sit outside both, as probes use the pod IP as Host. A stateless server
+offers no standalone SSE stream, so `GET /mcp` answers 405 (as the MCP spec allows)
+rather than opening a stream that would never end.
+
+Below the app, uvicorn runs `BoundedHttpToolsProtocol`: header size, read timeouts,
+keep-alive and the connection cap of `ConnectionLimits`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,12 +40,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...invoke.invoker import Invoker
-from ...limits import DEFAULT_MAX_BODY
+from ...limits import DEFAULT_MAX_BODY, ConnectionLimits
 from ...logs import LOGGER
 from ...spec.model import McpAdapter
 from ...tracing import AsgiContext
 from ..auth import Credentials
 from .fastpath import with_fast_path
+from .protocol import BoundedHttpToolsProtocol
 from .server import CURRENT_REQUEST_ID, build_server
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
@@ -116,6 +123,12 @@ class McpGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if scope.get("method") == "GET":
+            await _json_error(
+                405, "method_not_allowed", "this stateless MCP server offers no standalone SSE stream; POST JSON-RPC messages",
+                {"Allow": "POST"},
+            )(scope, receive, send)
+            return
         refusal = self.refusal(headers, scope.get("query_string", b""))
         if refusal is None and scope.get("method") == "POST":
             refusal, receive = await self.read_body(headers, receive)
@@ -283,6 +296,7 @@ async def serve_mcp_http(
     allowed_hosts: list[str],
     max_body: int = DEFAULT_MAX_BODY,
     shutdown_grace: float = 10.0,
+    limits: ConnectionLimits | None = None,
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start serving; returns the uvicorn server (set `.should_exit` to stop), its task and the bound port."""
     sock = bind_socket(host, port)
@@ -292,8 +306,11 @@ async def serve_mcp_http(
         LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
     manager = session_manager(adapter, invoker)
     app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body)
+    limits = limits or ConnectionLimits()
     config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
-                            timeout_graceful_shutdown=max(1, round(shutdown_grace)))
+                            timeout_graceful_shutdown=max(1, round(shutdown_grace)),
+                            http=functools.partial(BoundedHttpToolsProtocol, limits=limits),
+                            timeout_keep_alive=limits.keepalive_timeout)
     server = _EmbeddedServer(config)
     server.manager, server.guard = manager, app.state.guard
 
