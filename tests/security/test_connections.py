@@ -117,7 +117,7 @@ async def test_an_endless_mcp_header_is_cut_off_while_it_streams() -> None:
         writer.close()
         # the answer may be lost to the reset that closing on unread bytes causes; the cut-off is what counts
         assert status(response) == 431 or response == b"", response[:300]
-        assert sent < 50 * 1024 * 1024
+        assert sent < 4 * 1024 * 1024  # before the limit, the server swallowed 39 MB of it
         await still_serving(ports["mcp"])
 
 
