@@ -184,6 +184,8 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     from .limits import ConnectionLimits
     from .serve import RunOptions, StartupError, run_forever
 
+    if max_header_size < 1024:
+        raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
     logs.configure(log_format, log_level)
     options = RunOptions(
         files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
