@@ -12,12 +12,14 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from naftiko_runtime.limits import ConnectionLimits
-from naftiko_runtime.serve import Runtime, RunOptions
-from tests.mcp.conftest import PIPELINERUNS
+from naftiko_runtime.serve import RunOptions, Runtime
+
+PIPELINERUNS = Path(__file__).resolve().parents[2] / "capabilities" / "humanitec-pipelineruns.yaml"
 
 POST_PATH = "/v1/orgs/o/apps/a/pipelines/p/runs"  # a declared REST POST route
 DEADLINE = 5.0  # how long a refused or timed-out connection may take to be closed (timeouts are 0.5 s)
@@ -63,7 +65,7 @@ async def read_until_closed(reader: asyncio.StreamReader, deadline: float = DEAD
             raise AssertionError(f"the server kept the connection open for {deadline} s; read so far: {data[:200]!r}")
         try:
             chunk = await asyncio.wait_for(reader.read(65536), left)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         except ConnectionResetError:
             return data
@@ -158,10 +160,8 @@ async def test_an_idle_keepalive_connection_is_closed(kind: str) -> None:
         await writer.drain()
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), DEADLINE)
         assert status(head) == 200
-        start = time.monotonic()
-        await read_until_closed(reader)
+        await read_until_closed(reader, deadline=3.0)  # uvicorn's default keep-alive alone is 5 s
         writer.close()
-        assert time.monotonic() - start < DEADLINE
 
 
 @pytest.mark.parametrize(("kind", "path"), [("mcp", "/mcp"), ("rest", POST_PATH)])
@@ -230,6 +230,6 @@ async def test_stateless_get_mcp_answers_405_instead_of_an_endless_stream() -> N
     async with running() as ports:
         response = await exchange(ports["mcp"], get("/mcp", b"Accept: text/event-stream\r\n"))
         assert status(response) == 405, response[:300]
-        assert b"allow: POST" in response.lower().replace(b"allow: post", b"allow: POST")
+        assert b"\r\nallow: post\r\n" in response.lower()
         body = json.loads(response.split(b"\r\n\r\n", 1)[1])
         assert body["error"] == "method_not_allowed"

@@ -123,13 +123,12 @@ class McpGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if scope.get("method") == "GET":
-            await _json_error(
+        refusal = self.refusal(headers, scope.get("query_string", b""))
+        if refusal is None and scope.get("method") == "GET":
+            refusal = _json_error(
                 405, "method_not_allowed", "this stateless MCP server offers no standalone SSE stream; POST JSON-RPC messages",
                 {"Allow": "POST"},
-            )(scope, receive, send)
-            return
-        refusal = self.refusal(headers, scope.get("query_string", b""))
+            )
         if refusal is None and scope.get("method") == "POST":
             refusal, receive = await self.read_body(headers, receive)
         if refusal is not None:
