@@ -148,6 +148,16 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
               help="Largest request body accepted (bytes, or 512k, 10M); larger ones get 413.")
 @click.option("--max-concurrency", envvar="NAFTIKO_MAX_CONCURRENCY", type=click.IntRange(0), default=256, show_default=True,
               help="Concurrent upstream calls per namespace; more get 503 with Retry-After (0: no limit).")
+@click.option("--max-header-size", envvar="NAFTIKO_MAX_HEADER_SIZE", default="16k", show_default=True, callback=_size, metavar="SIZE",
+              help="Largest request line plus headers accepted (REST: per line and per field); larger get 431 (MCP) or 400 (REST).")
+@click.option("--header-timeout", envvar="NAFTIKO_HEADER_TIMEOUT", type=click.FloatRange(0.01), default=10.0, show_default=True,
+              help="Seconds a connection may take to send a request's headers.")
+@click.option("--body-timeout", envvar="NAFTIKO_BODY_TIMEOUT", type=click.FloatRange(0.01), default=30.0, show_default=True,
+              help="Longest pause, in seconds, while a request body is being received.")
+@click.option("--keepalive-timeout", envvar="NAFTIKO_KEEPALIVE_TIMEOUT", type=click.FloatRange(0.01), default=5.0, show_default=True,
+              help="Seconds an idle connection is kept open between requests.")
+@click.option("--max-connections", envvar="NAFTIKO_MAX_CONNECTIONS", type=click.IntRange(0), default=1024, show_default=True,
+              help="Open connections per port; more are answered 503 and closed (0: no limit).")
 @click.option("--shutdown-grace", envvar="NAFTIKO_SHUTDOWN_GRACE", type=click.FloatRange(0), default=10.0, show_default=True,
               help="Seconds in-flight requests may take to finish after SIGTERM.")
 @click.option("--watch", is_flag=True, envvar="NAFTIKO_WATCH", help="Reload edited capability files without a restart (an invalid edit is refused).")
@@ -158,7 +168,8 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
-        connect_timeout: float, max_body: int, max_concurrency: int, shutdown_grace: float, watch: bool,
+        connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
+        body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
         watch_interval: float, log_format: str, log_level: str) -> None:
     """Serve the REST, MCP, skill and control adapters of capability FILES (files, or directories of them).
 
@@ -170,8 +181,11 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     import asyncio
 
     from . import logs
+    from .limits import ConnectionLimits
     from .serve import RunOptions, StartupError, run_forever
 
+    if max_header_size < 1024:
+        raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
     logs.configure(log_format, log_level)
     options = RunOptions(
         files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
@@ -180,6 +194,10 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
         allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
         max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
         metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
+        connections=ConnectionLimits(
+            max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
+            keepalive_timeout=keepalive_timeout, max_connections=max_connections,
+        ),
     )
     try:
         asyncio.run(run_forever(options))

@@ -5,10 +5,14 @@
 - Concurrent upstream calls are counted per consumes namespace (per upstream, as the pool
   keys its sessions). A call over the limit is not queued: it fails at once with 503
   `upstream_busy` and a `Retry-After`, which REST sends as a header and MCP as a field.
+- Each listening port bounds its connections (`ConnectionLimits`): the size of a request's
+  header section (431 above it), how long the headers and each pause in a body may take,
+  how long an idle keep-alive connection stays open, and how many connections are open at once.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .invoke.client import UpstreamPool
@@ -17,6 +21,18 @@ from .invoke.errors import UpstreamError
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 256
 RETRY_AFTER_SECONDS = 1
+DEFAULT_MAX_HEADER_SIZE = 16 * 1024
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client connection may hold of a listening port (0 for a count: no limit)."""
+
+    max_header_size: int = DEFAULT_MAX_HEADER_SIZE  # request line plus header fields, in bytes
+    header_timeout: float = 10.0  # from a connection's start, or a request's first byte, to its last header
+    body_timeout: float = 30.0  # longest pause while a request body is being received
+    keepalive_timeout: float = 5.0  # idle time between requests on one connection
+    max_connections: int = 1024  # open connections per port; more are answered 503 and closed
 
 
 class Overloaded(UpstreamError):

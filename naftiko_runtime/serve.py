@@ -18,10 +18,11 @@ from aiohttp import web
 
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
+from .exposes.listen import CappedSite, runner_settings
 from .exposes.rest.app import ROUTES, Mounted, RouteConflict, build_rest_app, build_routes
 from .invoke.client import UpstreamPool, UpstreamSettings
 from .invoke.invoker import Invoker
-from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, limit_concurrency
+from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, ConnectionLimits, limit_concurrency
 from .logs import LOGGER, SECRETS
 from .spec.loader import load
 from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
@@ -54,6 +55,7 @@ class RunOptions:
     max_body: int = DEFAULT_MAX_BODY
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # concurrent upstream calls per namespace; 0: no limit
     shutdown_grace: float = 10.0
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # per listening port
     metrics_port: int | None = None
     watch: bool = False
     watch_interval: float = 1.0
@@ -227,9 +229,11 @@ class Runtime:
         return groups
 
     async def _listen(self, app: web.Application, host: str, port: int, what: str) -> int:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.options.shutdown_grace)
+        limits = self.options.connections
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.options.shutdown_grace,
+                               **runner_settings(limits))
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = CappedSite(runner, host, port, limits.max_connections)
         try:
             await site.start()
         except OSError as exc:
@@ -237,7 +241,7 @@ class Runtime:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise StartupError(f"{what}: cannot listen on {host}:{port}: {reason}") from None
         self.runners.append(runner)
-        bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+        bound = site.bound_port
         self.endpoints.append(f"{what} http://{host}:{bound}")
         LOGGER.info("listening", extra={"adapter": what, "address": f"http://{host}:{bound}"})
         return bound
@@ -256,7 +260,8 @@ class Runtime:
             self._instrument(item.invoker)
         for (host, port), mounted in self._rest_groups().items():
             try:
-                app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body, swappable=self.options.watch)
+                app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body,
+                                     body_timeout=self.options.connections.body_timeout, swappable=self.options.watch)
             except RouteConflict as exc:
                 raise StartupError(f"route conflict: {exc}") from None
             names = ", ".join(m.adapter.namespace for m in mounted)
@@ -329,6 +334,7 @@ class Runtime:
             server, task, bound = await serve_mcp_http(
                 adapter, invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts,
                 max_body=self.options.max_body, shutdown_grace=self.options.shutdown_grace,
+                limits=self.options.connections,
             )
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))

@@ -12,13 +12,19 @@ when it refuses (and refuses two `Host` headers, or an unknown `MCP-Protocol-Ver
 with 400). Then the adapter's `authentication` (401 + `WWW-Authenticate`), then the
 body: strict JSON (no NaN/Infinity, bounded nesting: -32700) whose requests carry a
 string or integer id (-32600), as the SDK would otherwise accept or quietly drop them.
-Health routes sit outside both, as probes use the pod IP as Host.
+Health routes sit outside both, as probes use the pod IP as Host. A stateless server
+offers no standalone SSE stream, so `GET /mcp` answers 405 (as the MCP spec allows)
+rather than opening a stream that would never end.
+
+Below the app, uvicorn runs `BoundedHttpToolsProtocol`: header size, read timeouts,
+keep-alive and the connection cap of `ConnectionLimits`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -42,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import jsonfast
 from ...invoke.invoker import Invoker
-from ...limits import DEFAULT_MAX_BODY
+from ...limits import DEFAULT_MAX_BODY, ConnectionLimits
 from ...logs import LOGGER
 from ...spec.model import McpAdapter
 from ...tracing import AsgiContext
@@ -50,6 +56,7 @@ from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from .fastpath import is_json, with_fast_path
+from .protocol import BoundedHttpToolsProtocol
 from .server import CURRENT_REQUEST_ID, build_server
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
@@ -148,6 +155,11 @@ class McpGuard:
             return
         headers = Headers(scope=scope)
         refusal = self.refusal(headers, scope)
+        if refusal is None and scope.get("method") == "GET":
+            refusal = _json_error(
+                405, "method_not_allowed", "this stateless MCP server offers no standalone SSE stream; POST JSON-RPC messages",
+                {"Allow": "POST"},
+            )
         if refusal is None and scope.get("method") == "POST":
             refusal, receive = await self.read_body(headers, receive)
         if refusal is not None:
@@ -327,6 +339,7 @@ async def serve_mcp_http(
     allowed_hosts: list[str],
     max_body: int = DEFAULT_MAX_BODY,
     shutdown_grace: float = 10.0,
+    limits: ConnectionLimits | None = None,
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start serving; returns the uvicorn server (set `.should_exit` to stop), its task and the bound port."""
     sock = bind_socket(host, port)
@@ -336,8 +349,11 @@ async def serve_mcp_http(
         LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
     manager = session_manager(adapter, invoker)
     app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body)
+    limits = limits or ConnectionLimits()
     config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
-                            timeout_graceful_shutdown=max(1, round(shutdown_grace)))
+                            timeout_graceful_shutdown=max(1, round(shutdown_grace)),
+                            http=functools.partial(BoundedHttpToolsProtocol, limits=limits),
+                            timeout_keep_alive=limits.keepalive_timeout)
     server = _EmbeddedServer(config)
     server.manager, server.guard = manager, app.state.guard
 

@@ -5,18 +5,25 @@ path and method becomes an aiohttp route whose handler is an OperationHandler.
 Unknown paths answer 404 and known paths with another method 405 with `Allow`,
 both as JSON. Adapters of several files may share one port; two routes that collide
 are refused at start with both files and lines.
+
+A body larger than `max_body` is refused with 413 before `100 Continue` is sent (the
+routes' expect handler), and one that pauses longer than `body_timeout` ends with 408
+and a closed connection (the `body_deadline` middleware).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http import HttpVersion11
 
 from ...invoke.invoker import Invoker
+from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
 from ...spec.model import RestAdapter
 from ..auth import Credentials
@@ -75,6 +82,77 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
         )
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ExpectHandler = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
+
+
+def expect_within(max_body: int) -> ExpectHandler:
+    """`Expect: 100-continue`: 413 at once for a declared body over `max_body`, else `100 Continue`."""
+
+    async def expect_handler(request: web.Request) -> web.StreamResponse | None:
+        length = request.content_length
+        if length is not None and length > max_body:
+            response = error_response(413, "payload_too_large", f"request body exceeds the {max_body}-byte limit (--max-body)")
+            response.force_close()  # the client may send the body anyway: do not read it
+            return response
+        if request.version == HttpVersion11:
+            expect = request.headers.get(hdrs.EXPECT, "")
+            if expect.lower() != "100-continue":
+                return error_response(417, "expectation_failed", f"unknown Expect: {expect}")
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0  # the response proper has not started
+        return None
+
+    return expect_handler
+
+
+class BodyStalled(Exception):
+    """Set on a request's body stream when the client stops sending it."""
+
+
+class _BodyWatch:
+    """Every `timeout` seconds, checks that the body stream received bytes; if not, fails it."""
+
+    def __init__(self, request: web.Request, timeout: float) -> None:
+        self.content = request.content
+        self.timeout = timeout
+        self.seen = self.content.total_bytes
+        self.handle = asyncio.get_running_loop().call_later(timeout, self.check)
+
+    def check(self) -> None:
+        content = self.content
+        if content.is_eof():
+            return
+        if content.total_bytes == self.seen:
+            content.set_exception(BodyStalled())
+            return
+        self.seen = content.total_bytes
+        self.handle = asyncio.get_running_loop().call_later(self.timeout, self.check)
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+
+def body_deadline(timeout: float) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """408 and close when a request body still arriving pauses for `timeout` seconds (0: never)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if timeout <= 0 or not request.body_exists or request.content.is_eof():
+            return await handler(request)
+        watch = _BodyWatch(request, timeout)
+        try:
+            return await handler(request)
+        except BodyStalled:
+            response = error_response(408, "request_timeout", f"the request body paused longer than {timeout} s (--body-timeout)")
+            response.force_close()
+            return response
+        finally:
+            watch.cancel()
+
+    return middleware
+
+
 class SwappableRoutes:
     """The routes of a server that `--watch` may replace while it serves.
 
@@ -110,19 +188,22 @@ def build_rest_app(
     mounted: list[Mounted],
     readiness: Readiness,
     *,
-    max_body: int = 10 * 1024 * 1024,
+    max_body: int = DEFAULT_MAX_BODY,
+    body_timeout: float = 30.0,
     log_requests: bool = True,
     swappable: bool = False,
 ) -> web.Application:
     """The server of one port. `swappable`: routes can later be replaced via `app[ROUTES].swap(...)`."""
-    middlewares = [access_log, json_errors] if log_requests else [json_errors]
+    middlewares: list[Any] = [access_log, json_errors] if log_requests else [json_errors]
+    middlewares.append(body_deadline(body_timeout))
     app = web.Application(middlewares=middlewares, client_max_size=max_body)
+    expect = expect_within(max_body)
     if swappable:
         routes = SwappableRoutes(build_routes(mounted, readiness))
         app[ROUTES] = routes
-        app.router.add_route("*", "/{_naftiko_any:.*}", routes)
+        app.router.add_route("*", "/{_naftiko_any:.*}", routes, expect_handler=expect)
         return app
-    _add_routes(app, mounted, readiness)
+    _add_routes(app, mounted, readiness, expect)
     return app
 
 
@@ -133,7 +214,7 @@ def build_routes(mounted: list[Mounted], readiness: Readiness) -> web.Applicatio
     return table
 
 
-def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readiness) -> None:
+def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readiness, expect: ExpectHandler | None = None) -> None:
     owners: dict[tuple[str, tuple[str, ...]], str] = {}
     declared: set[str] = set()
     for mount in mounted:
@@ -150,5 +231,5 @@ def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readine
                     raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {owners[key]}")
                 owners[key] = where
                 handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
-                app.router.add_route(op.method, route, handler, name=None)
+                app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
     add_health_routes(app, readiness, skip=declared)
