@@ -12,6 +12,7 @@ from ..binding.incoming import Incoming, InputError
 from ..spec.jsonpaths import JsonPath
 from ..spec.templates import is_missing, lookup_ci
 from ..spec.model import Action, Step
+from .client import is_redirect
 from .errors import InvokeError
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
                 result = await invoker.send(step.call, step_incoming, extra=results)
             except InputError as exc:
                 raise InvokeError(400, "invalid_input", f"step '{step.name}': {exc.message}") from None
-            if result.response.status >= 400:
+            if result.response.status >= 400 or is_redirect(result.response.status):
                 return results, result
             results[step.name] = _project(result.data, step)
         elif step.kind == "lookup":
