@@ -133,13 +133,10 @@ class Invoker:
             return Outcome(204, None)
         return Outcome(200, data)
 
-    async def send(
-        self, call: Call, incoming: Incoming, extra: dict[str, Any] | None = None, *, forward: bool = False
-    ) -> StepResult:
+    async def send(self, call: Call, incoming: Incoming, extra: dict[str, Any] | None = None) -> StepResult:
         """Bind and send one consumed call; parse the body when it is not an error.
 
-        `forward`: pass the caller's Idempotency-Key / If-Match on (one call per action only:
-        a key reused by several steps would make the upstream refuse or replay the wrong one)."""
+        The caller's Idempotency-Key / If-Match go on with it (steps withhold them, see steps)."""
         op = call.operation
         name = f"{op.namespace}.{op.name}"
         bound = bind_call(call, incoming, self.bind_context, extra=extra)
@@ -155,7 +152,7 @@ class Invoker:
         middlewares = apply_auth(op.api.auth if op.api else None, request, self.bind_context)
         if incoming.request_id:
             request.headers.setdefault("X-Request-Id", incoming.request_id)
-        if forward and incoming.headers:
+        if incoming.headers:
             _forward(incoming.headers, request.headers)
         response = await self.pool.send(f"{op.namespace}@{base}", name, request, middlewares)
         data: Any = None
@@ -171,7 +168,7 @@ class Invoker:
     async def _call(self, action: Action, incoming: Incoming) -> Outcome:
         assert action.call is not None
         op = action.call.operation
-        result = await self.send(action.call, incoming, forward=True)
+        result = await self.send(action.call, incoming)
         response = result.response
         headers = {h: response.headers[h] for h in PASSED_HEADERS if h in response.headers}
         outcome = Outcome(
