@@ -158,6 +158,17 @@ def test_idempotency_key_and_if_match_are_forwarded_over_rest(server: Runtime, u
     assert body == {"idempotency_key": "rest-key-1", "if_match": '"v7"'}
 
 
+def test_a_write_with_an_idempotency_key_is_retried_and_one_without_is_not(server: Runtime, upstream: HostileUpstream) -> None:
+    def hits() -> int:
+        return sum(1 for r in upstream.requests if r["path"].startswith("/flaky-writes"))
+
+    status, _, body = raw_request(f"{server.rest}/flaky-writes", "POST", {}, headers={"Idempotency-Key": "flaky-1"})
+    assert status == 201 and body == {"idempotency_key": "flaky-1"}
+    assert hits() == 2  # the 503 was retried: with the key the upstream cannot run it twice
+    status, _, body = raw_request(f"{server.rest}/flaky-writes", "POST", {})
+    assert status == 503 and hits() == 3  # without a key a write is never repeated
+
+
 def test_idempotency_key_of_the_mcp_request_is_forwarded(server: Runtime, upstream: HostileUpstream) -> None:
     status, _, answer = mcp_call(server.mcp, "write", headers={"Idempotency-Key": "mcp-key-1"})
     assert status == 200 and not answer["result"].get("isError"), answer

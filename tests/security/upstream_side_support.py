@@ -37,6 +37,7 @@ _CONSUMED = """\
     - {name: echo-error, path: /echo-error, operations: [{name: get-echo-error, method: GET}]}
     - {name: echo-text, path: /echo-text, operations: [{name: get-echo-text, method: GET}]}
     - {name: writes, path: /writes, operations: [{name: post-write, method: POST}]}
+    - {name: flaky-writes, path: /flaky-writes, operations: [{name: post-flaky-write, method: POST}]}
 """
 
 CAPABILITY = f"""\
@@ -83,6 +84,8 @@ capability:
       operations: [{{method: GET, name: foreign-b, call: keyed.get-foreign-b}}]
     - path: /writes
       operations: [{{method: POST, name: write, call: keyed.post-write}}]
+    - path: /flaky-writes
+      operations: [{{method: POST, name: flaky-write, call: keyed.post-flaky-write}}]
   - type: mcp
     namespace: hostile-tools
     port: 3000
@@ -153,6 +156,13 @@ class HostileUpstream:
                     self._send(500, f"oops: {auth} {self.path}".encode(), ctype="text/plain")
                 elif path.startswith("/items/"):
                     self._json(200, {"id": path.rsplit("/", 1)[1]})
+                elif path == "/flaky-writes":  # every odd request fails as a gateway would
+                    with outer._lock:
+                        seen = sum(1 for r in outer.requests if r["path"].startswith("/flaky-writes"))
+                    if seen % 2:
+                        self._json(503, {"message": "try again"})
+                    else:
+                        self._json(201, {"idempotency_key": self.headers.get("Idempotency-Key")})
                 elif path == "/writes":
                     self._json(201, {"idempotency_key": self.headers.get("Idempotency-Key"), "if_match": self.headers.get("If-Match")})
                 else:
