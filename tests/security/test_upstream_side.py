@@ -15,8 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from jsonschema import Draft202012Validator
+from mcp.client import Client
 from openapi_spec_validator import validate as validate_openapi
 
 from naftiko_runtime.exposes.rest.openapi import build_openapi
@@ -173,6 +175,18 @@ def test_idempotency_key_of_the_mcp_request_is_forwarded(server: Runtime, upstre
     status, _, answer = mcp_call(server.mcp, "write", headers={"Idempotency-Key": "mcp-key-1"})
     assert status == 200 and not answer["result"].get("isError"), answer
     assert answer["result"]["structuredContent"]["idempotency_key"] == "mcp-key-1"
+
+
+async def test_the_sdk_client_passes_the_key_and_sees_a_redirect_as_an_error(server: Runtime) -> None:
+    """The same over the SDK's own streamable HTTP client (its headers go with every MCP request)."""
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with httpx2.AsyncClient(headers={"Idempotency-Key": "sdk-key-1"}) as http, \
+            Client(streamable_http_client(server.mcp, http_client=http)) as client:
+        written = await client.call_tool("write", {})
+        redirected = await client.call_tool("redirect-same", {})
+    assert not written.is_error and written.structured_content["idempotency_key"] == "sdk-key-1"
+    assert redirected.is_error and "302" in redirected.content[0].text
 
 
 def test_the_export_declares_the_forwarded_headers(exported: dict[str, Any]) -> None:
