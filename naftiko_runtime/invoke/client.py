@@ -135,5 +135,6 @@ class UpstreamPool:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """The first line of the error, without the request URL aiohttp appends (it holds query credentials)."""
+    text = (exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)).strip()
     return text.splitlines()[0] if text else type(exc).__name__

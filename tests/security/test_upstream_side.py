@@ -245,7 +245,7 @@ def test_concurrent_creations_with_one_key_make_one_run(local_engine: Runtime) -
 
 
 @pytest.mark.parametrize("scheme", ["keyed", "bearer", "basic"])
-@pytest.mark.parametrize("case", ["echo-error", "echo-text", "redirect"])
+@pytest.mark.parametrize("case", ["echo-error", "echo-text", "redirect", "malformed"])
 def test_naftiko_call_prints_no_secret(scheme: str, case: str, capability: Path, upstream: HostileUpstream) -> None:
     env = {**os.environ, **SECRET_ENV}
     proc = subprocess.run(
@@ -256,7 +256,9 @@ def test_naftiko_call_prints_no_secret(scheme: str, case: str, capability: Path,
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert_no_secret(output)
-    assert "***" in output or case == "redirect"
+    assert "***" in output or case in ("redirect", "malformed")
     assert "Traceback" not in output
     if case == "redirect":
         assert "302" in output and "127.0.0.1" in output  # the operator sees where it pointed, redacted
+    if case == "malformed":
+        assert "upstream_error" in output and "127.0.0.1" not in output  # aiohttp's message named the URL

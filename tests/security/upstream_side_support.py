@@ -37,6 +37,7 @@ _CONSUMED = """\
     - {name: echo-error, path: /echo-error, operations: [{name: get-echo-error, method: GET}]}
     - {name: echo-text, path: /echo-text, operations: [{name: get-echo-text, method: GET}]}
     - {name: writes, path: /writes, operations: [{name: post-write, method: POST}]}
+    - {name: malformed, path: /malformed, operations: [{name: get-malformed, method: GET}]}
     - {name: flaky-writes, path: /flaky-writes, operations: [{name: post-flaky-write, method: POST}]}
 """
 
@@ -102,6 +103,9 @@ capability:
     - {{name: basic-echo-error, description: Echoes the Basic credential., call: basic.get-echo-error}}
     - {{name: basic-echo-text, description: Echoes the Basic credential as text., call: basic.get-echo-text}}
     - {{name: basic-redirect, description: Redirects with the Basic credential., call: basic.get-redirect-same}}
+    - {{name: keyed-malformed, description: An answer that cannot be parsed., call: keyed.get-malformed}}
+    - {{name: bearer-malformed, description: An answer that cannot be parsed., call: bearer.get-malformed}}
+    - {{name: basic-malformed, description: An answer that cannot be parsed., call: basic.get-malformed}}
 """
 
 
@@ -144,6 +148,9 @@ class HostileUpstream:
                     self._send(307, headers={"Location": f"{me}/internal/admin?{query}"})
                 elif path == "/redirect/away":
                     self._send(302, headers={"Location": f"{outer.away}/steal?{query}"})
+                elif path == "/malformed":  # a response aiohttp cannot parse: its error names the URL
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n{}")
+                    self.close_connection = True
                 elif path == "/created":
                     self._json(201, {"id": "7"}, headers={"Location": f"{me}/items/7"})
                 elif path == "/foreign/a":
