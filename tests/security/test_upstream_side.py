@@ -177,6 +177,12 @@ def test_idempotency_key_of_the_mcp_request_is_forwarded(server: Runtime, upstre
     assert answer["result"]["structuredContent"]["idempotency_key"] == "mcp-key-1"
 
 
+def test_an_mcp_tool_takes_the_key_as_an_argument_where_the_operation_declares_it(server: Runtime) -> None:
+    status, _, answer = mcp_call(server.mcp, "write", {"Idempotency-Key": "arg-key-1"})
+    assert status == 200 and not answer["result"].get("isError"), answer
+    assert answer["result"]["structuredContent"]["idempotency_key"] == "arg-key-1"
+
+
 async def test_the_sdk_client_passes_the_key_and_sees_a_redirect_as_an_error(server: Runtime) -> None:
     """The same over the SDK's own streamable HTTP client (its headers go with every MCP request)."""
     from mcp.client.streamable_http import streamable_http_client

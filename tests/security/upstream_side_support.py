@@ -36,7 +36,7 @@ _CONSUMED = """\
     - {name: foreign-b, path: /foreign/b, operations: [{name: get-foreign-b, method: GET}]}
     - {name: echo-error, path: /echo-error, operations: [{name: get-echo-error, method: GET}]}
     - {name: echo-text, path: /echo-text, operations: [{name: get-echo-text, method: GET}]}
-    - {name: writes, path: /writes, operations: [{name: post-write, method: POST}]}
+    - {name: writes, path: /writes, operations: [{name: post-write, method: POST, inputParameters: [{name: Idempotency-Key, in: header}]}]}
     - {name: malformed, path: /malformed, operations: [{name: get-malformed, method: GET}]}
     - {name: flaky-writes, path: /flaky-writes, operations: [{name: post-flaky-write, method: POST}]}
 """
