@@ -70,7 +70,7 @@ async def test_local_pipelines_capability_drives_the_seed_001_api(session: aioht
         assert status == 201, p
         assert [s["id"] for s in p["stages"]] == ["gate", "tell"]
         status, dup = await call(session, "POST", f"{base}/pipelines", json={"name": "e2e"})
-        assert status == 409 and dup["statusCode"] == 409
+        assert status == 409 and dup["upstream"]["body"]["statusCode"] == 409
         status, run = await call(session, "POST", f"{base}/pipelines/{p['id']}/runs")
         assert status == 201 and run["status"] == "queued"
         run_url = f"{base}/pipelines/{p['id']}/runs/{run['id']}"
@@ -81,7 +81,7 @@ async def test_local_pipelines_capability_drives_the_seed_001_api(session: aioht
 
         await wait_until(lambda: status_is("waiting_approval"), what="the gate")
         status, err = await call(session, "POST", f"{run_url}/cancel")
-        assert status == 400 and err["statusCode"] == 400
+        assert status == 400 and err["upstream"]["body"]["statusCode"] == 400
         status, approved = await call(session, "POST", f"{run_url}/approve")
         assert status == 200 and approved["status"] == "running"
         done = await wait_until(lambda: status_is("succeeded", "failed"), what="the run to end")
@@ -111,7 +111,7 @@ async def test_pipeline_runs_v0_capability_drives_the_seed_002_api(session: aioh
 
         await wait_until(lambda: status_is("waiting"), what="the approval gate")
         status, err = await call(session, "PUT", run_url, json={"status": "success"})
-        assert status == 400 and err["code"] == 400
+        assert status == 400 and err["upstream"]["body"]["code"] == 400
         status, released = await call(session, "PUT", run_url, json={"status": "running"})
         assert status == 200 and released["content"]["status"] in ("running", "complete", "success")
         await wait_until(lambda: status_is("success"), what="the release to succeed")
