@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .api import inngest, pipelines_v1, runs_v0
+from .api import inngest, pipelines_v1_stages, runs_v0
 from .api.humanitec import HumanitecAPI
 from .api.inngest import InngestAPI
 from .api.pipelines_v1 import PipelinesV1API
@@ -49,7 +49,7 @@ def _humanitec_error(status: int, message: str, code: str | None = None) -> dict
 
 API_FAMILIES: list[tuple[tuple[str, ...], ErrorShape]] = [
     (inngest.PREFIXES, inngest.error_body),
-    (pipelines_v1.PREFIXES, pipelines_v1.error_body),
+    (pipelines_v1_stages.PREFIXES, pipelines_v1_stages.error_body),
     (runs_v0.PREFIXES, runs_v0.error_body),
 ]
 

@@ -17,7 +17,7 @@ from ..deliveries import CATALOGUE, WEBHOOKS, known_trigger, webhook_key
 from ..errors import BadRequest, Conflict, NotFound
 from ..model import iso, now
 from ..service import Engine, check_id
-from .humanitec import _json_body
+from .humanitec_docs import _json_body
 
 WEBHOOK_ID = re.compile(r"^[a-z0-9](?:-?[a-z0-9]+)*$")
 FIELDS = ("id", "url", "headers", "payload", "triggers", "disabled")
