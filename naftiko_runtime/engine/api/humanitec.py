@@ -9,11 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..model import Approval, Criteria, JobState, Run, iso
 from ..paging import page_by_key, page_by_offset
 from ..pipeline_yaml import load_yaml
 from ..service import Engine, RunFilter, check_id
+from .bodies import body_text, json_body
+from .documented import documented
 from .humanitec_docs import (
     JOB_STATUS,
     LOG_PAGE_SIZE,
@@ -23,7 +25,6 @@ from .humanitec_docs import (
     _deep,
     _flag,
     _json,
-    _json_body,
     _list,
     _states_for,
     _time,
@@ -46,35 +47,37 @@ class HumanitecAPI:
         p = a + "/pipelines/{pipeline}"
         r = p + "/runs/{run}"
         j = r + "/jobs/{job}"
+        d = documented  # each route with the status codes its operation documents (humanitec-openapi.json)
         return [
-            web.get(o + "/pipelines", self.list_org_pipelines),
-            web.get(o + "/pipeline-runs", self.list_org_runs),
-            web.get(o + "/pipeline-schemas/latest", self.pipeline_schema),
-            web.get(a + "/pipelines", self.list_app_pipelines),
-            web.post(a + "/pipelines", self.create_pipeline),
-            web.post(a + "/pipeline-runs", self.create_run_by_trigger),
-            web.get(a + "/pipeline-criteria", self.list_criteria),
-            web.get(a + "/approvals", self.list_approvals),
-            web.get(p, self.get_pipeline),
-            web.patch(p, self.patch_pipeline),
-            web.delete(p, self.delete_pipeline),
-            web.get(p + "/versions", self.list_versions),
-            web.get(p + "/schema", self.get_schema),
-            web.post(p + "/criteria", self.create_criteria),
-            web.get(p + "/criteria/{criteria}", self.get_criteria),
-            web.delete(p + "/criteria/{criteria}", self.delete_criteria),
-            web.get(p + "/runs", self.list_runs),
-            web.post(p + "/runs", self.create_run),
-            web.get(r, self.get_run),
-            web.delete(r, self.delete_run),
-            web.post(r + "/cancel", self.cancel_run),
-            web.post(r + "/restart", self.restart_run),
-            web.get(r + "/jobs", self.list_jobs),
-            web.get(j, self.get_job),
-            web.get(j + "/steps/{step}/logs", self.step_logs),
-            web.get(j + "/approvals/{approval}", self.get_approval),
-            web.post(j + "/approvals/{approval}/approve", self.approve),
-            web.post(j + "/approvals/{approval}/deny", self.deny),
+            web.get(o + "/pipelines", d(self.list_org_pipelines, 200, 400, 404)),
+            web.get(o + "/pipeline-runs", d(self.list_org_runs, 200, 400, 404)),
+            web.get(o + "/pipeline-schemas/latest", d(self.pipeline_schema, 200, 400)),
+            web.get(a + "/pipelines", d(self.list_app_pipelines, 200, 400, 404)),
+            web.post(a + "/pipelines", d(self.create_pipeline, 201, 204, 400, 404, 409)),
+            web.post(a + "/pipeline-runs", d(self.create_run_by_trigger, 201, 204, 400, 404, 409, 422)),
+            web.get(a + "/pipeline-criteria", d(self.list_criteria, 200, 400)),
+            web.get(a + "/approvals", d(self.list_approvals, 200, 400)),
+            web.get(p, d(self.get_pipeline, 200, 400, 404)),
+            web.patch(p, d(self.patch_pipeline, 200, 204, 400, 404, 409, 412)),
+            web.delete(p, d(self.delete_pipeline, 202, 204, 400, 404, 409, 412)),
+            web.get(p + "/versions", d(self.list_versions, 200, 400, 404)),
+            web.get(p + "/schema", d(self.get_schema, 200, 400, 404)),
+            web.get(p + "/batches/{batch_type}", d(self.get_batch, 200, 404)),
+            web.post(p + "/criteria", d(self.create_criteria, 201, 400, 404, 409)),
+            web.get(p + "/criteria/{criteria}", d(self.get_criteria, 200, 400, 404)),
+            web.delete(p + "/criteria/{criteria}", d(self.delete_criteria, 204, 400, 404)),
+            web.get(p + "/runs", d(self.list_runs, 200, 400, 404)),
+            web.post(p + "/runs", d(self.create_run, 201, 204, 400, 404, 409, 422)),
+            web.get(r, d(self.get_run, 200, 404)),
+            web.delete(r, d(self.delete_run, 204, 400, 404, 409, 412)),
+            web.post(r + "/cancel", d(self.cancel_run, 204, 400, 404, 409, 412)),
+            web.post(r + "/restart", d(self.restart_run, 201, 400, 404, 409, 422)),
+            web.get(r + "/jobs", d(self.list_jobs, 200, 404)),
+            web.get(j, d(self.get_job, 200, 404)),
+            web.get(j + "/steps/{step}/logs", d(self.step_logs, 200, 307, 400, 404)),
+            web.get(j + "/approvals/{approval}", d(self.get_approval, 200, 404)),
+            web.post(j + "/approvals/{approval}/approve", d(self.approve, 200, 400, 403, 404)),
+            web.post(j + "/approvals/{approval}/deny", d(self.deny, 200, 400, 403, 404)),
         ]
 
     def _run(self, request: web.Request) -> Run:
@@ -99,7 +102,7 @@ class HumanitecAPI:
 
     async def create_pipeline(self, request: web.Request) -> web.Response:
         m = request.match_info
-        pipeline = await self.engine.put_pipeline(m["org"], m["app"], await request.text(), create_only=True,
+        pipeline = await self.engine.put_pipeline(m["org"], m["app"], await body_text(request), create_only=True,
                                                   dry_run=bool(_flag(request, "dry_run")))
         if pipeline is None:
             return web.Response(status=204)
@@ -117,7 +120,7 @@ class HumanitecAPI:
         m = request.match_info
         self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
         pipeline = await self.engine.put_pipeline(
-            m["org"], m["app"], await request.text(), pipeline_id=m["pipeline"],
+            m["org"], m["app"], await body_text(request), pipeline_id=m["pipeline"],
             dry_run=bool(_flag(request, "dry_run")), if_match=request.headers.get("If-Match"))
         if pipeline is None:
             return web.Response(status=204)
@@ -133,6 +136,15 @@ class HumanitecAPI:
         pipeline = self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
         chunk, headers = page_by_offset(request, self.engine.list_versions(pipeline))
         return _json([version_doc(v) for v in chunk], headers=headers)
+
+    async def get_batch(self, request: web.Request) -> web.Response:
+        """The trigger batch collecting for the pipeline's next run. The engine starts a run per
+        trigger and never batches, so a batch of a known pipeline is always empty."""
+        m = request.match_info
+        self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
+        if m["batch_type"] != "artefact":
+            raise NotFound(f"no {m['batch_type']!r} batch: only 'artefact' batches exist")
+        return _json({"items": []})
 
     async def get_schema(self, request: web.Request) -> web.Response:
         m = request.match_info
@@ -166,7 +178,7 @@ class HumanitecAPI:
 
     async def create_criteria(self, request: web.Request) -> web.Response:
         m = request.match_info
-        crit = await self.engine.create_criteria(m["org"], m["app"], m["pipeline"], await _json_body(request))
+        crit = await self.engine.create_criteria(m["org"], m["app"], m["pipeline"], await json_body(request))
         return _json(self._criteria_doc(crit), 201)
 
     async def get_criteria(self, request: web.Request) -> web.Response:
@@ -191,14 +203,14 @@ class HumanitecAPI:
         m = request.match_info
         self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
         run, created = await self.engine.create_run(
-            m["org"], m["app"], m["pipeline"], await _json_body(request),
+            m["org"], m["app"], m["pipeline"], await json_body(request),
             idempotency_key=request.headers.get("Idempotency-Key"), dry_run=bool(_flag(request, "dry_run")))
         return self._created(run, created)
 
     async def create_run_by_trigger(self, request: web.Request) -> web.Response:
         m = request.match_info
         run, created = await self.engine.create_run_by_trigger(
-            m["org"], m["app"], await _json_body(request),
+            m["org"], m["app"], await json_body(request),
             idempotency_key=request.headers.get("Idempotency-Key"), dry_run=bool(_flag(request, "dry_run")))
         return self._created(run, created)
 

@@ -5,13 +5,12 @@ Internal states map to Humanitec's names here and nowhere else (notes §3 table)
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from ..errors import BadRequest, Unprocessable
+from ..errors import BadRequest
 from ..model import (
     Approval,
     Criteria,
@@ -165,15 +164,6 @@ def _json(data: Any, status: int = 200, etag: str | None = None, headers: dict[s
         hdrs["Etag"] = etag
     return web.json_response(data, status=status, headers=hdrs)
 
-
-async def _json_body(request: web.Request) -> Any:
-    text = await request.text()
-    if not text.strip():
-        raise Unprocessable("the request body is empty")
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise Unprocessable(f"the request body is not valid JSON: {exc}") from exc
 
 
 def _flag(request: web.Request, name: str) -> bool | None:
