@@ -19,7 +19,15 @@ import schemathesis
 from schemathesis import checks as C
 from schemathesis.core import NOT_SET
 
-from .vendor_contract import AUTH, HUMANITEC_DOC, HUMANITEC_TAGS, INNGEST_DOC, engine_in_thread, in_scope, load
+from .vendor_contract import (
+    AUTH,
+    HUMANITEC_DOC,
+    HUMANITEC_TAGS,
+    INNGEST_DOC,
+    engine_in_thread,
+    in_scope,
+    load,
+)
 
 CHECKS = [C.not_a_server_error, C.status_code_conformance, C.response_schema_conformance,
           C.content_type_conformance, C.response_headers_conformance]
