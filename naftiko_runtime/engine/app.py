@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from .api import inngest_docs, pipelines_v1_stages, runs_v0
+from .api.bodies import json_body
 from .api.humanitec import HumanitecAPI
 from .api.inngest import InngestAPI
 from .api.inngest_control import InngestControlAPI
@@ -171,10 +172,7 @@ async def fire(request: web.Request) -> web.Response:
     The way to produce ``environment`` created/deleted events without a pipeline (the
     ``environment`` action does it from a pipeline). Answers the deliveries it created.
     """
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("the body must be a JSON object") from None
+    body = await json_body(request)
     if not isinstance(body, dict) or not known_trigger(body.get("scope"), body.get("type")):
         raise BadRequest("give a known trigger: {scope, type} from GET /orgs/{orgId}/events")
     if not body.get("org_id") or not body.get("app_id"):

@@ -20,7 +20,6 @@ changes). ``?runId=`` / ``?pipelineId=`` narrow the stream; the first message is
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ from ..events import Event
 from ..model import JobState, Pipeline, Run, RunState, iso, now
 from ..pipeline_yaml import load_yaml
 from ..service import Engine
+from .bodies import json_body
 from .pipelines_v1_stages import (
     RUN_LIMIT, RUN_STATUS, STAGE_APP, STAGE_ORG, STAGE_STATUS, _require_admin, _stages, _user, definition_yaml,
 )
@@ -134,11 +134,9 @@ class PipelinesV1API:
     # -- pipelines -------------------------------------------------------------------------
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        text = await request.text()
-        try:
-            body = json.loads(text) if text.strip() else {}
-        except ValueError as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        body = await json_body(request, required=False)
+        if body is None:
+            body = {}
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         return body
