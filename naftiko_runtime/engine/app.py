@@ -4,9 +4,10 @@ Every API answers errors in its own shape (``API_FAMILIES``: the path decides wh
 Humanitec ``{error: "API-…", message}``, Inngest ``{error, status, data}``, seed 001
 ``{statusCode, message, error}``, seed 002 ``{code, message, content}``.
 
-Auth: by default nothing is checked (a missing header is accepted too: ``naftiko run`` sends
-no ``Authorization`` when a capability's token bind does not resolve, and the engine is the
-offline stand-in exactly then). ``--strict-auth TOKEN`` requires TOKEN on every API path, as
+Auth: by default Humanitec, Inngest and seed 002 check nothing (``naftiko run`` sends no
+usable token when a capability's token bind does not resolve, and the engine is the offline
+stand-in exactly then); seed 001's Pipelines API requires a well-formed bearer token
+(``bearer_middleware``). ``--strict-auth TOKEN`` requires TOKEN on every API path, as
 ``Authorization: Bearer TOKEN`` (or a bare ``Authorization: TOKEN``), ``X-Auth-Token: TOKEN``
 (seed 002's token header), ``?token=TOKEN`` (WebSocket clients), an Inngest ``signkey-<env>-``
 prefix being ignored; ``POST /e/TOKEN`` (the Inngest event key) counts too. ``/healthz`` and

@@ -115,7 +115,8 @@ def drive_humanitec(h: Driver, base: str) -> None:
     h("GET", a + "/pipelines", params=ids, query={"per_page": 1}, expect=200)
     h("POST", a + "/pipelines", params=ids, body=GATE, media_type=yaml, query={"dry_run": "true"}, expect=204)
     created = h("POST", a + "/pipelines", params=ids, body=GATE, media_type=yaml, expect=201).json()
-    h("GET", p, params=pid, expect=200)
+    got = h("GET", p, params=pid, expect=200)
+    assert got.headers["etag"] == [got.json()["etag"]] and got.json()["etag"] == created["etag"]
     h("PATCH", p, params=pid, body={**GATE, "name": "Conformance gate 2"}, media_type=yaml,
       headers={"If-Match": created["etag"]}, expect=200)
     h("PATCH", p, params=pid, body={**GATE, "name": "stale"}, media_type=yaml,
@@ -135,7 +136,8 @@ def drive_humanitec(h: Driver, base: str) -> None:
                    body={"trigger": "deployment_request", "env_id": "conf-env", "delta_id": "d-1"}).json()
     assert by_trigger["pipeline_id"] == GATE["id"]
     runs.append(by_trigger)
-    h("GET", p + "/runs", params=pid, query={"per_page": 2}, expect=200)
+    paged = h("GET", p + "/runs", params=pid, query={"per_page": 2}, expect=200)
+    assert len(paged.json()) == 2 and 'rel="next"' in paged.headers["link"][0]
     h("GET", o + "/pipeline-runs", params=ids, expect=200)
 
     def approval(run: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..errors import BadRequest, Conflict, EngineError, NotFound, PreconditionFailed, Unprocessable
+from ..errors import (
+    BadRequest,
+    Conflict,
+    EngineError,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

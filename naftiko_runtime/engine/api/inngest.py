@@ -20,7 +20,17 @@ from ..event_triggers import EVENTS, event_runs, get_event, send_event
 from ..ids import is_ulid
 from ..service import Engine
 from .bodies import json_body
-from .inngest_docs import WEBHOOKS, envelope, event_doc, find_run, job_docs, run_doc, webhook_event, when
+from .inngest_docs import (
+    WEBHOOKS,
+    envelope,
+    event_doc,
+    find_run,
+    job_docs,
+    run_doc,
+    webhook_event,
+    when,
+)
+
 
 class InngestAPI:
     def __init__(self, engine: Engine) -> None:

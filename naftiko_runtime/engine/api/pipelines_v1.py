@@ -34,7 +34,15 @@ from ..pipeline_yaml import load_yaml
 from ..service import Engine
 from .bodies import json_body
 from .pipelines_v1_stages import (
-    RUN_LIMIT, RUN_STATUS, STAGE_APP, STAGE_ORG, STAGE_STATUS, _require_admin, _stages, _user, definition_yaml,
+    RUN_LIMIT,
+    RUN_STATUS,
+    STAGE_APP,
+    STAGE_ORG,
+    STAGE_STATUS,
+    _require_admin,
+    _stages,
+    _user,
+    definition_yaml,
 )
 
 
