@@ -201,7 +201,9 @@ def build_app(engine: Engine, strict_auth: str | None = None) -> web.Application
         app.router.add_routes(humanitec.routes(prefix))
         app.router.add_routes(webhooks.routes(prefix))
     app.router.add_routes(InngestAPI(engine).routes())
-    app.router.add_routes(InngestControlAPI(engine).routes())
+    control = InngestControlAPI(engine)
+    app.router.add_routes(control.routes())
+    app.on_shutdown.append(control.close)
     app.router.add_routes(PipelinesV1API(engine).routes())
     app.router.add_routes(RunsV0API(engine).routes())
     return app

@@ -66,6 +66,11 @@ class InngestControlAPI:
         self.pending: set[asyncio.Task[None]] = set()
         engine.bus.on(self._on_event)
 
+    async def close(self, _app: web.Application | None = None) -> None:
+        """Finish cancellations still in flight (an ``on_shutdown`` hook, before the store closes)."""
+        if self.pending:
+            await asyncio.gather(*self.pending, return_exceptions=True)
+
     def routes(self) -> list[web.RouteDef]:
         e = errors_in_body
         return [
