@@ -31,9 +31,8 @@ async def test_aggregate_basic_refs_inherit_call_inputs_description_and_hints(up
 @pytest.mark.xfail(strict=True, reason="openWorldHint is derived as true for every tool that calls out; the reference leaves it unset unless declared")
 async def test_aggregate_hints_override_merges_explicit_over_derived() -> None:
     """AggregateIntegrationTest: derived hints, a partial override merged, an explicit override winning, none without ref."""
-    async with serve("aggregates/aggregate-hints-override.yaml") as served:
-        async with served.mcp("data-mcp") as client:
-            tools = {t.name: t.annotations for t in (await client.list_tools()).tools}
+    async with serve("aggregates/aggregate-hints-override.yaml") as served, served.mcp("data-mcp") as client:
+        tools = {t.name: t.annotations for t in (await client.list_tools()).tools}
     read, open_, delete = tools["read-items"], tools["read-items-open"], tools["delete-item"]
     assert read is not None and open_ is not None and delete is not None
     assert (read.read_only_hint, read.destructive_hint, read.idempotent_hint, read.open_world_hint) == (True, False, True, None)
@@ -64,8 +63,7 @@ async def test_aggregate_shared_mock_same_payload_over_mcp_and_rest() -> None:
 async def test_aggregate_step_with_namespace_qualified_with(upstream: RecordingUpstream) -> None:
     """AggregateStepNamespaceIntegrationTest: `with: {voyage-id: shipyard.voyage-id}` in a step reaches the call."""
     upstream.route("GET", "/voyages/VOY-2026-042", reply(json={"voyageId": "VOY-2026-042"}))
-    async with serve("aggregates/aggregate-step-with-namespace.yaml", upstream.url) as served:
-        async with served.mcp("shipyard-mcp") as client:
-            result = await client.call_tool("get-voyage-manifest", {"voyage-id": "VOY-2026-042"})
+    async with serve("aggregates/aggregate-step-with-namespace.yaml", upstream.url) as served, served.mcp("shipyard-mcp") as client:
+        result = await client.call_tool("get-voyage-manifest", {"voyage-id": "VOY-2026-042"})
     assert upstream.hits("GET", "/voyages/VOY-2026-042"), [r.target for r in upstream.requests]
     assert not result.is_error

@@ -23,11 +23,10 @@ async def test_mcp_capability_tool_posts_query_with_literal_with(upstream: Recor
     [adapter] = cap.adapters
     assert (adapter.type, adapter.namespace, adapter.address, adapter.port) == ("mcp", "test-mcp", "localhost", 9095)
     upstream.route("POST", "/v1/databases/test-db-id-123/query", reply(json=QUERY_RESULT))
-    async with serve("mcp/mcp-capability.yaml", upstream.url) as served:
-        async with served.mcp("test-mcp") as client:
-            [tool] = (await client.list_tools()).tools
-            assert tool.name == "query-database" and "Query the test database" in (tool.description or "")
-            result = await client.call_tool("query-database", {})
+    async with serve("mcp/mcp-capability.yaml", upstream.url) as served, served.mcp("test-mcp") as client:
+        [tool] = (await client.list_tools()).tools
+        assert tool.name == "query-database" and "Query the test database" in (tool.description or "")
+        result = await client.call_tool("query-database", {})
     [seen] = upstream.requests
     assert seen.json == {"filter": {"property": "Status", "select": {"equals": "Committed"}}}
     assert not result.is_error
@@ -39,9 +38,8 @@ async def test_mcp_capability_tool_posts_query_with_literal_with(upstream: Recor
 async def test_mcp_hints_map_to_tool_annotations() -> None:
     """McpToolHintsIntegrationTest: read-data {title, readOnly, openWorld} only; delete-record all four and no title;
     no-hints-tool without annotations."""
-    async with serve("mcp/mcp-hints-capability.yaml") as served:
-        async with served.mcp("hints-mcp") as client:
-            tools = {t.name: t for t in (await client.list_tools()).tools}
+    async with serve("mcp/mcp-hints-capability.yaml") as served, served.mcp("hints-mcp") as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
     assert list(tools) == ["read-data", "delete-record", "no-hints-tool"]
     read = tools["read-data"].annotations
     assert tools["read-data"].title == "Read Data"
@@ -56,21 +54,20 @@ async def test_mcp_hints_map_to_tool_annotations() -> None:
 async def test_mcp_resources_and_prompts_listed_read_and_rendered(upstream: RecordingUpstream) -> None:
     """ResourcesPromptsIntegrationTest: one concrete resource and one template; two prompts, the second multi-turn."""
     upstream.route("POST", "/v1/databases/test-db-id-123/query", reply(json={"results": []}))
-    async with serve("mcp/mcp-resources-prompts-capability.yaml", upstream.url) as served:
-        async with served.mcp("test-mcp-resources-prompts") as client:
-            resources = {r.uri: r for r in (await client.list_resources()).resources}
-            templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
-            assert list(resources) == ["data://databases/pre-release/schema"]
-            schema = resources["data://databases/pre-release/schema"]
-            assert schema.name == "database-schema" and schema.mime_type == "application/json"
-            assert templates == {"data://users/{userId}/profile"}
-            await client.read_resource("data://databases/pre-release/schema")
-            prompts = {p.name: p for p in (await client.list_prompts()).prompts}
-            assert list(prompts) == ["participant-outreach", "summary-prompt"]
-            outreach = prompts["participant-outreach"]
-            assert [(a.name, a.required) for a in outreach.arguments or []] == [("participant_name", True), ("product_name", True)]
-            summary = await client.get_prompt("summary-prompt", {"data": "x", "format": "table"})
-            assert [m.role for m in summary.messages] == ["user", "assistant", "user"]
+    async with serve("mcp/mcp-resources-prompts-capability.yaml", upstream.url) as served, served.mcp("test-mcp-resources-prompts") as client:
+        resources = {r.uri: r for r in (await client.list_resources()).resources}
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+        assert list(resources) == ["data://databases/pre-release/schema"]
+        schema = resources["data://databases/pre-release/schema"]
+        assert schema.name == "database-schema" and schema.mime_type == "application/json"
+        assert templates == {"data://users/{userId}/profile"}
+        await client.read_resource("data://databases/pre-release/schema")
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert list(prompts) == ["participant-outreach", "summary-prompt"]
+        outreach = prompts["participant-outreach"]
+        assert [(a.name, a.required) for a in outreach.arguments or []] == [("participant_name", True), ("product_name", True)]
+        summary = await client.get_prompt("summary-prompt", {"data": "x", "format": "table"})
+        assert [m.role for m in summary.messages] == ["user", "assistant", "user"]
     assert upstream.hits("POST", "/v1/databases/test-db-id-123/query")
 
 
@@ -89,9 +86,8 @@ async def test_mcp_stdio_initialize_list_and_ping() -> None:
 async def test_mcp_step_with_namespace_qualified_reference(upstream: RecordingUpstream) -> None:
     """StepWithNamespaceIntegrationTest: `with: {voyageId: shipyard-tools.voyageId}` gives the step VOY-2026-042."""
     upstream.route("GET", "/voyages/VOY-2026-042", reply(json={"voyageId": "VOY-2026-042"}))
-    async with serve("mcp/mcp-step-with-namespace-capability.yaml", upstream.url) as served:
-        async with served.mcp("shipyard-tools") as client:
-            result = await client.call_tool("get-voyage-manifest", {"voyageId": "VOY-2026-042"})
+    async with serve("mcp/mcp-step-with-namespace-capability.yaml", upstream.url) as served, served.mcp("shipyard-tools") as client:
+        result = await client.call_tool("get-voyage-manifest", {"voyageId": "VOY-2026-042"})
     assert upstream.hits("GET", "/voyages/VOY-2026-042"), [r.target for r in upstream.requests]
     assert not result.is_error
     assert result.structured_content == {"voyageId": "VOY-2026-042"}
@@ -100,9 +96,8 @@ async def test_mcp_step_with_namespace_qualified_reference(upstream: RecordingUp
 async def test_mcp_tool_handler_resolves_mustache_in_with(upstream: RecordingUpstream) -> None:
     """ToolHandlerTest: `with: {imo_number: "{{imo}}"}` resolves; get-ship with imo IMO-9321483 does not fail."""
     upstream.route("GET", "/ships/IMO-9321483", reply(json={"imo": "IMO-9321483"}))
-    async with serve("mcp/mcp-tool-handler-with-mustache-capability.yaml", upstream.url) as served:
-        async with served.mcp("shipyard-tools") as client:
-            result = await client.call_tool("get-ship", {"imo": "IMO-9321483"})
+    async with serve("mcp/mcp-tool-handler-with-mustache-capability.yaml", upstream.url) as served, served.mcp("shipyard-tools") as client:
+        result = await client.call_tool("get-ship", {"imo": "IMO-9321483"})
     assert upstream.hits("GET", "/ships/IMO-9321483")
     assert not result.is_error
 
@@ -113,9 +108,8 @@ async def test_nested_object_output_mapping(upstream: RecordingUpstream) -> None
         "imo_number": "IMO-9321483", "vessel_name": "Northern Star", "operational_status": "active",
         "year_built": 2015, "gross_tonnage": 42000, "dimensions": {"length_overall": 229},
     }))
-    async with serve("nested-object-output-capability.yaml", upstream.url) as served:
-        async with served.mcp("test-tools") as client:
-            result = await client.call_tool("get-ship", {"imo": "IMO-9321483"})
+    async with serve("nested-object-output-capability.yaml", upstream.url) as served, served.mcp("test-tools") as client:
+        result = await client.call_tool("get-ship", {"imo": "IMO-9321483"})
     assert result.structured_content == {
         "imo": "IMO-9321483", "name": "Northern Star", "status": "active",
         "specs": {"yearBuilt": 2015, "tonnage": 42000, "length": 229},
