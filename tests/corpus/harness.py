@@ -101,17 +101,37 @@ class Report:
         lines += [p.line() for f in self.files if f.start_error is None for p in f.probes if not p.routed]
         return "\n".join(lines)
 
+    def start_classes(self) -> str:
+        return _start_classes(self)
+
     def classes(self, top: int = 15) -> str:
         """Misses grouped by reason with names and numbers blurred out, most frequent first."""
         counts: dict[str, int] = {}
         for f in self.not_started:
             key = "start: " + _blur(f.start_error or "")
             counts[key] = counts.get(key, 0) + 1
-        for p in (p for f in self.files for p in f.probes if not p.routed):
+            for adapter in ("rest", "mcp"):
+                lost = sum(p.adapter == adapter for p in f.probes)
+                if lost:
+                    key = f"{adapter}: file does not start"
+                    counts[key] = counts.get(key, 0) + lost
+        for p in (p for f in self.files if f.start_error is None for p in f.probes if not p.routed):
             key = f"{p.adapter}: " + _blur(p.reason)
             counts[key] = counts.get(key, 0) + 1
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
         return "\n".join(f"{n:5d}  {k}" for k, v in [(k, v) for k, v in ranked] for n in [v])
+
+
+def _start_classes(report: Report) -> str:
+    """Files not starting, by reason, with the probes each reason takes down."""
+    agg: dict[str, list[Any]] = {}
+    for f in report.not_started:
+        entry = agg.setdefault(_blur(f.start_error or ""), [0, 0, 0, f.file])
+        entry[0] += 1
+        entry[1] += sum(p.adapter == "rest" for p in f.probes)
+        entry[2] += sum(p.adapter == "mcp" for p in f.probes)
+    ranked = sorted(agg.items(), key=lambda kv: -(kv[1][1] + kv[1][2]))
+    return "\n".join(f"{n:3d} files {r:4d} REST {m:4d} MCP  {k[:100]} (e.g. {e})" for k, (n, r, m, e) in ranked)
 
 
 def _first(text: str | None) -> str:
@@ -124,6 +144,10 @@ def _blur(text: str) -> str:
     text = text.splitlines()[0] if text else ""
     text = re.sub(r"^(no upstream request; caller got \d+) \{.*?\"message\": \"(.*?)\".*$", r"\1 \2", text)
     text = re.sub(r"^\S+\.ya?ml(:\d+(:\d+)?)?:?\s*", "", text)
+    text = re.sub(r"\s(for|of)\s[A-Z]+\s/\S*", "", text)  # the operation a message names
+    text = re.sub(r"(/work|/tmp)/\S+", "FILE", text)
+    text = re.sub(r"https?://\S+", "URL", text)
+    text = re.sub(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD) /\S*", r"\1 PATH", text)
     text = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", "'…'", text)
     text = re.sub(r"\d+", "N", text)
     return text[:140]
@@ -387,8 +411,11 @@ class Harness:
 async def measure(files: list[Path], root: Path) -> Report:
     """Serve and probe every file; the report holds every probe and every start failure."""
     started = time.perf_counter()
-    previous = LOGGER.level
-    LOGGER.setLevel(logging.CRITICAL)
+    # the runtime's request log, and the servers' own tracebacks of a 500 (the probe records the answer)
+    quiet = [LOGGER, logging.getLogger("aiohttp.server"), logging.getLogger("mcp")]
+    previous = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.CRITICAL + 1)
     upstream = await CatchAll().start()
     results: list[FileResult] = []
     try:
@@ -404,7 +431,8 @@ async def measure(files: list[Path], root: Path) -> Report:
                     results.append(FileResult(label, start_error=f"harness: {type(exc).__name__}: {exc}"))
     finally:
         await upstream.stop()
-        LOGGER.setLevel(previous)
+        for q, level in zip(quiet, previous, strict=True):
+            q.setLevel(level)
     return Report(results, time.perf_counter() - started)
 
 

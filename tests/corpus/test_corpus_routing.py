@@ -39,6 +39,7 @@ def report_for(name: str) -> Report:
         root, files = SETS[name]
         report = measure_in_processes(files(), root)
         print(f"\n== {name}: misses ==\n{report.misses()}\n== {name}: most frequent reasons ==\n{report.classes()}")
+        print(f"== {name}: files not starting, by reason ==\n{report.start_classes()}")
         print(f"== {name} ==\n{report.summary()}")
         _reports[name] = report
     return _reports[name]
