@@ -4,8 +4,9 @@
 #   scripts/build-image.sh [TAG]          # default tag: localhost/naftiko-runtime:dev
 #
 # The base image is made here, once, with debootstrap (Debian bookworm, minbase) plus Debian's
-# python3, python3-venv and python3-pip (Python 3.11), trusting the host's certificate
-# authorities so that pip reaches the package index from inside the build. Everything podman
+# python3 and python3-venv (Python 3.11; the image makes its own venv, so it needs no
+# python3-pip), trusting the host's certificate authorities so that pip reaches the package
+# index from inside the build. Everything podman
 # keeps (its settings, its storage, the base) lives under NAFTIKO_IMAGE_CACHE
 # (default /var/tmp/naftiko-image-cache) and is reused, so a second build is fast; nothing
 # under /etc is changed. Needs root, and the packages podman, buildah (for runc) and debootstrap.
@@ -60,7 +61,7 @@ if ! podman image exists "$BASE"; then
     if [ ! -e "$rootfs/.complete" ]; then
         rm -rf "$rootfs"
         echo "build-image: debootstrap bookworm into $rootfs (once)" >&2
-        debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+        debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
             bookworm "$rootfs" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
             || { tail -20 "$CACHE/debootstrap.log" >&2; exit 1; }
         # The host's certificate authorities (a proxy's own CA included), for pip in the build.
