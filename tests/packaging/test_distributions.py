@@ -75,6 +75,7 @@ def test_the_sdist_and_the_wheel_carry_the_schema_and_the_installed_wheel_loads_
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read(f"naftiko_runtime/schemas/{SCHEMA}") == PACKAGED.read_bytes()
         assert any(n.startswith("naftiko_runtime/engine/fixtures/") for n in zf.namelist())
+        assert not [n for n in zf.namelist() if n.startswith(("benchmarks/", "tests/", "naftiko_runtime/bench/"))]
 
     # A fresh venv with the wheel alone; its dependencies come from this test's venv (a .pth after the
     # venv's own site-packages, so the wheel's copy of naftiko_runtime is the one imported).
