@@ -39,7 +39,8 @@ def _why_podman_cannot_run() -> str | None:
         return f"{', '.join(missing)} not installed (.ci/run installs them: apt-get install podman buildah debootstrap)"
     if os.geteuid() != 0:
         return "building the image with podman and debootstrap needs root here"
-    info = subprocess.run(["podman", "info"], capture_output=True, text=True, timeout=60, check=False)
+    system = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERS_")}  # the machine's own settings
+    info = subprocess.run(["podman", "info"], env=system, capture_output=True, text=True, timeout=60, check=False)
     if info.returncode != 0:
         return f"podman cannot run here: {(info.stderr.strip().splitlines() or ['?'])[-1]}"
     return None
