@@ -9,7 +9,8 @@
 # index from inside the build. Everything podman
 # keeps (its settings, its storage, the base) lives under NAFTIKO_IMAGE_CACHE
 # (default /var/tmp/naftiko-image-cache) and is reused, so a second build is fast; nothing
-# under /etc is changed. Needs root, and the packages podman, buildah (for runc) and debootstrap.
+# under /etc is changed; delete that folder to start afresh (e.g. after the host's CAs change).
+# Needs root, and the packages podman, buildah, runc and debootstrap.
 #
 # Any podman command that should see the same images needs the same settings:
 #   eval "$(scripts/build-image.sh --env)"; podman images
@@ -75,4 +76,7 @@ if ! podman image exists "$BASE"; then
         | podman import --change 'CMD ["python3"]' - "$BASE" >/dev/null
 fi
 
+# --format docker keeps the HEALTHCHECK (OCI images have none); host network: no CNI setup needed
 podman build --pull=never --format docker --build-arg "BASE_IMAGE=$BASE" --network=host -t "$TAG" "$ROOT"
+# earlier builds' images, now untagged, would otherwise pile up in the cache
+podman image prune -f >/dev/null
