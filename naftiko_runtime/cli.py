@@ -202,7 +202,10 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     try:
         asyncio.run(run_forever(options))
     except StartupError as exc:
-        click.echo(f"naftiko run: {exc}", err=True)
+        if log_format == "json":  # a log collector reads the refusal like every other line
+            logs.LOGGER.error("startup refused", extra={"error": str(exc)})
+        else:
+            click.echo(f"naftiko run: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         pass

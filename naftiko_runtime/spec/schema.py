@@ -1,7 +1,7 @@
 """JSON Schema check of a Naftiko ``1.0.0-alpha2`` document.
 
-The schema is our own (``schemas/naftiko-1.0.0-alpha2.json``, shipped inside the package as
-``naftiko_runtime/spec/schema/naftiko-1.0.0-alpha2.json``). :func:`check_schema` validates an already
+The schema is our own, shipped inside the package as ``naftiko_runtime/schemas/naftiko-1.0.0-alpha2.json``
+(the top-level ``schemas/`` copy for editors is kept byte-identical by a test). :func:`check_schema` validates an already
 parsed YAML document (plain dicts/lists/scalars) and turns every violation into a :class:`SchemaIssue`
 with the instance path and an author-friendly message. ``oneOf``/``anyOf`` failures are resolved to the
 branch the object evidently meant (its ``type``, or the presence of ``call``/``steps``/``ref``/...), and
@@ -103,11 +103,8 @@ class SchemaIssue:
 
 
 def schema_path() -> Path:
-    """Filesystem path of the bundled schema (falls back to the repository's ``schemas/`` folder)."""
-    packaged = resources.files("naftiko_runtime.spec").joinpath("schema", SCHEMA_FILENAME)
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_FILENAME
+    """Filesystem path of the schema shipped in the package (a real file, so wheels and images carry it)."""
+    return Path(str(resources.files("naftiko_runtime").joinpath("schemas", SCHEMA_FILENAME)))
 
 
 @functools.cache

@@ -18,7 +18,6 @@ from naftiko_runtime.spec.schema import (
     SchemaIssue,
     check_schema,
     load_schema,
-    schema_path,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,13 +61,6 @@ def test_every_object_definition_has_title_and_description():
     for name, definition in load_schema()["$defs"].items():
         assert definition.get("title"), name
         assert definition.get("description"), name
-
-
-def test_packaged_schema_is_the_repository_schema():
-    packaged = REPO / "naftiko_runtime" / "spec" / "schema" / "naftiko-1.0.0-alpha2.json"
-    assert packaged.is_symlink()
-    assert packaged.resolve() == (REPO / "schemas" / "naftiko-1.0.0-alpha2.json").resolve()
-    assert schema_path().resolve() == packaged.resolve()
 
 
 def test_extended_identifier_has_no_accidental_range():

@@ -1,6 +1,6 @@
 """Benchmark: naftiko's REST and MCP adapters against the upstream, nginx and FastMCP, side by side.
 
-    python -m naftiko_runtime.bench [--quick] [--arms direct,nginx,rest,mcp,fastmcp] [--out bench-results.json]
+    python -m benchmarks [--quick] [--arms direct,nginx,rest,mcp,fastmcp] [--out bench-results.json]
 
 Sets everything up itself in a temp dir: the upstream stub (nginx if installed, else an
 aiohttp stub), the arms, the capability files (pointed at the stub with `--upstream`),
@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from naftiko_runtime import __version__
+
 from . import arms as A
 from . import load as L
 from . import report as R
@@ -44,7 +45,7 @@ SUT_CPU, LOAD_CPU = 1, 0
 
 
 def default_corpus() -> Path:
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[1]
     return Path(os.environ.get("NAFTIKO_CORPUS", here.parent / "shared" / "corpus"))
 
 
@@ -187,7 +188,7 @@ def machine() -> str:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m naftiko_runtime.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few seconds per arm: 1 s runs, one repetition, one rate (smoke check)")
     parser.add_argument("--arms", default=",".join(A.ARMS), help="comma-separated: " + ", ".join(A.ARMS))
     parser.add_argument("--workloads", default=",".join(A.WORKLOADS), help="comma-separated: " + ", ".join(A.WORKLOADS))

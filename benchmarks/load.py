@@ -6,7 +6,7 @@ latency is measured from the scheduled time, so a stalled server is charged for 
 queue it causes (no coordinated omission). The same module also has a closed-loop mode,
 used when wrk is absent and by `--quick`.
 
-    python -m naftiko_runtime.bench.load --mode open --rate 500 --duration 5 --url http://127.0.0.1:8080/small
+    python -m benchmarks.load --mode open --rate 500 --duration 5 --url http://127.0.0.1:8080/small
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ def lua_script(spec: RequestSpec, directory: Path) -> Path:
     path.write_text("\n".join(lines) + "\n")
     return path
 
+
+REPO = Path(__file__).resolve().parents[1]  # the generator runs as `-m benchmarks.load` from here
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -186,11 +188,11 @@ def _summary(tool: str, latencies: list[float], elapsed: float, errors: int, non
 
 def run_python(spec: RequestSpec, *, mode: str, duration: float, connections: int, rate: float = 0.0, cpu: int | None = None) -> dict[str, Any]:
     """Run the generator as its own process (pinned to `cpu`), so it never shares the SUT's core."""
-    cmd = [sys.executable, "-m", "naftiko_runtime.bench.load", "--mode", mode, "--duration", str(duration),
+    cmd = [sys.executable, "-m", "benchmarks.load", "--mode", mode, "--duration", str(duration),
            "--connections", str(connections), "--rate", str(rate), "--spec", json.dumps(spec.to_json())]
     if cpu is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(cpu), *cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, cwd=REPO)
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed: {proc.stderr.strip()[-500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

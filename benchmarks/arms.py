@@ -24,6 +24,7 @@ from typing import Any
 from . import upstream as up
 from .load import RequestSpec
 
+REPO = Path(__file__).resolve().parents[1]  # helper processes run `-m benchmarks.…` from here
 WORKLOADS = ("get1k", "post2k", "shape50k", "slow50ms")
 WORKLOAD_TITLES = {
     "get1k": "GET, 1 KB answer",
@@ -143,8 +144,8 @@ class Upstream:
     @classmethod
     def start(cls, directory: Path, prefer: str, cpu: int | None) -> "Upstream":
         stub_port = free_port()
-        stub = subprocess.Popen(pinned([sys.executable, "-m", "naftiko_runtime.bench.upstream", "--port", str(stub_port)], cpu),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stub = subprocess.Popen(pinned([sys.executable, "-m", "benchmarks.upstream", "--port", str(stub_port)], cpu),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
         stub_url = f"http://127.0.0.1:{stub_port}"
         procs = [stub]
         wait_ok(RequestSpec("GET", stub_url + "/small"), stub)

@@ -4,7 +4,7 @@ nginx serves `/small` (1 KB), `/large` (50 KB) and `/echo` (POST, a small fixed 
 when it is installed; otherwise an aiohttp stub serves them. `/slow` (50 ms, then the
 1 KB answer) always comes from the aiohttp stub, since plain nginx cannot wait.
 
-    python -m naftiko_runtime.bench.upstream --port 9000   # the aiohttp stub alone
+    python -m benchmarks.upstream --port 9000   # the aiohttp stub alone
 """
 
 from __future__ import annotations
