@@ -7,7 +7,7 @@ from typing import Any
 
 from .binding.binds import BindValues
 from .invoke.request import join_url
-from .spec.model import Action, Capability, McpAdapter, OtherAdapter, RestAdapter
+from .capability.model import Action, Capability, McpAdapter, OtherAdapter, RestAdapter
 
 
 def _upstream(action: Action) -> str:

@@ -23,8 +23,8 @@ from .invoke.client import UpstreamPool, UpstreamSettings
 from .invoke.invoker import Invoker
 from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, limit_concurrency
 from .logs import LOGGER, SECRETS
-from .spec.loader import load
-from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
+from .capability.loader import load
+from .capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
 # Local-only APIs (no public host) name the engine's own default address as their baseUri.

@@ -15,9 +15,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ..spec.diagnostics import Diagnostic
-from ..spec.locations import resolve_location
-from ..spec.model import Bind, Capability
+from ..capability.diagnostics import Diagnostic
+from ..capability.locations import resolve_location
+from ..capability.model import Bind, Capability
 
 
 @dataclass

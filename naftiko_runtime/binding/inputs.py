@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from ..spec.jsonpaths import JsonPath
-from ..spec.model import InputParam
+from ..expressions.jsonpaths import JsonPath
+from ..capability.model import InputParam
 from .incoming import InputError
 
 

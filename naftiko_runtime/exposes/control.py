@@ -25,7 +25,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from .. import __version__
-from ..spec.model import Capability, OtherAdapter
+from ..capability.model import Capability, OtherAdapter
 from .auth import Credentials
 from .health import Readiness
 

@@ -25,9 +25,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
+from ..capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .auth import Credentials
-from ..spec.locations import resolve_location
+from ..capability.locations import resolve_location
 from .health import Readiness, add_health_routes
 
 FRONTMATTER = ("license", "compatibility", "argument-hint", "allowed-tools", "user-invocable", "disable-model-invocation")

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from ..spec.model import Auth
+from ..capability.model import Auth
 from .request import UpstreamRequest
 
 

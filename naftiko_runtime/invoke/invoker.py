@@ -13,7 +13,7 @@ from typing import Any
 from ..binding.binds import BindValues
 from ..binding.call_binding import bind_call
 from ..binding.incoming import Incoming, InputError
-from ..spec.model import Action, Call, Capability
+from ..capability.model import Action, Call, Capability
 from .auth import apply_auth
 from .client import UpstreamPool, UpstreamResponse
 from .errors import InvokeError, UpstreamError

@@ -22,9 +22,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ..spec.locations import resolve_location
-from ..spec.model import Step
-from ..spec.scripting import interpreter, script_language, unavailable_reason
+from ..capability.locations import resolve_location
+from ..capability.model import Step
+from ..capability.scripting import interpreter, script_language, unavailable_reason
 from .errors import InvokeError
 
 TIMEOUT_SECONDS = 60.0

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..binding.incoming import Incoming, InputError
-from ..spec.jsonpaths import JsonPath
-from ..spec.templates import is_missing, lookup_ci
-from ..spec.model import Action, Step
+from ..expressions.jsonpaths import JsonPath
+from ..expressions.templates import is_missing, lookup_ci
+from ..capability.model import Action, Step
 from .errors import InvokeError
 
 if TYPE_CHECKING:

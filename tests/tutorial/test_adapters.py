@@ -21,8 +21,8 @@ from naftiko_runtime.binding.incoming import Incoming
 from naftiko_runtime.exposes.control import AdapterState, RuntimeMetrics, build_control_app
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter, OtherAdapter, RestAdapter
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter, OtherAdapter, RestAdapter
 
 from .harness import RunningCapability, http_json
 from .mock_upstream import TUTORIAL_DIR, MockServer

@@ -15,8 +15,8 @@ from naftiko_runtime.binding.incoming import Incoming
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.errors import InvokeError
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter
 
 
 def _capability(tmp_path: Path, steps: str, *, control: str = "", outputs: str = "") -> Path:

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
-from ...spec.model import McpAdapter
+from ...capability.model import McpAdapter
 from ...tracing import AsgiContext
 from ..auth import Credentials
 from .fastpath import with_fast_path

@@ -33,7 +33,7 @@ from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
-from ...spec.model import Action, McpAdapter, McpPrompt, McpResource
+from ...capability.model import Action, McpAdapter, McpPrompt, McpResource
 from .schema import annotations, input_schema, output_schema
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from ...binding.incoming import Incoming
 from ...invoke.invoker import Invoker, Outcome
-from ...spec.model import Action, McpAdapter
+from ...capability.model import Action, McpAdapter
 
 
 class SharingConflict(Exception):

@@ -11,7 +11,7 @@ from mcp.server.stdio import stdio_server
 
 from ...invoke.invoker import Invoker
 from ...logs import LOGGER
-from ...spec.model import McpAdapter
+from ...capability.model import McpAdapter
 from .server import build_server
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ...invoke.invoker import Invoker
 from ...logs import LOGGER
-from ...spec.model import RestAdapter
+from ...capability.model import RestAdapter
 from ..auth import Credentials
 from ..health import add_health_routes
 from .handler import OperationHandler, error_response

@@ -16,7 +16,7 @@ from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import SECRETS, redact_outcome
-from ...spec.model import RestOperation, RestResource
+from ...capability.model import RestOperation, RestResource
 from ..auth import Credentials
 from .links import rewrite_links
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model import ConsumedApi, ConsumedOperation
-from .paths import PathTemplate
+from ..expressions.paths import PathTemplate
 
 
 @dataclass

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .jsonpaths import JsonPath
-from .paths import PathTemplate
-from .templates import Template
+from ..expressions.jsonpaths import JsonPath
+from ..expressions.paths import PathTemplate
+from ..expressions.templates import Template
 
 ParamIn = Literal["query", "header", "path", "cookie", "body", "environment"]
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

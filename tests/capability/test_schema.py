@@ -1,4 +1,4 @@
-"""Tests of our alpha2 JSON Schema (schemas/naftiko-1.0.0-alpha2.json) and naftiko_runtime.spec.schema."""
+"""Tests of our alpha2 JSON Schema (schemas/naftiko-1.0.0-alpha2.json) and naftiko_runtime.capability.schema."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from naftiko_runtime.spec.schema import (
+from naftiko_runtime.capability.schema import (
     DEVIATIONS,
     SEMANTIC_DEVIATIONS,
     SchemaIssue,

@@ -13,12 +13,12 @@ from typing import Any, Callable
 
 from . import model as m
 from .diagnostics import Diagnostic
-from .jsonpaths import JsonPath
+from ..expressions.jsonpaths import JsonPath
 from .locations import resolve_location
-from .paths import PathTemplate
+from ..expressions.paths import PathTemplate
 from .resolution import CallSite, resolve_operation
 from .scripting import script_language, unavailable_reason
-from .templates import Template, has_tags
+from ..expressions.templates import Template, has_tags
 from .yaml_source import JsonPath as YPath
 from .yaml_source import SourceMap
 

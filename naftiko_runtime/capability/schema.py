@@ -104,7 +104,7 @@ class SchemaIssue:
 
 def schema_path() -> Path:
     """Filesystem path of the bundled schema (falls back to the repository's ``schemas/`` folder)."""
-    packaged = resources.files("naftiko_runtime.spec").joinpath("schema", SCHEMA_FILENAME)
+    packaged = resources.files("naftiko_runtime").joinpath("spec", "schema", SCHEMA_FILENAME)
     if packaged.is_file():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_FILENAME
