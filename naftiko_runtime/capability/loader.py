@@ -8,12 +8,12 @@ error, as `naftiko validate --strict` reports them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import checks
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, Part, SpecError
 from .model import Capability
 from .normalize import Normalizer
 from .compat import TOLERATED, reclassify
@@ -37,6 +37,11 @@ class LoadResult:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def disabled(self) -> dict[Part, str]:
+        """Parts that cannot run (each answers 502) and why; the rest of the file serves."""
+        return {d.part: d.message for d in self.diagnostics if d.disables and d.part is not None}
 
     @property
     def ok(self) -> bool:
@@ -114,7 +119,7 @@ DEGRADED = ("unresolved-call", "auth-unsupported")
 
 def _strict(d: Diagnostic) -> Diagnostic:
     if d.severity == "warning" and (d.code in SEMANTIC_DEVIATIONS or d.code in DEGRADED):
-        return Diagnostic("error", d.message, d.file, d.line, d.col, d.path, d.code)
+        return replace(d, severity="error")
     return d
 
 

@@ -53,7 +53,6 @@ class Auth:
     placement: str = "header"
     headers: dict[str, Template] = field(default_factory=dict)
     query: dict[str, Template] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def templates(self) -> list[Template]:
@@ -173,6 +172,16 @@ class Output:
     items: "Output | list[Output] | None" = None
 
 
+@dataclass(frozen=True)
+class ScriptStep:
+    """A `script` step as declared; its interpreter and folder are resolved when a server starts."""
+
+    language: str  # python, javascript or groovy (declared, else from the file's extension)
+    file: str
+    dependencies: tuple[str, ...] = ()
+    location: str = "."  # the scripts' folder, relative to the capability file
+
+
 @dataclass
 class Step:
     kind: Literal["call", "lookup", "script"]
@@ -182,7 +191,7 @@ class Step:
     match: str | None = None
     lookup_value: JsonPath | Template | None = None
     fields: list[str] = field(default_factory=list)
-    script: dict[str, Any] | None = None
+    script: ScriptStep | None = None
     with_: dict[str, WithValue] = field(default_factory=dict)
 
 
@@ -260,6 +269,20 @@ class RestAdapter:
     type: str = "rest"
 
 
+@dataclass(frozen=True)
+class PromptArgument:
+    name: str
+    label: str | None
+    description: str | None
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class PromptMessage:
+    role: str
+    content: str
+
+
 @dataclass
 class McpResource:
     name: str
@@ -276,8 +299,8 @@ class McpPrompt:
     name: str
     label: str | None
     description: str | None
-    arguments: list[dict[str, Any]]
-    template: list[dict[str, Any]]
+    arguments: list[PromptArgument]
+    template: list[PromptMessage]
     location: str | None
 
 
@@ -298,14 +321,13 @@ class McpAdapter:
 
 @dataclass
 class OtherAdapter:
-    """Skill and control adapters: kept close to their YAML, served by their own modules."""
+    """What skill and control adapters share (their own parts: `skills.py`, `control.py`)."""
 
     type: str
     namespace: str | None
     port: int | None
     address: str | None
     auth: Auth | None
-    raw: dict[str, Any]
     where: Location | None = None
 
 
@@ -321,7 +343,7 @@ class Capability:
     consumes: list[ConsumedApi]
     adapters: list[Adapter]
     aggregates: dict[str, Action]
-    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    spec_version: str | None = None  # the file's `naftiko:` version
 
     def api(self, namespace: str) -> ConsumedApi | None:
         return next((a for a in self.consumes if a.namespace == namespace), None)

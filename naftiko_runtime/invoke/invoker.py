@@ -20,6 +20,7 @@ from .errors import InvokeError, UpstreamError
 from .formats import FormatError, parse_body
 from .output import NOTHING, apply_mappings, map_outputs
 from .request import BaseUriMissing, build_request, override_base
+from .scripts import ScriptPlans
 from .steps import run_steps
 
 PASSED_HEADERS = ("ETag", "Location", "Link", "Retry-After")
@@ -70,6 +71,7 @@ class Invoker:
         self.pool = pool
         self.base_overrides = base_overrides or {}
         self._bases: dict[tuple[str, str | None], str] = {}
+        self.scripts = ScriptPlans(capability)  # interpreters, folders, timeouts: resolved once, here
 
     def base_uri(self, namespace: str) -> str:
         override = self.base_overrides.get(namespace) or self.base_overrides.get("*")

@@ -106,7 +106,7 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
 
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await run_script(step, context, invoker.capability.base_dir, _script_timeout(invoker))
+            results[step.name] = await run_script(invoker.scripts.plan(step), context)
     return results, None
 
 
@@ -123,16 +123,3 @@ def _with_values(step: Step, context: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = spec.literal
     return out
-
-
-def _script_timeout(invoker: "Invoker") -> float:
-    """`management.scripting.timeout` (ms) of the capability's control adapter, else the default."""
-    from .scripts import TIMEOUT_SECONDS
-
-    for adapter in invoker.capability.adapters:
-        if getattr(adapter, "type", None) == "control":
-            scripting = ((getattr(adapter, "raw", None) or {}).get("management") or {}).get("scripting")
-            timeout = scripting.get("timeout") if isinstance(scripting, dict) else None
-            if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-                return timeout / 1000.0
-    return TIMEOUT_SECONDS

@@ -39,7 +39,7 @@ def merge(adapters: list[tuple[McpAdapter, Invoker]]) -> tuple[McpAdapter, Invok
     names: dict[str, str] = {}
     tools, resources, prompts = [], [], []
     for adapter, invoker in adapters:
-        if (adapter.auth.raw if adapter.auth else None) != (first.auth.raw if first.auth else None):
+        if adapter.auth != first.auth:
             raise SharingConflict(
                 f"MCP adapters '{first.namespace}' ({first.where}) and '{adapter.namespace}' ({adapter.where}) share a "
                 "port but require different authentication; give one of them another port"
