@@ -47,13 +47,6 @@ class BindValues:
             ctx.setdefault(ns, vals)
         return ctx
 
-    def resolved_namespace(self, namespace: str) -> bool:
-        return all(s.resolved for s in self.status if s.namespace == namespace)
-
-    @property
-    def all_resolved(self) -> bool:
-        return all(s.resolved for s in self.status)
-
 
 def _read_dotenv(text: str) -> dict[str, str]:
     out = {}

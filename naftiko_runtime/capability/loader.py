@@ -122,10 +122,3 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             out.append(d)
     return out
-
-
-def load_or_raise(path: str | Path, *, strict: bool = False) -> LoadResult:
-    result = load(path, strict=strict)
-    if not result.ok:
-        raise SpecError(*result.errors)
-    return result

@@ -104,10 +104,6 @@ class ConsumedOperation:
     api: "ConsumedApi" = field(repr=False, default=None)  # type: ignore[assignment]
     where: Location | None = None
 
-    @property
-    def qualified(self) -> str:
-        return f"{self.namespace}.{self.resource}.{self.name}"
-
 
 @dataclass
 class ConsumedApi:
@@ -229,10 +225,6 @@ class Action:
     @property
     def is_mock(self) -> bool:
         return self.call is None and not self.steps
-
-    @property
-    def reference_prefixes(self) -> tuple[str, ...]:
-        return ("rest.", "tools.", "mcp.", f"{self.adapter}.")
 
 
 @dataclass

@@ -37,14 +37,6 @@ class JsonPath:
     def is_root(self) -> bool:
         return self._expr is None
 
-    @property
-    def first_field(self) -> str | None:
-        """`$.get-ship.imo` -> `get-ship`: which step a step-output path reads."""
-        text = self.source.strip()
-        if self.is_root or not text.startswith("$."):
-            return None
-        return text[2:].split(".")[0].split("[")[0] or None
-
     def find(self, data: Any) -> list[Any]:
         if self._expr is None:
             return [data]

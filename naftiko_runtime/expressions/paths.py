@@ -41,10 +41,6 @@ class PathTemplate:
         """The path in `{name}` form, as aiohttp and OpenAPI write it."""
         return "".join(f"{{{p[0]}}}" if isinstance(p, tuple) else p for p in self.parts)
 
-    @property
-    def literal_segments(self) -> list[str]:
-        return [s for s in self.route.split("/") if s and not s.startswith("{")]
-
     def shape(self) -> tuple[str, ...]:
         """Segments with every placeholder as `{}`: two paths of one shape match the same URLs."""
         return tuple("{}" if s.startswith("{") else s for s in self.route.strip("/").split("/"))
