@@ -101,7 +101,7 @@ class ConsumedOperation:
     outputs: list[NamedOutput]
     description: str | None
     label: str | None
-    api: "ConsumedApi" = field(repr=False, default=None)  # type: ignore[assignment]
+    api: ConsumedApi = field(repr=False, default=None)  # type: ignore[assignment]
     where: Location | None = None
 
 
@@ -164,8 +164,8 @@ class Output:
     mapping: JsonPath | None = None
     value: Template | None = None
     const: Any = None
-    properties: dict[str, "Output"] | None = None
-    items: "Output | list[Output] | None" = None
+    properties: dict[str, Output] | None = None
+    items: Output | list[Output] | None = None
 
 
 @dataclass(frozen=True)

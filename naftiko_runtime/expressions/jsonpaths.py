@@ -16,7 +16,7 @@ class JsonPath:
     _expr: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def compile(cls, source: str) -> "JsonPath":
+    def compile(cls, source: str) -> JsonPath:
         """Raise ValueError with the parser's words when `source` is not a JSONPath."""
         text = source.strip()
         if text in _ROOT:

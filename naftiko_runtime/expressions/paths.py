@@ -17,7 +17,7 @@ class PathTemplate:
     single_brace: bool
 
     @classmethod
-    def parse(cls, raw: str) -> "PathTemplate":
+    def parse(cls, raw: str) -> PathTemplate:
         parts: list[str | tuple[str]] = []
         single = False
         pos = 0

@@ -119,7 +119,7 @@ class Template:
     _compiled: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def compile(cls, source: str, mode: Mode = "text") -> "Template":
+    def compile(cls, source: str, mode: Mode = "text") -> Template:
         matches = list(TAG.finditer(source))
         names = tuple(m.group(1) for m in matches)
         if not matches:
