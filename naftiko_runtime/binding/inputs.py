@@ -57,7 +57,8 @@ def coerce(param: InputParam, raw: Any) -> Any:
             raw = str(raw)
         else:
             raise InputError(f"{expected}, got {json.dumps(raw)}", param.name)
-    if param.pattern and isinstance(raw, str) and not _pattern(param.pattern).search(raw):
+    regex = param.regex or (_pattern(param.pattern) if param.pattern else None)
+    if regex is not None and isinstance(raw, str) and not regex.search(raw):
         raise InputError(f"{where} '{param.name}' must match /{param.pattern}/, got '{raw}'", param.name)
     return raw
 

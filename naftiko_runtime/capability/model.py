@@ -7,6 +7,7 @@ and `rest.x` / `tools.x` / `<namespace>.x` in `with` are references.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -153,6 +154,7 @@ class InputParam:
     pattern: str | None = None
     value: JsonPath | str | None = None
     items: dict[str, Any] | None = None
+    regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)  # `pattern`, compiled at load
 
 
 @dataclass

@@ -85,3 +85,13 @@ def test_an_error_names_its_innermost_part_and_the_json_form_carries_it(tmp_path
         "within": {"kind": "tool", "name": "pattern", "within": {"kind": "adapter", "name": "tools", "within": None}},
     }
     assert bad[0].line > 0 and bad[0].field.endswith("inputParameters[0].pattern")
+
+
+def test_input_patterns_are_compiled_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "cap.yaml"
+    path.write_text(CAPABILITY.replace('pattern: "("', 'pattern: "^[a-z]+$"'))
+    result = load(path)
+    assert result.capability is not None
+    mcp = result.capability.adapters[1]
+    (param,) = next(t for t in mcp.tools if t.name == "pattern").inputs  # type: ignore[union-attr]
+    assert param.regex is not None and param.regex.search("abc") and not param.regex.search("ABC")

@@ -233,9 +233,10 @@ def exposed_inputs(ctx: Context, raw: Any, path: YPath, *, rest: bool) -> list[m
                 jp = str(value)
             location = as_str(p.get("in")) if rest else None
             pattern = as_str(p.get("pattern"))
+            regex = None
             if pattern:
                 try:
-                    re.compile(pattern)
+                    regex = re.compile(pattern)
                 except re.error as exc:
                     ctx.error(f"pattern is not a valid regular expression: {exc}", path + (i, "pattern"))
                     pattern = None
@@ -250,6 +251,7 @@ def exposed_inputs(ctx: Context, raw: Any, path: YPath, *, rest: bool) -> list[m
                     pattern=pattern,
                     value=jp,
                     items=as_dict(p.get("items")) or None,
+                    regex=regex,
                 )
             )
     return out
