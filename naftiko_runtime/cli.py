@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .spec.loader import LoadResult, load
+from .capability.loader import LoadResult, load
 
 
 class _Group(click.Group):
@@ -213,7 +213,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
 
 def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
     """An MCP tool by name, a REST operation by name or by `METHOD /path`."""
-    from .spec.model import McpAdapter, RestAdapter
+    from .capability.model import McpAdapter, RestAdapter
 
     found = []
     for adapter in capability.adapters:

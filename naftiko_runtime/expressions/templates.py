@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote_plus
-from xml.sax.saxutils import escape as xml_escape
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -119,7 +119,7 @@ class Template:
     _compiled: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def compile(cls, source: str, mode: Mode = "text") -> "Template":
+    def compile(cls, source: str, mode: Mode = "text") -> Template:
         matches = list(TAG.finditer(source))
         names = tuple(m.group(1) for m in matches)
         if not matches:
@@ -143,10 +143,6 @@ class Template:
         return cls(source, mode, names, compiled)
 
     @property
-    def is_static(self) -> bool:
-        return not self.names
-
-    @property
     def single_name(self) -> str | None:
         """The name when the template is exactly one tag, such as `"{{imo}}"`."""
         if len(self.names) == 1:
@@ -167,9 +163,6 @@ class Template:
             value = lookup_ci(context, name)
             return None if value is _MISSING else value
         return self.render(context)
-
-    def missing(self, context: Context) -> list[str]:
-        return [n for n in self.names if lookup_ci(context, n) is _MISSING]
 
 
 def has_tags(text: str) -> bool:

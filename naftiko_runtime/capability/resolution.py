@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..expressions.paths import PathTemplate
 from .model import ConsumedApi, ConsumedOperation
-from .paths import PathTemplate
 
 
 @dataclass

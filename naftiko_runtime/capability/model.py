@@ -7,13 +7,14 @@ and `rest.x` / `tools.x` / `<namespace>.x` in `with` are references.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .jsonpaths import JsonPath
-from .paths import PathTemplate
-from .templates import Template
+from ..expressions.jsonpaths import JsonPath
+from ..expressions.paths import PathTemplate
+from ..expressions.templates import Template
 
 ParamIn = Literal["query", "header", "path", "cookie", "body", "environment"]
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -53,7 +54,6 @@ class Auth:
     placement: str = "header"
     headers: dict[str, Template] = field(default_factory=dict)
     query: dict[str, Template] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def templates(self) -> list[Template]:
@@ -102,12 +102,8 @@ class ConsumedOperation:
     outputs: list[NamedOutput]
     description: str | None
     label: str | None
-    api: "ConsumedApi" = field(repr=False, default=None)  # type: ignore[assignment]
+    api: ConsumedApi = field(repr=False, default=None)  # type: ignore[assignment]
     where: Location | None = None
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.namespace}.{self.resource}.{self.name}"
 
 
 @dataclass
@@ -158,6 +154,7 @@ class InputParam:
     pattern: str | None = None
     value: JsonPath | str | None = None
     items: dict[str, Any] | None = None
+    regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)  # `pattern`, compiled at load
 
 
 @dataclass
@@ -169,8 +166,18 @@ class Output:
     mapping: JsonPath | None = None
     value: Template | None = None
     const: Any = None
-    properties: dict[str, "Output"] | None = None
-    items: "Output | list[Output] | None" = None
+    properties: dict[str, Output] | None = None
+    items: Output | list[Output] | None = None
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """A `script` step as declared; its interpreter and folder are resolved when a server starts."""
+
+    language: str  # python, javascript or groovy (declared, else from the file's extension)
+    file: str
+    dependencies: tuple[str, ...] = ()
+    location: str = "."  # the scripts' folder, relative to the capability file
 
 
 @dataclass
@@ -182,7 +189,7 @@ class Step:
     match: str | None = None
     lookup_value: JsonPath | Template | None = None
     fields: list[str] = field(default_factory=list)
-    script: dict[str, Any] | None = None
+    script: ScriptStep | None = None
     with_: dict[str, WithValue] = field(default_factory=dict)
 
 
@@ -221,10 +228,6 @@ class Action:
     def is_mock(self) -> bool:
         return self.call is None and not self.steps
 
-    @property
-    def reference_prefixes(self) -> tuple[str, ...]:
-        return ("rest.", "tools.", "mcp.", f"{self.adapter}.")
-
 
 @dataclass
 class RestOperation:
@@ -260,6 +263,20 @@ class RestAdapter:
     type: str = "rest"
 
 
+@dataclass(frozen=True)
+class PromptArgument:
+    name: str
+    label: str | None
+    description: str | None
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class PromptMessage:
+    role: str
+    content: str
+
+
 @dataclass
 class McpResource:
     name: str
@@ -276,8 +293,8 @@ class McpPrompt:
     name: str
     label: str | None
     description: str | None
-    arguments: list[dict[str, Any]]
-    template: list[dict[str, Any]]
+    arguments: list[PromptArgument]
+    template: list[PromptMessage]
     location: str | None
 
 
@@ -298,14 +315,13 @@ class McpAdapter:
 
 @dataclass
 class OtherAdapter:
-    """Skill and control adapters: kept close to their YAML, served by their own modules."""
+    """What skill and control adapters share (their own parts: `skills.py`, `control.py`)."""
 
     type: str
     namespace: str | None
     port: int | None
     address: str | None
     auth: Auth | None
-    raw: dict[str, Any]
     where: Location | None = None
 
 
@@ -321,7 +337,7 @@ class Capability:
     consumes: list[ConsumedApi]
     adapters: list[Adapter]
     aggregates: dict[str, Action]
-    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    spec_version: str | None = None  # the file's `naftiko:` version
 
     def api(self, namespace: str) -> ConsumedApi | None:
         return next((a for a in self.consumes if a.namespace == namespace), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 from tests.support.paths import CORPUS
 
 FILES = sorted(CORPUS.rglob("*.yaml"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 from tests.support.paths import CAPABILITIES, SEEDED, SHIPPED
 
 NAFTIKO = [sys.executable, "-m", "naftiko_runtime"]

@@ -1,186 +1,29 @@
-"""JSON Schema check of a Naftiko ``1.0.0-alpha2`` document.
+"""Author-friendly messages for JSON Schema violations of an alpha2 document.
 
-The schema is our own, shipped inside the package as ``naftiko_runtime/schemas/naftiko-1.0.0-alpha2.json``
-(the top-level ``schemas/`` copy for editors is kept byte-identical by a test). :func:`check_schema` validates an already
-parsed YAML document (plain dicts/lists/scalars) and turns every violation into a :class:`SchemaIssue`
-with the instance path and an author-friendly message. ``oneOf``/``anyOf`` failures are resolved to the
-branch the object evidently meant (its ``type``, or the presence of ``call``/``steps``/``ref``/...), and
-only that branch's own errors are reported.
-
-Some violations are made by most real published files and are harmless; they carry a stable
-``deviation`` code (see :data:`DEVIATIONS`). The default validation level reports them as warnings,
-``--strict`` as errors. Everything else has ``deviation=None`` and makes the document invalid.
+``oneOf``/``anyOf`` failures are resolved to the branch the object evidently meant (its ``type``, or the
+presence of ``call``/``steps``/``ref``/...), and only that branch's own errors are reported. Each issue
+carries, besides its message, the keyword violated, the fields concerned and the owning object's title,
+so that nothing downstream reads message text. The deviation codes attached here are the `schema`
+rows of :mod:`.deviations`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-__all__ = [
-    "SCHEMA_FILENAME",
-    "DEVIATIONS",
-    "SEMANTIC_DEVIATIONS",
-    "SchemaIssue",
-    "check_schema",
-    "load_schema",
-    "schema_path",
-]
-
-SCHEMA_FILENAME = "naftiko-1.0.0-alpha2.json"
-
-#: Deviation codes that :func:`check_schema` may attach to an issue, each with why it is tolerated and
-#: what the runtime does with it.
-DEVIATIONS: dict[str, str] = {
-    # Each text is "why it is tolerated; what the runtime does" with exactly one ';' (the loader splits on it).
-    "consumed-param-extra-fields": (
-        "A consumed inputParameter carries `type`, `description` or `required`, which alpha2 does not define but "
-        "the reference engine reads; the runtime uses them for MCP input schemas and required-argument checks."
-    ),
-    "rest-adapter-description": (
-        "A `type: rest` adapter has a `description` (alpha2 gives only MCP and skill adapters one) and nothing "
-        "reads it; the runtime ignores it."
-    ),
-    "object-output-without-properties": (
-        "A `type: object` output has `mapping` (or `value`) but no `properties`, for which the reference engine "
-        "returns `{}`; the runtime passes the mapped subtree through unchanged."
-    ),
-    "resource-name-not-kebab": (
-        "A resource `name` has characters besides letters, digits and `-` (e.g. `plan_id`, `emoji.list`, "
-        "`#Create`, copied from upstream paths) but no `call` refers to resource names; the runtime keeps the name as given."
-    ),
-    "param-name-chars": (
-        "An input parameter `name` uses `.`, `[`, `]` or `:` as real upstream names do (`filter[tags]`, `svm.name`, "
-        "`id:in`, which the reference regex even admits in part by accident); the runtime sends the name unchanged."
-    ),
-    "missing-description": (
-        "A `description` that alpha2 requires is absent (exposed or tool input parameter, MCP tool, skill tool) "
-        "although nothing depends on it; the runtime falls back to the label or the name."
-    ),
-    "info-metadata": (
-        "`info` uses `title` instead of `label`, or carries extra descriptive fields such as `personas`, and `info` "
-        "is never interpreted; the runtime shows `title` as the label and ignores the rest."
-    ),
-}
-
-#: Deviation codes that the schema cannot see; the semantic checks (not this module) emit them.
-#: Listed here so that every tolerated deviation has one code and one explanation.
-SEMANTIC_DEVIATIONS: dict[str, str] = {
-    "single-brace-placeholder": (
-        "A consumed resource path uses OpenAPI `{x}` instead of `{{x}}`, which alpha2 does not constrain and the "
-        "reference engine leaves literal; the runtime substitutes `{x}` like `{{x}}`."
-    ),
-    "with-reference-prefix": (
-        "A `with` value is `rest.x`, `tools.x` or `mcp.x`, which the schema allows as any string and the reference "
-        "engine sends literally; the runtime treats it as a reference to the incoming value `x`."
-    ),
-}
+from .schema_issue import SchemaIndex, SchemaIssue
 
 
-@dataclass(frozen=True)
-class SchemaIssue:
-    """One schema violation.
+def explain(error: ValidationError, ix: SchemaIndex) -> Iterator[SchemaIssue]:
+    """The author-facing issues one jsonschema error stands for."""
+    return _explain(error, ix)
 
-    ``path`` is the instance path from the document root (mapping keys and list indexes), e.g.
-    ``("capability", "exposes", 0, "resources", 2)``; ``deviation`` is a :data:`DEVIATIONS` code when the
-    violation is a tolerated real-world deviation, else ``None``.
-    """
-
-    path: tuple[str | int, ...]
-    message: str
-    deviation: str | None = None
-
-
-# ----------------------------------------------------------------------------------------------- loading
-
-
-def schema_path() -> Path:
-    """Filesystem path of the schema shipped in the package (a real file, so wheels and images carry it)."""
-    return Path(str(resources.files("naftiko_runtime").joinpath("schemas", SCHEMA_FILENAME)))
-
-
-@functools.cache
-def load_schema() -> dict[str, Any]:
-    """The schema as a dict (loaded once; treat it as read-only)."""
-    with open(schema_path(), encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-@functools.cache
-def _validator() -> Draft202012Validator:
-    # No format checker: `format` stays an annotation, as alpha2 intends.
-    return Draft202012Validator(load_schema())
-
-
-@functools.cache
-def _index() -> tuple[dict[int, str], dict[int, str]]:
-    """Maps id(subschema) → its $defs name, and id(subschema) → a human title for messages."""
-    schema = load_schema()
-    def_of: dict[int, str] = {id(schema): "Document"}
-    title_of: dict[int, str] = {}
-    for name, sub in schema.get("$defs", {}).items():
-        def_of[id(sub)] = name
-        # The alternatives of a definition belong to it too (e.g. an MCP tool's "call mode").
-        for key in ("anyOf", "oneOf"):
-            for branch in sub.get(key, []) if isinstance(sub, dict) else []:
-                if isinstance(branch, dict):
-                    def_of.setdefault(id(branch), name)
-
-    def walk(node: Any, inherited: str | None, branch_of: str | None = None) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item, inherited)
-            return
-        if not isinstance(node, dict):
-            return
-        own = node.get("title")
-        if own and branch_of:
-            title = f"{branch_of} ({own})"
-        else:
-            title = own or inherited
-        if title:
-            title_of[id(node)] = title
-        for key, value in node.items():
-            if key in ("anyOf", "oneOf") and isinstance(value, list):
-                for item in value:
-                    walk(item, title, branch_of=title)
-            elif key in ("if", "then", "else", "not", "allOf"):
-                walk(value, title)
-            elif key in ("properties", "$defs", "patternProperties", "dependentSchemas") and isinstance(value, dict):
-                for sub in value.values():
-                    walk(sub, None)
-            elif key in ("items", "additionalProperties", "propertyNames", "contains", "unevaluatedProperties"):
-                walk(value, None)
-
-    walk(schema, "document")
-    title_of[id(schema)] = "document"
-    return def_of, title_of
-
-
-# ----------------------------------------------------------------------------------------------- public API
-
-
-def check_schema(document: Any) -> list[SchemaIssue]:
-    """Validate a parsed document against the alpha2 schema; return one issue per violation (empty if valid)."""
-    issues: list[SchemaIssue] = []
-    seen: set[SchemaIssue] = set()
-    for error in _validator().iter_errors(document):
-        for issue in _explain(error):
-            if issue not in seen:
-                seen.add(issue)
-                issues.append(issue)
-    return issues
-
-
-# ----------------------------------------------------------------------------------------------- messages
 
 # Keys whose presence says which alternative of a oneOf/anyOf an object means, with their strength.
 _DISCRIMINATORS: dict[str, int] = {
@@ -253,12 +96,12 @@ def _field(path: tuple[str | int, ...]) -> str:
     return str(path[-1])
 
 
-def _title(schema: Any) -> str | None:
-    return _index()[1].get(id(schema))
+def _title(ix: SchemaIndex, schema: Any) -> str | None:
+    return ix.title_of.get(id(schema))
 
 
-def _def(schema: Any) -> str | None:
-    return _index()[0].get(id(schema))
+def _def(ix: SchemaIndex, schema: Any) -> str | None:
+    return ix.def_of.get(id(schema))
 
 
 def _join_or(items: list[str], word: str = "or") -> str:
@@ -267,13 +110,13 @@ def _join_or(items: list[str], word: str = "or") -> str:
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
-def _explain(error: ValidationError) -> Iterator[SchemaIssue]:
+def _explain(error: ValidationError, ix: SchemaIndex) -> Iterator[SchemaIssue]:
     path = tuple(error.absolute_path)
     kind = error.validator
     if kind in ("oneOf", "anyOf"):
-        yield from _explain_alternatives(error, path)
+        yield from _explain_alternatives(error, path, ix)
     else:
-        yield from _explain_leaf(error, path)
+        yield from _explain_leaf(error, path, ix)
 
 
 def _branch_keys(branch: Any) -> list[str]:
@@ -282,11 +125,11 @@ def _branch_keys(branch: Any) -> list[str]:
     return [k for k in branch.get("required", []) if k in _DISCRIMINATORS]
 
 
-def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...]) -> Iterator[SchemaIssue]:
+def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:
     branches: list[Any] = list(error.validator_value)
     instance = error.instance
-    owner = _title(error.schema) or "value"
-    is_root = _def(error.schema) == "Document"
+    owner = _title(ix, error.schema) or "value"
+    is_root = _def(ix, error.schema) == "Document"
 
     if not error.context:
         # oneOf: valid under more than one branch.
@@ -352,18 +195,24 @@ def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...]) -
             yield SchemaIssue(path, f"{_field(path)}: expected {_a(_join_or(titles))}, got {_show(instance)}")
         else:
             best = min(error.context, key=lambda e: len(list(e.context or [])))
-            yield from _explain(best)
+            yield from _explain(best, ix)
         return
     for sub in by_branch[chosen]:
-        yield from _explain(sub)
+        yield from _explain(sub, ix)
 
 
-def _explain_leaf(error: ValidationError, path: tuple[str | int, ...]) -> Iterator[SchemaIssue]:
+def _explain_leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:
+    owner = _title(ix, error.schema) if isinstance(error.schema, dict) else None
+    for issue in _leaf(error, path, ix):
+        yield replace(issue, keyword=str(error.validator), owner=owner)
+
+
+def _leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance
-    owner = _title(schema)
-    defname = _def(schema)
+    owner = _title(ix, schema)
+    defname = _def(ix, schema)
     field = _field(path)
 
     if "propertyNames" in error.absolute_schema_path:
@@ -379,20 +228,20 @@ def _explain_leaf(error: ValidationError, path: tuple[str | int, ...]) -> Iterat
             "mapping" in instance or "value" in instance
         ):
             yield SchemaIssue(path, "'properties' is required for an object output (an object with only "
-                                    "'mapping'/'value' is passed through as is)", "object-output-without-properties")
+                                    "'mapping'/'value' is passed through as is)", "object-output-without-properties", fields=(missing,))
             return
         if defname == "Info" and missing == "label" and isinstance(instance, dict) and "title" in instance:
-            yield SchemaIssue(path, "'label' is required for info ('title' is used as the label)", "info-metadata")
+            yield SchemaIssue(path, "'label' is required for info ('title' is used as the label)", "info-metadata", fields=(missing,))
             return
         if missing == "description" and defname in _DESCRIBED_DEFS:
             yield SchemaIssue(path, f"'description' is required for {_a(owner or defname)} "
-                                    "(the name or label is used instead)", "missing-description")
+                                    "(the name or label is used instead)", "missing-description", fields=(missing,))
             return
         if defname == "Document" and missing == "naftiko":
             yield SchemaIssue(path, "'naftiko' is required: the specification version, naftiko: 1.0.0-alpha2")
             return
         where = f" for {_a(owner)}" if owner else ""
-        yield SchemaIssue(path, f"'{missing}' is required{where}")
+        yield SchemaIssue(path, f"'{missing}' is required{where}", fields=(missing,))
         return
 
     if kind == "additionalProperties":
@@ -418,9 +267,9 @@ def _explain_leaf(error: ValidationError, path: tuple[str | int, ...]) -> Iterat
                 "info-metadata": "info is descriptive only; alpha2 defines label, description, tags, created, "
                                  "modified, stakeholders",
             }[code]
-            yield SchemaIssue(path, f"{_unknown(tolerated)} ({note})", code)
+            yield SchemaIssue(path, f"{_unknown(tolerated)} ({note})", code, fields=tuple(tolerated))
         if others:
-            yield SchemaIssue(path, f"{_unknown(others)} in {what} (allowed: {', '.join(allowed)})")
+            yield SchemaIssue(path, f"{_unknown(others)} in {what} (allowed: {', '.join(allowed)})", fields=tuple(others))
         return
 
     if kind == "enum":
@@ -514,14 +363,3 @@ def _unknown(keys: list[str]) -> str:
 def _unknown_list(keys: list[str]) -> str:
     quoted = _join_or([f"'{k}'" for k in keys], "and")
     return f"{quoted} is" if len(keys) == 1 else f"{quoted} are"
-
-
-def _is_consumed_resource(path: tuple[str | int, ...]) -> bool:
-    """True for a path like (..., 'consumes', i, 'resources', j, 'name')."""
-    return len(path) >= 5 and path[-3] == "resources" and path[-5] == "consumes"
-
-
-def _flatten(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:  # pragma: no cover - debug aid
-    for error in errors:
-        yield error
-        yield from _flatten(error.context or [])

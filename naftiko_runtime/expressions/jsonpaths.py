@@ -16,7 +16,7 @@ class JsonPath:
     _expr: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def compile(cls, source: str) -> "JsonPath":
+    def compile(cls, source: str) -> JsonPath:
         """Raise ValueError with the parser's words when `source` is not a JSONPath."""
         text = source.strip()
         if text in _ROOT:
@@ -36,14 +36,6 @@ class JsonPath:
     @property
     def is_root(self) -> bool:
         return self._expr is None
-
-    @property
-    def first_field(self) -> str | None:
-        """`$.get-ship.imo` -> `get-ship`: which step a step-output path reads."""
-        text = self.source.strip()
-        if self.is_root or not text.startswith("$."):
-            return None
-        return text[2:].split(".")[0].split("[")[0] or None
 
     def find(self, data: Any) -> list[Any]:
         if self._expr is None:

@@ -1,9 +1,10 @@
 """Dialects of published capability files that the runtime serves with a warning.
 
 The schema check reports these as violations of alpha2; each has one unambiguous
-meaning, so the default validation level accepts it and says what the runtime does
-(`--strict` keeps them errors). Every entry here has a matching behaviour in
-`normalize.py` or `invoke/`.
+meaning, so a rule here gives the issue its deviation code (the `dialect` rows of
+:mod:`.deviations`, which say what the runtime does). Rules read the issue's path,
+keyword, fields and owner, never its message. Every code has a matching behaviour in
+`normalize/` or `invoke/`.
 """
 
 from __future__ import annotations
@@ -13,27 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from .schema import SchemaIssue
-
-#: code -> what the runtime does with it.
-TOLERATED: dict[str, str] = {
-    "baseuri-placeholder": "the placeholders are filled per call from binds, then the environment, then the call's values",
-    "baseuri-empty": "calls answer 502 until `--upstream NAMESPACE=URL` names the upstream",
-    "auth-alias": "'auth' is read as 'authentication'",
-    "apikey-dialect": "API-key authentication written OpenAPI-style ('in'/'name') or as a 'headers' map is sent as such",
-    "auth-query-parameters": "each of the 'parameters' is added to the query string of every call",
-    "body-type-alias": "'form' is read as formUrlEncoded, 'multipart' as multipartForm",
-    "method-head": "HEAD is sent as HEAD",
-    "bind-key-digit": "the key is read from the environment or file under that exact name",
-    "empty-binds": "an empty 'binds' list is ignored",
-    "array-output-without-items": "the array's elements pass through unchanged",
-    "operation-path": "the operation's own path is used: as is when it starts with the resource path, else appended to it",
-    "operation-id-alias": "an operation's 'id' is read as its 'name'",
-    "body-json-passthrough": "a JSON body without 'data' sends the caller's JSON body (REST) or 'body' argument (MCP)",
-    "auth-unsupported": "calls are sent without credentials (the upstream will likely answer 401)",
-    "exposed-param-required": "'required' on an exposed input parameter is honoured",
-    "three-part-call": "'namespace.resource.operation' names the resource explicitly (a runtime extension)",
-}
+from .schema_issue import SchemaIssue
 
 
 def _at(data: Any, path: tuple[str | int, ...]) -> Any:
@@ -64,8 +45,7 @@ def _base_uri(issue: SchemaIssue, data: Any) -> str | None:
 
 
 def _auth(issue: SchemaIssue, data: Any) -> str | None:
-    msg = issue.message
-    if issue.path and issue.path[-1] in ("auth",) or ("unknown field 'auth'" in msg and "consumed API" in msg):
+    if issue.path and issue.path[-1] in ("auth",) or (_unknown(issue, "consumed API") and issue.fields == ("auth",)):
         return "auth-alias"
     idx = next((i for i, p in enumerate(issue.path) if p in ("authentication", "auth")), None)
     if idx is None:
@@ -104,7 +84,7 @@ def _method(issue: SchemaIssue, data: Any) -> str | None:
 
 def _binds(issue: SchemaIssue, data: Any) -> str | None:
     if issue.path and issue.path[0] == "binds" or _in(issue.path, "binds"):
-        if issue.message.startswith("'binds' must not be empty"):
+        if issue.keyword == "minItems" and issue.path[-1] == "binds":
             return "empty-binds"
         key = issue.path[-1] if issue.path else None
         if isinstance(key, str) and re.fullmatch(r"[0-9][A-Z0-9_]*", key):
@@ -113,31 +93,34 @@ def _binds(issue: SchemaIssue, data: Any) -> str | None:
 
 
 def _outputs(issue: SchemaIssue, data: Any) -> str | None:
-    if issue.message.startswith("'items' is required for an array output"):
+    if _required(issue, "items", "array output"):
         return "array-output-without-items"
     return None
 
 
-_UNKNOWN = re.compile(r"^unknown fields? ((?:'[^']+'(?:, )?)+) in (?:a|an) (?:consumed|exposed REST) operation")
+def _unknown(issue: SchemaIssue, owner: str) -> bool:
+    """An unknown-field issue in an object whose definition's title contains `owner`."""
+    return issue.keyword == "additionalProperties" and owner in (issue.owner or "")
+
+
+def _required(issue: SchemaIssue, name: str, owner: str) -> bool:
+    """A missing required `name` in an object whose definition's title starts with `owner`."""
+    return issue.keyword == "required" and issue.fields == (name,) and (issue.owner or "").startswith(owner)
 
 
 def _operation_fields(issue: SchemaIssue, data: Any) -> str | None:
-    match = _UNKNOWN.match(issue.message)
-    if match:
-        fields = set(re.findall(r"'([^']+)'", match.group(1)))
-        if fields <= {"path", "id"}:
-            return "operation-id-alias" if "id" in fields else "operation-path"
-    if issue.message.startswith("'name' is required for a consumed operation"):
+    operation = (issue.owner or "").startswith(("consumed operation", "exposed REST operation"))
+    if issue.keyword == "additionalProperties" and operation and issue.fields and set(issue.fields) <= {"path", "id"}:
+        return "operation-id-alias" if "id" in issue.fields else "operation-path"
+    if _required(issue, "name", "consumed operation"):
         op = _at(data, issue.path)
         if isinstance(op, dict) and isinstance(op.get("id"), str):
             return "operation-id-alias"
-    if issue.message == "unknown field 'required' in an exposed input parameter" or (
-        issue.message.startswith("unknown field 'required' in an exposed input parameter (")
-    ):
+    if _unknown(issue, "exposed input parameter") and issue.fields == ("required",):
         return "exposed-param-required"
-    if issue.message.startswith("unknown field 'properties' in a consumed input parameter"):
+    if _unknown(issue, "consumed input parameter") and issue.fields == ("properties",):
         return "consumed-param-extra-fields"
-    if issue.message.startswith("'data' is required for a JSON request body"):
+    if _required(issue, "data", "JSON request body"):
         return "body-json-passthrough"
     return None
 

@@ -17,7 +17,7 @@ class PathTemplate:
     single_brace: bool
 
     @classmethod
-    def parse(cls, raw: str) -> "PathTemplate":
+    def parse(cls, raw: str) -> PathTemplate:
         parts: list[str | tuple[str]] = []
         single = False
         pos = 0
@@ -40,10 +40,6 @@ class PathTemplate:
     def route(self) -> str:
         """The path in `{name}` form, as aiohttp and OpenAPI write it."""
         return "".join(f"{{{p[0]}}}" if isinstance(p, tuple) else p for p in self.parts)
-
-    @property
-    def literal_segments(self) -> list[str]:
-        return [s for s in self.route.split("/") if s and not s.startswith("{")]
 
     def shape(self) -> tuple[str, ...]:
         """Segments with every placeholder as `{}`: two paths of one shape match the same URLs."""

@@ -7,21 +7,20 @@ error, as `naftiko validate --strict` reports them.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import checks
-from .diagnostics import Diagnostic, SpecError
+from .compat import reclassify
+from .deviations import DEVIATIONS, severity
+from .diagnostics import Diagnostic, Part, SpecError
 from .model import Capability
 from .normalize import Normalizer
-from .compat import TOLERATED, reclassify
-from .schema import DEVIATIONS, SEMANTIC_DEVIATIONS, check_schema
+from .schema import check_schema
 from .yaml_source import SourceMap, parse_yaml, read_text
 
 SUPPORTED_VERSIONS = ("1.0.0-alpha2",)
-_UNKNOWN_FIELD = re.compile(r"unknown fields? '([^']+)'")
 
 
 @dataclass
@@ -39,6 +38,11 @@ class LoadResult:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     @property
+    def disabled(self) -> dict[Part, str]:
+        """Parts that cannot run (each answers 502) and why; the rest of the file serves."""
+        return {d.part: d.message for d in self.diagnostics if d.disables and d.part is not None}
+
+    @property
     def ok(self) -> bool:
         return self.capability is not None and not self.errors
 
@@ -51,19 +55,14 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
 def _schema_diagnostics(data: Any, source: SourceMap, strict: bool) -> list[Diagnostic]:
     out = []
     for issue in (reclassify(i, data) for i in check_schema(data)):
-        unknown = _UNKNOWN_FIELD.match(issue.message)
-        if unknown:
-            line, col = source.locate(tuple(issue.path) + (unknown.group(1),), key=True)
+        if issue.keyword == "additionalProperties" and issue.fields:
+            line, col = source.locate(tuple(issue.path) + (issue.fields[0],), key=True)  # point at the key itself
         else:
             line, col = source.locate(issue.path)
-        if issue.deviation and not strict:
-            if issue.deviation in TOLERATED:
-                action = TOLERATED[issue.deviation]
-            else:
-                what = DEVIATIONS.get(issue.deviation) or SEMANTIC_DEVIATIONS.get(issue.deviation, "")
-                action = what.split(";", 1)[1].strip() if ";" in what else ""
-            message = f"{issue.message} (tolerated: {action})" if action else issue.message
-            out.append(Diagnostic.warning(message, source.file, line, col, issue.path, issue.deviation))
+        level = severity(issue.deviation, strict=strict)
+        if level == "warning":
+            message = f"{issue.message} (tolerated: {DEVIATIONS[issue.deviation or ''].runtime})"
+            out.append(Diagnostic.warning(message, source.file, line, col, issue.path, issue.deviation or ""))
         else:
             out.append(Diagnostic.error(issue.message, source.file, line, col, issue.path, issue.deviation or "schema"))
     return out
@@ -108,13 +107,10 @@ def load(path: str | Path, *, strict: bool = False) -> LoadResult:
     return LoadResult(name, capability, _dedupe(diagnostics))
 
 
-#: Warnings that mean part of a file cannot run; `--strict` makes them errors.
-DEGRADED = ("unresolved-call", "auth-unsupported")
-
-
 def _strict(d: Diagnostic) -> Diagnostic:
-    if d.severity == "warning" and (d.code in SEMANTIC_DEVIATIONS or d.code in DEGRADED):
-        return Diagnostic("error", d.message, d.file, d.line, d.col, d.path, d.code)
+    """A warning the deviation table makes an error at `--strict` (others keep their severity)."""
+    if d.severity == "warning" and severity(d.code, strict=True) == "error":
+        return replace(d, severity="error")
     return d
 
 
@@ -126,10 +122,3 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             out.append(d)
     return out
-
-
-def load_or_raise(path: str | Path, *, strict: bool = False) -> LoadResult:
-    result = load(path, strict=strict)
-    if not result.ok:
-        raise SpecError(*result.errors)
-    return result

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 from tests.support.paths import SEEDED
 
 TEXTS = [p.read_text() for p in SEEDED]
