@@ -120,6 +120,9 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
         raise click.BadParameter(f"expected a size such as 1048576, 512k or 10M, got '{value}'") from None
 
 
+STRICT_HELP = "Refuse a file with any error `naftiko validate` reports, instead of serving all but its broken parts."
+
+
 # Every option of `run` can be set from the environment as NAFTIKO_<OPTION> (README: "Operating it").
 # Precedence: the flag, then the environment variable, then the capability file, then the default.
 @main.command()
@@ -165,12 +168,13 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
               help="Seconds between checks of the files' modification times.")
 @click.option("--log-format", envvar="NAFTIKO_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+@click.option("--strict", is_flag=True, envvar="NAFTIKO_STRICT", help=STRICT_HELP)
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
         connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
-        watch_interval: float, log_format: str, log_level: str) -> None:
+        watch_interval: float, log_format: str, log_level: str, strict: bool) -> None:
     """Serve the REST, MCP, skill and control adapters of capability FILES (files, or directories of them).
 
     Every option can also be set from the environment: NAFTIKO_ and the option's name in capitals
@@ -193,7 +197,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
         mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
         allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
         max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
-        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
+        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval, strict=strict,
         connections=ConnectionLimits(
             max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
             keepalive_timeout=keepalive_timeout, max_connections=max_connections,
@@ -234,7 +238,9 @@ def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
 @click.option("--body", "body", metavar="JSON|@FILE", help="A JSON body, inline or @file.json.")
 @click.option("--upstream", "upstreams", multiple=True, metavar="NAMESPACE=URL", help="Send a consumes namespace (or *) to URL.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
-def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], timeout: float) -> None:
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
+def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], timeout: float,
+         strict: bool) -> None:
     """Invoke one exposed operation or tool NAME of FILE once, without a server, and print the result.
 
     Exit status 1 when the upstream answers an error or cannot be reached.
@@ -251,8 +257,9 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     from .logs import SECRETS
 
     result = load(file)
-    if not result.ok:
-        for d in result.errors:
+    refused = result.refused(strict=strict)
+    if refused or result.capability is None:
+        for d in refused:
             click.echo(str(d), err=True)
         sys.exit(1)
     cap = result.capability
@@ -311,8 +318,9 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def inspect(files: tuple[Path, ...], fmt: str) -> None:
-    """Show what FILES would serve: routes and the upstream calls behind them, tools, binds.
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
+def inspect(files: tuple[Path, ...], fmt: str, strict: bool) -> None:
+    """Show what FILES would serve: routes and the upstream calls behind them, tools, binds, disabled parts.
 
     Warnings (such as ambiguous operation names) are printed first; secrets are never shown.
     """
@@ -325,7 +333,7 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
         for d in result.diagnostics:
             if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder"):
                 click.echo(str(d), err=True)
-        if not result.ok or result.capability is None:
+        if result.refused(strict=strict) or result.capability is None:
             failed = True
             continue
         descs.append(describe(result.capability, resolve_capability_binds(result.capability)))

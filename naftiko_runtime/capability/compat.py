@@ -125,6 +125,21 @@ def _operation_fields(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _parameters(issue: SchemaIssue, data: Any) -> str | None:
+    """Parameter fields the runtime can do without: an exposed input's `type` (a string by default), any extra field."""
+    if _required(issue, "type", "exposed input parameter") or _required(issue, "type", "tool argument"):
+        return "exposed-param-no-type"
+    if issue.keyword == "additionalProperties" and any(w in (issue.owner or "") for w in ("parameter", "argument")):
+        return "param-unknown-field"
+    return None
+
+
+def _port(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.keyword == "required" and issue.fields == ("port",) and (issue.owner or "").endswith("adapter"):
+        return "adapter-port-missing"
+    return None
+
+
 def _call(issue: SchemaIssue, data: Any) -> str | None:
     if issue.path and issue.path[-1] in ("call",):
         value = _at(data, issue.path)
@@ -133,7 +148,7 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
-RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call)
+RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port)
 
 
 def reclassify(issue: SchemaIssue, data: Any) -> SchemaIssue:

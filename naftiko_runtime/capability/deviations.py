@@ -103,6 +103,13 @@ _TABLE = (
               "calls are sent without credentials (the upstream will likely answer 401)", "dialect"),
     Deviation("exposed-param-required", "an exposed input parameter has `required`",
               "'required' on an exposed input parameter is honoured", "dialect"),
+    Deviation("exposed-param-no-type", "an exposed input parameter or tool argument has no `type`",
+              "an input without 'type' is read as a string", "dialect"),
+    Deviation("param-unknown-field", "an input parameter carries a field alpha2 does not define",
+              "fields of a parameter the runtime does not know are ignored", "dialect"),
+    Deviation("adapter-port-missing", "an exposed adapter has no `port`",
+              "the adapter listens on the port --rest-port/--mcp-port names, else on a free port the start log shows",
+              "dialect"),
     Deviation("three-part-call", "a `call` is `namespace.resource.operation`",
               "'namespace.resource.operation' names the resource explicitly (a runtime extension)", "dialect"),
     # -- seen by the normaliser: the schema cannot see them ----------------------------------------

@@ -116,9 +116,9 @@ class Invoker:
         return base
 
     async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
-        """Raises InvokeError (400 for bad input, 502/504 for upstream faults)."""
+        """Raises InvokeError (400 for bad input, 503 for a part disabled by a defect of the file, 502/504 for upstream faults)."""
         if action.broken:
-            raise InvokeError(502, "operation_unavailable", f"'{action.name}' cannot run: {action.broken}")
+            raise InvokeError(503, "operation_disabled", f"'{action.name}' is disabled: {action.broken}")
         try:
             if action.steps:
                 return await self._steps(action, incoming)

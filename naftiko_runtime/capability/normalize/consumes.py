@@ -128,7 +128,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
             continue
         opath = rpath + ("operations", o)
         name = str(op.get("name", op.get("id", "")))
-        with ctx.part("operation", f"{resource}.{name}"):
+        with ctx.part("operation", f"{resource}.{name}") as part:
             op_path = op.get("path")
             op_template = PathTemplate.parse(join_operation_path(template_.raw, op_path)) if isinstance(op_path, str) else template_
             params = merge_params(
@@ -152,6 +152,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
                     where=ctx.where(opath),
                 )
             )
+            api.operations[-1].broken = ctx.broken_at(opath) or ctx.why_disabled(part)
 
 
 def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
@@ -171,6 +172,8 @@ def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
 def consumed_params(ctx: Context, raw: Any, path: YPath) -> list[m.ConsumedParam]:
     out = []
     for i, p in enumerate(params_list(raw)):
+        if ctx.broken_at(path + (i,)) is not None:
+            continue  # a broken parameter is left out; its operation still runs
         name = str(p.get("name", ""))
         value = p.get("value")
         with ctx.part("parameter", name):
