@@ -182,7 +182,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
 
     from . import logs
     from .limits import ConnectionLimits
-    from .serve import RunOptions, StartupError, run_forever
+    from .runtime import RunOptions, StartupError, run_forever
 
     if max_header_size < 1024:
         raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
