@@ -120,6 +120,32 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
         raise click.BadParameter(f"expected a size such as 1048576, 512k or 10M, got '{value}'") from None
 
 
+def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
+                skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
+                mode: str | None, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
+                timeout: float, connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int,
+                header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
+                shutdown_grace: float, watch: bool, watch_interval: float, **_: object):  # type: ignore[no-untyped-def]
+    """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
+    from .limits import ConnectionLimits
+    from .runtime import RunOptions
+
+    if max_header_size < 1024:
+        raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
+    return RunOptions(
+        files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
+        control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
+        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
+        allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
+        max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
+        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
+        connections=ConnectionLimits(
+            max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
+            keepalive_timeout=keepalive_timeout, max_connections=max_connections,
+        ),
+    )
+
+
 # Every option of `run` can be set from the environment as NAFTIKO_<OPTION> (README: "Operating it").
 # Precedence: the flag, then the environment variable, then the capability file, then the default.
 @main.command()
@@ -181,24 +207,17 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     import asyncio
 
     from . import logs
-    from .limits import ConnectionLimits
-    from .runtime import RunOptions, StartupError, run_forever
+    from .runtime import StartupError, run_forever
 
-    if max_header_size < 1024:
-        raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
     logs.configure(log_format, log_level)
-    options = RunOptions(
-        files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
-        control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
-        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
-        allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
-        max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
-        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
-        connections=ConnectionLimits(
-            max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
-            keepalive_timeout=keepalive_timeout, max_connections=max_connections,
-        ),
-    )
+    options = run_options(files=files, host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
+                          control_port=control_port, metrics_port=metrics_port, upstreams=upstreams, mode=mode,
+                          engine_port=engine_port, engine_db=engine_db, stdio=stdio, allowed_hosts=allowed_hosts,
+                          timeout=timeout, connect_timeout=connect_timeout, max_body=max_body,
+                          max_concurrency=max_concurrency, max_header_size=max_header_size,
+                          header_timeout=header_timeout, body_timeout=body_timeout,
+                          keepalive_timeout=keepalive_timeout, max_connections=max_connections,
+                          shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval)
     try:
         asyncio.run(run_forever(options))
     except StartupError as exc:

@@ -168,16 +168,19 @@ class Plan:
     def mcp_groups(self) -> dict[tuple[str, int], list[tuple[McpAdapter, int]]]:
         """HTTP MCP adapters by listening address; those on one (non-zero) port are served as one server.
 
-        Port 0 asks for a free port of its own: such a group is keyed by its namespace (negative port).
+        `--mcp-port` (0 included, as `--rest-port 0`) puts them all on one port; a file's `port: 0`
+        asks for a free port of the adapter's own, a group keyed by a negative number.
         """
         groups: dict[tuple[str, int], list[tuple[McpAdapter, int]]] = {}
         for index, entry in enumerate(self.entries):
             for adapter in entry.adapters(McpAdapter):
                 if self.stdio(adapter):
                     continue
-                port = self.options.mcp_port if self.options.mcp_port is not None else (adapter.port or 0)
                 host = self.host(adapter)
-                key = (host, port) if port else (host, -len(groups) - 1)
+                if self.options.mcp_port is not None:
+                    key = (host, self.options.mcp_port)
+                else:
+                    key = (host, adapter.port) if adapter.port else (host, -len(groups) - 1)
                 groups.setdefault(key, []).append((adapter, index))
         return groups
 
