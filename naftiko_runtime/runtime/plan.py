@@ -30,8 +30,12 @@ class NamespaceMode:
     upstream: str
     binds_resolved: bool
 
-    def as_json(self) -> dict[str, object]:
-        return {"file": self.file, "namespace": self.namespace, "mode": self.mode, "upstream": self.upstream,
+    def target(self, engine_url: str | None) -> str:
+        """Where calls go: the local engine's address once it runs, else the decided upstream."""
+        return (engine_url or "") if self.mode == "local-engine" else self.upstream
+
+    def as_json(self, engine_url: str | None = None) -> dict[str, object]:
+        return {"file": self.file, "namespace": self.namespace, "mode": self.mode, "upstream": self.target(engine_url),
                 "binds_resolved": self.binds_resolved}
 
 

@@ -75,7 +75,7 @@ class Runtime:
                 for s in self.servers() if s.port is not None]
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
-        namespaces = [m.as_json() for m in self.modes]
+        namespaces = [m.as_json(self.engine_url) for m in self.modes]
         ok = all(m.binds_resolved or m.mode != "live" for m in self.modes)
         if self.stopping:
             return False, {"stopping": True, "namespaces": namespaces}
@@ -191,7 +191,8 @@ async def run_forever(options: RunOptions) -> None:
             stop_task.cancel()
         else:
             for mode in runtime.modes:
-                LOGGER.info("namespace", extra={"namespace": mode.namespace, "mode": mode.mode, "upstream": mode.upstream})
+                LOGGER.info("namespace", extra={"namespace": mode.namespace, "mode": mode.mode,
+                                                "upstream": mode.target(runtime.engine_url)})
             LOGGER.info("ready", extra={"endpoints": runtime.endpoints})
             await stop.wait()
             LOGGER.info("stopping")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+CLEANED = ("HUMANITEC_", "INNGEST_", "NAFTIKO_")
 BASE_ARGS = ["--rest-port", "0", "--mcp-port", "0", "--engine-port", "0", "--engine-db", ":memory:"]
 READY = re.compile(r'"event": "ready"|info\s+ready\b')
 LISTENING = re.compile(r'listening[^\n]*?adapter\W+(\w+)[^\n]*?address\W+http://[^\s"]*:(\d+)')
@@ -89,15 +90,17 @@ class Running:
 class InProcess(Running):
     """The runtime `naftiko run ARGS` would start, on an event loop of its own in a thread of this process."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, clean: bool = False) -> None:
         from naftiko_runtime.cli import run, run_options
         from naftiko_runtime.logs import JsonFormatter, RedactingFilter, TextFormatter
         from naftiko_runtime.runtime import Runtime
 
-        with mock.patch.dict(os.environ, env or {}):  # NAFTIKO_* variables are read as the CLI reads them
+        self.environ = {k: v for k, v in os.environ.items() if not (clean and k.startswith(CLEANED))}
+        self.environ.update(env or {})
+        with mock.patch.dict(os.environ, self.environ, clear=True):  # NAFTIKO_* variables are read as the CLI reads them
             params = run.make_context("run", list(args)).params
             options = run_options(**params)
-            options.env = dict(os.environ)
+        options.env = self.environ
         self.runtime = Runtime(options)
         self.args = args
         self.stream = io.StringIO()
@@ -121,7 +124,8 @@ class InProcess(Running):
         LOGGER.setLevel(logging.INFO)
         self.thread.start()
         try:
-            self.call(self.runtime.start())
+            with mock.patch.dict(os.environ, self.environ, clear=True):
+                self.call(self.runtime.start())
         except BaseException:
             self.stop()
             raise
@@ -157,9 +161,13 @@ class InProcess(Running):
 
 
 def start(*files: Path | str, log: Path | None = None, extra: list[str] | None = None,
-          env: dict[str, str] | None = None) -> InProcess:
-    """`naftiko run FILES` in this process, every port 0 (`log` is accepted for symmetry with `start_process`)."""
-    return InProcess([*map(str, files), *BASE_ARGS, *(extra or [])], env).start()
+          env: dict[str, str] | None = None, clean: bool = False) -> InProcess:
+    """`naftiko run FILES` in this process, every port 0 (`log` is accepted for symmetry with `start_process`).
+
+    `env` is the environment the runtime sees (binds, NAFTIKO_* settings); `clean` leaves out the
+    caller's HUMANITEC_*, INNGEST_* and NAFTIKO_* variables.
+    """
+    return InProcess([*map(str, files), *BASE_ARGS, *(extra or [])], env, clean).start()
 
 
 class Process(Running):
