@@ -17,6 +17,7 @@ invoker's `invoke` and `send`, so REST operations, MCP tools and skill-invoked t
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -93,13 +94,13 @@ class RuntimeMetrics:
         self.active = Gauge("naftiko_capability_active", "Capabilities being served.", ["capability"], registry=self.registry)
         uptime = Gauge("naftiko_uptime_seconds", "Seconds since the runtime started.", registry=self.registry)
         uptime.set_function(lambda: time.time() - self.started)
-        self._observed: set[int] = set()
+        self._observed: weakref.WeakSet[Invoker] = weakref.WeakSet()  # not ids: a freed invoker's id is reused
 
     def observe(self, invoker: "Invoker") -> None:
         """Count every action `invoker` runs and every upstream call it sends (once per invoker)."""
-        if id(invoker) in self._observed:
+        if invoker in self._observed:
             return
-        self._observed.add(id(invoker))
+        self._observed.add(invoker)
         label = invoker.capability.label or invoker.capability.file.name
         self.active.labels(label).set(1)
         invoke, send = invoker.invoke, invoker.send

@@ -7,10 +7,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 
 from tests.ops.helpers import SECRET_ENV, TOKEN, OpsUpstream, mcp_call
-from tests.support.runtime import poll, request, start, start_process
+from tests.support.runtime import poll, request, start_process
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_PARENT = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
