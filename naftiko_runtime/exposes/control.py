@@ -23,12 +23,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from .. import __version__
 from ..spec.model import Capability, OtherAdapter
 from .auth import Credentials
-from .health import Readiness
+from .health import Readiness, add_health_routes
 
 if TYPE_CHECKING:
     from ..invoke.invoker import Invoker
@@ -187,16 +194,6 @@ def build_control_app(
             return response
         return await handler(request)
 
-    async def live(_: web.Request) -> web.Response:
-        return web.json_response({"status": "UP"})
-
-    async def ready(_: web.Request) -> web.Response:
-        ok, detail = await readiness()
-        states = [a.as_json() for a in adapters()]
-        up = ok and all(a["state"] == "started" for a in states)
-        body = {"status": "UP" if up else "DEGRADED", "adapters": states, **detail}
-        return web.json_response(body, status=200 if up else 503)
-
     async def status(_: web.Request) -> web.Response:
         uptime = max(0.0, time.time() - metrics.started)
         body = {
@@ -215,8 +212,7 @@ def build_control_app(
 
     app = web.Application(middlewares=[guard])
     if _flag(management, "health", True):
-        app.router.add_get("/health/live", live)
-        app.router.add_get("/health/ready", ready)
+        add_health_routes(app, readiness, adapters=adapters)
     if _flag(management, "info", False):
         app.router.add_get("/status", status)
     if metrics_enabled(adapter):
@@ -226,7 +222,6 @@ def build_control_app(
 
 def build_metrics_app(metrics: RuntimeMetrics, readiness: Readiness) -> web.Application:
     """`--metrics-port`: `/metrics` plus the health probes, for capabilities without a control adapter."""
-    from .health import add_health_routes
 
     async def prometheus(_: web.Request) -> web.Response:
         response = web.Response(body=metrics.exposition())
