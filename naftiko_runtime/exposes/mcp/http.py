@@ -54,7 +54,6 @@ from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from ..health import Readiness, starlette_routes
-from ..health import Readiness, starlette_routes
 from .fastpath import is_json, with_fast_path
 from .protocol import BoundedHttpToolsProtocol
 from .server import CURRENT_REQUEST_ID, build_server
