@@ -259,10 +259,12 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
 
     from .binding.binds import resolve_capability_binds
     from .binding.incoming import Incoming
+    from .invoke.auth import register_secrets
     from .invoke.client import UpstreamPool, UpstreamSettings
     from .invoke.errors import InvokeError
     from .invoke.invoker import Invoker
     from .invoke.output import NOTHING
+    from .logs import SECRETS
 
     result = load(file)
     if not result.ok:
@@ -291,23 +293,31 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--body") from None
         values["body"] = parsed_body
 
+    def say(text: str, err: bool = False) -> None:
+        click.echo(SECRETS.redact(text), err=err)  # the servers' one redaction rule, for every line printed
+
     async def go() -> int:
         binds = resolve_capability_binds(cap)
+        register_secrets(cap, binds)
         pool = UpstreamPool(UpstreamSettings(total_timeout=timeout))
         invoker = Invoker(cap, binds, pool, _parse_upstreams(upstreams))
         try:
             outcome = await invoker.invoke(actions[0], Incoming(values=values, body=parsed_body, origin="cli"))
         except InvokeError as exc:
-            click.echo(json.dumps(exc.as_json(), indent=2), err=True)
+            say(json.dumps(exc.as_json(), indent=2), err=True)
             return 1
         finally:
             await pool.close()
+        if outcome.is_redirect:
+            say(f"upstream answered {outcome.status}, a redirect to {outcome.headers.get('Location', '?')}; "
+                "redirects are not followed", err=True)
+            return 1
         if outcome.data is NOTHING:
-            click.echo((outcome.raw or b"").decode("utf-8", "replace"))
+            say((outcome.raw or b"").decode("utf-8", "replace"))
         else:
-            click.echo(json.dumps(outcome.data, indent=2))
+            say(json.dumps(outcome.data, indent=2))
         if outcome.is_error:
-            click.echo(f"upstream answered {outcome.status}: {outcome.message}", err=True)
+            say(f"upstream answered {outcome.status}: {outcome.message}", err=True)
             return 1
         return 0
 

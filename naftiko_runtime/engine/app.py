@@ -4,9 +4,10 @@ Every API answers errors in its own shape (``API_FAMILIES``: the path decides wh
 Humanitec ``{error: "API-…", message}``, Inngest ``{error, status, data}``, seed 001
 ``{statusCode, message, error}``, seed 002 ``{code, message, content}``.
 
-Auth: by default nothing is checked (a missing header is accepted too: ``naftiko run`` sends
-no ``Authorization`` when a capability's token bind does not resolve, and the engine is the
-offline stand-in exactly then). ``--strict-auth TOKEN`` requires TOKEN on every API path, as
+Auth: by default Humanitec, Inngest and seed 002 check nothing (``naftiko run`` sends no
+usable token when a capability's token bind does not resolve, and the engine is the offline
+stand-in exactly then); seed 001's Pipelines API requires a well-formed bearer token
+(``bearer_middleware``). ``--strict-auth TOKEN`` requires TOKEN on every API path, as
 ``Authorization: Bearer TOKEN`` (or a bare ``Authorization: TOKEN``), ``X-Auth-Token: TOKEN``
 (seed 002's token header), ``?token=TOKEN`` (WebSocket clients), an Inngest ``signkey-<env>-``
 prefix being ignored; ``POST /e/TOKEN`` (the Inngest event key) counts too. ``/healthz`` and
@@ -22,9 +23,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from . import ui
-from .api import inngest, pipelines_v1, runs_v0
+from .api import inngest_docs, pipelines_v1_stages, runs_v0
+from .api.bodies import json_body
 from .api.humanitec import HumanitecAPI
 from .api.inngest import InngestAPI
+from .api.inngest_control import InngestControlAPI
 from .api.pipelines_v1 import PipelinesV1API
 from .api.runs_v0 import RunsV0API
 from .api.webhooks import WebhooksAPI
@@ -49,8 +52,8 @@ def _humanitec_error(status: int, message: str, code: str | None = None) -> dict
 
 
 API_FAMILIES: list[tuple[tuple[str, ...], ErrorShape]] = [
-    (inngest.PREFIXES, inngest.error_body),
-    (pipelines_v1.PREFIXES, pipelines_v1.error_body),
+    (inngest_docs.PREFIXES, inngest_docs.error_body),
+    (pipelines_v1_stages.PREFIXES, pipelines_v1_stages.error_body),
     (runs_v0.PREFIXES, runs_v0.error_body),
 ]
 
@@ -115,13 +118,34 @@ def auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[we
         if not request.path.startswith(OPEN_PATHS) and request.path != "/healthz":
             presented = _presented_tokens(request)
             if not presented:
-                message = "No auth found" if request.path.startswith(inngest.PREFIXES) else "no Authorization header"
+                message = "No auth found" if request.path.startswith(inngest_docs.PREFIXES) else "no Authorization header"
                 return _error(request, 401, message, "API-401")
             if token not in presented:
                 return _error(request, 401, "the token is not valid for this engine", "API-401")
         return await handler(request)
 
     return middleware
+
+
+#: ``Bearer <b64token>`` (RFC 6750). A bare ``Bearer`` with no token is what ``naftiko run`` sends
+#: when a capability's token bind is unset — exactly when it starts this engine as the offline
+#: stand-in — so it passes too; no header, another scheme or a malformed token does not.
+BEARER = re.compile(r"^Bearer(?: +[A-Za-z0-9\-._~+/]+=*)?$", re.I)
+
+
+@web.middleware
+async def bearer_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Seed 001: every endpoint of the Pipelines API requires a bearer token. Any well-formed one
+    is accepted (a JWT's claims are read by the API); none, or a malformed one, is a 401 with a
+    ``WWW-Authenticate`` challenge (see ``BEARER``). WebSocket clients may pass ``?token=``."""
+    if request.path.startswith(pipelines_v1_stages.PREFIXES):
+        header = request.headers.get("Authorization", "").strip()
+        if not BEARER.match(header) and not request.query.get("token"):
+            error = "invalid_token" if header else None
+            challenge = 'Bearer realm="naftiko-local-engine"' + (f', error="{error}"' if error else "")
+            message = "the bearer token is malformed" if header else "a bearer token is required"
+            return _error(request, 401, message, "API-401", headers={"WWW-Authenticate": challenge})
+    return await handler(request)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -150,10 +174,7 @@ async def fire(request: web.Request) -> web.Response:
     The way to produce ``environment`` created/deleted events without a pipeline (the
     ``environment`` action does it from a pipeline). Answers the deliveries it created.
     """
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("the body must be a JSON object") from None
+    body = await json_body(request)
     if not isinstance(body, dict) or not known_trigger(body.get("scope"), body.get("type")):
         raise BadRequest("give a known trigger: {scope, type} from GET /orgs/{orgId}/events")
     if not body.get("org_id") or not body.get("app_id"):
@@ -166,7 +187,7 @@ async def fire(request: web.Request) -> web.Response:
 
 
 def build_app(engine: Engine, strict_auth: str | None = None) -> web.Application:
-    middlewares = [errors_middleware]
+    middlewares = [errors_middleware, bearer_middleware]
     if strict_auth:
         middlewares.append(auth_middleware(strict_auth))
     app = web.Application(middlewares=middlewares, client_max_size=8 * 1024 * 1024)
@@ -181,6 +202,9 @@ def build_app(engine: Engine, strict_auth: str | None = None) -> web.Application
         app.router.add_routes(humanitec.routes(prefix))
         app.router.add_routes(webhooks.routes(prefix))
     app.router.add_routes(InngestAPI(engine).routes())
+    control = InngestControlAPI(engine)
+    app.router.add_routes(control.routes())
+    app.on_shutdown.append(control.close)
     app.router.add_routes(PipelinesV1API(engine).routes())
     app.router.add_routes(RunsV0API(engine).routes())
     ui.setup(app, engine)

@@ -19,16 +19,14 @@ import logging
 import re
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 from . import events
-from .events import Event
+from .events import Event, EventBus
 from .model import iso, now
-
-if TYPE_CHECKING:
-    from .service import Engine
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +86,10 @@ def delivery_url(url: str) -> str:
 class Deliveries:
     """Fires webhooks for trigger events and drives each delivery to delivered or failed."""
 
-    def __init__(self, engine: "Engine", max_attempts: int = 5, backoff: float = 0.5, backoff_cap: float = 30.0,
+    def __init__(self, store: Store, bus: EventBus, max_attempts: int = 5, backoff: float = 0.5, backoff_cap: float = 30.0,
                  timeout: float = 10.0) -> None:
-        self.engine = engine
-        self.store = engine.store
+        self.store = store
+        self.bus = bus
         self.max_attempts = max(1, max_attempts)
         self.backoff = max(0.0, backoff)
         self.backoff_cap = backoff_cap
@@ -100,7 +98,7 @@ class Deliveries:
         self.firing: set[asyncio.Task[Any]] = set()
         self.locks: dict[str, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._unsubscribe = engine.bus.on(self._on_event)
+        self._unsubscribe = bus.on(self._on_event)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -214,7 +212,7 @@ class Deliveries:
                 if self.store.docs[DELIVERIES].get(delivery_id) is None:
                     return  # wiped by a reset meanwhile
                 await self.store.save_doc(DELIVERIES, delivery_id, doc)
-                self.engine.bus.publish("webhook.delivery", {"id": delivery_id, "status": doc["status"],
+                self.bus.publish("webhook.delivery", {"id": delivery_id, "status": doc["status"],
                                                              "attempt": attempt})
                 if doc["status"] == "pending":
                     await asyncio.sleep(self._delay(attempt))

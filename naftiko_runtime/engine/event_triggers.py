@@ -34,8 +34,11 @@ def event_pipelines(engine: "Engine", name: str) -> list[Any]:
     return out
 
 
-async def send_event(engine: "Engine", body: Any, created_by: str = "inngest-event") -> str:
-    """Record one event and start the pipelines it triggers; returns the event's ULID."""
+async def send_event(engine: "Engine", body: Any, created_by: str = "inngest-event", source_key: str = "",
+                     source: str = "key") -> str:
+    """Record one event and start the pipelines it triggers; returns the event's ULID.
+
+    ``source_key`` is the event key (or webhook key) it came in by, ``source`` which of the two."""
     if not isinstance(body, dict):
         raise BadRequest("each event must be a JSON object with 'name' and 'data'")
     name = body.get("name")
@@ -63,7 +66,7 @@ async def send_event(engine: "Engine", body: Any, created_by: str = "inngest-eve
             run_ids.append(run.id)
     doc = {"internal_id": ulid, "id": str(client_id) if client_id else ulid, "name": name, "data": data,
            "user": body.get("user") or {}, "ts": ts, "v": body.get("v"), "receivedAt": iso(now()),
-           "run_ids": run_ids}
+           "run_ids": run_ids, "source": source, "source_key": source_key}
     await engine.store.save_doc(EVENTS, ulid, doc)
     return ulid
 

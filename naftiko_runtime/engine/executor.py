@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import events
 from .actions import ACTIONS, ActionContext
 from .errors import StepFailed
+from .events import EventBus
 from .expressions import ExpressionError, condition, render, uses_status_function
 from .model import JOB_TERMINAL, Approval, Job, JobState, Run, RunState, Step, now
 from .pipeline_yaml import JobDef, PipelineDef, StepDef, minutes_to_seconds
-
-if TYPE_CHECKING:
-    from .service import Engine
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +30,11 @@ ENGINE_STOPPED = "the engine stopped while this run was executing"
 
 
 class Executor:
-    def __init__(self, engine: "Engine") -> None:
-        self.engine = engine
-        self.store = engine.store
+    """Drives runs over the store and announces every change on the bus; the ``StepHost`` of actions."""
+
+    def __init__(self, store: Store, bus: EventBus) -> None:
+        self.store = store
+        self.bus = bus
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.stop_reasons: dict[str, str] = {}
         self.groups: dict[str, asyncio.Lock] = {}
@@ -75,10 +76,13 @@ class Executor:
     def log(self, run: Run, job: Job, step: Step, message: str, level: str = "INFO") -> None:
         for text in str(message).splitlines() or [""]:
             line = self.store.append_log(run.id, job.job_id, step.index, level, text)
-            self.engine.bus.publish(events.STEP_LOG, {
+            self.bus.publish(events.STEP_LOG, {
                 "run_id": run.id, "job_id": job.job_id, "step_index": step.index,
                 "at": line.at.isoformat(), "level": level, "message": text,
             })
+
+    def publish(self, type: str, data: dict[str, Any]) -> None:
+        self.bus.publish(type, data)
 
     async def request_approval(self, ctx: ActionContext, env_id: str, message: str) -> Approval:
         run, job = ctx.run, ctx.job
@@ -87,7 +91,7 @@ class Executor:
         waiter: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
         self.approval_waiters[approval.id] = waiter
         await self.store.save_approval(approval)
-        self.engine.bus.publish(events.APPROVAL_CREATED, approval.to_dict())
+        self.bus.publish(events.APPROVAL_CREATED, approval.to_dict())
         ctx.log(f"waiting for approval {approval.id}: {message}")
         waiting_for = f"pipeline.approval({approval.id})"
         job.move(JobState.WAITING, f"Waiting for approval {approval.id}")
@@ -116,17 +120,17 @@ class Executor:
     async def save_run(self, run: Run) -> None:
         run.touch()
         await self.store.save_run(run)
-        self.engine.bus.publish(events.RUN_UPDATED, {"run_id": run.id, "state": str(run.state)})
+        self.bus.publish(events.RUN_UPDATED, {"run_id": run.id, "state": str(run.state)})
 
     async def save_job(self, run: Run, job: Job) -> None:
         job.touch()
         await self.store.save_jobs(job)
-        self.engine.bus.publish(events.JOB_UPDATED, {"run_id": run.id, "job_id": job.job_id, "state": str(job.state)})
+        self.bus.publish(events.JOB_UPDATED, {"run_id": run.id, "job_id": job.job_id, "state": str(job.state)})
 
     async def _move_run(self, run: Run, target: RunState, message: str | None = None) -> None:
         run.move(target, message)
         await self.store.save_run(run)
-        self.engine.bus.publish(events.RUN_UPDATED, {"run_id": run.id, "state": str(run.state)})
+        self.bus.publish(events.RUN_UPDATED, {"run_id": run.id, "state": str(run.state)})
 
     async def _sync_run(self, run: Run) -> None:
         """A run is ``waiting`` while any of its jobs waits, ``running`` otherwise."""
@@ -306,7 +310,7 @@ class Executor:
                 with_ = render(sdef.with_, ctx)
             except ExpressionError as exc:
                 raise StepFailed(f"bad expression in 'with': {exc}") from exc
-            actx = ActionContext(executor=self, run=run, job=job, step=step, with_=with_,
+            actx = ActionContext(host=self, run=run, job=job, step=step, with_=with_,
                                  allow_script=allow_script, outputs=step.outputs)
             async with asyncio.timeout_at(limit):
                 await fn(actx)
@@ -324,7 +328,7 @@ class Executor:
             log.exception("action %s crashed", sdef.action)
             step.move(JobState.FAILED, f"internal error in action {sdef.action!r}: {exc}")
         await self.save_job(run, job)
-        self.engine.bus.publish(events.STEP_UPDATED, {"run_id": run.id, "job_id": job.job_id, "index": step.index,
+        self.bus.publish(events.STEP_UPDATED, {"run_id": run.id, "job_id": job.job_id, "index": step.index,
                                                       "state": str(step.state)})
         return step
 
@@ -368,7 +372,7 @@ class Executor:
             if approval.run_id == run.id and approval.status == "waiting":
                 approval.status = "cancelled"
                 await self.store.save_approval(approval)
-                self.engine.bus.publish(events.APPROVAL_UPDATED, approval.to_dict())
+                self.bus.publish(events.APPROVAL_UPDATED, approval.to_dict())
         target = {"cancelled": RunState.CANCELLED, "timed_out": RunState.TIMED_OUT}.get(state, RunState.FAILED)
         if run.state in (RunState.PENDING,) and target is not RunState.CANCELLED:
             target = RunState.CANCELLED

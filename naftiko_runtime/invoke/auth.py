@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from ..spec.model import Auth
+from ..binding.binds import BindValues
+from ..logs import SECRETS
+from ..spec.model import Auth, Capability
 from .request import UpstreamRequest
 
 
@@ -45,3 +47,14 @@ def apply_auth(auth: Auth | None, req: UpstreamRequest, binds: Mapping[str, Any]
     elif auth.type == "digest":
         return [aiohttp.DigestAuthMiddleware(_render(auth.username, binds), _render(auth.password, binds), preemptive=False)]
     return []
+
+
+def register_secrets(capability: Capability, binds: BindValues) -> None:
+    """Register every bound value, and each Basic credential in the base64 form it travels in,
+    so that whatever echoes them (an upstream, an error, the CLI) is redacted."""
+    SECRETS.add(binds.secrets)
+    ctx = binds.context()
+    for api in capability.consumes:
+        auth = api.auth
+        if auth is not None and auth.type in ("basic", "digest"):
+            SECRETS.add_basic(_render(auth.username, ctx), _render(auth.password, ctx))

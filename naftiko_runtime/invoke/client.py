@@ -16,7 +16,14 @@ from .errors import UpstreamError
 from .request import UpstreamRequest
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Caller headers passed to the upstream by default: they make a retried write safe.
+FORWARDED_HEADERS = ("Idempotency-Key", "If-Match")
 RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+def is_redirect(status: int) -> bool:
+    """A 3xx that points elsewhere (304 Not Modified is an answer, not a redirect)."""
+    return 300 <= status < 400 and status != 304
 
 
 @dataclass
@@ -37,6 +44,7 @@ class UpstreamResponse:
     content_type: str | None
     attempts: int = 1
     reason: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -64,8 +72,10 @@ class UpstreamPool:
     async def send(
         self, namespace: str, upstream: str, req: UpstreamRequest, middlewares: list[Any] | None = None
     ) -> UpstreamResponse:
-        """Send with retries for idempotent methods on connection errors and 502/503/504."""
-        retries = self.settings.retries if req.method in IDEMPOTENT else 0
+        """Send with retries for idempotent methods (or any carrying an Idempotency-Key) on
+        connection errors and 502/503/504. Redirects are never followed: the adapter decides."""
+        safe = req.method in IDEMPOTENT or any(k.lower() == "idempotency-key" for k in req.headers)
+        retries = self.settings.retries if safe else 0
         attempt = 0
         while True:
             attempt += 1
@@ -109,7 +119,8 @@ class UpstreamPool:
                     if size > limit:
                         raise UpstreamError(502, "upstream_too_large", f"upstream answer exceeds the {limit}-byte limit", upstream)
                     chunks.append(chunk)
-                return UpstreamResponse(resp.status, resp.headers, b"".join(chunks), resp.content_type if resp.content_length != 0 or chunks else None, reason=resp.reason or "")
+                return UpstreamResponse(resp.status, resp.headers, b"".join(chunks), resp.content_type if resp.content_length != 0 or chunks else None,
+                                        reason=resp.reason or "", url=req.url)
         except UpstreamError:
             raise
         except asyncio.TimeoutError:
@@ -124,5 +135,6 @@ class UpstreamPool:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """The first line of the error, without the request URL aiohttp appends (it holds query credentials)."""
+    text = (exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -6,6 +6,7 @@ an operation behaves the same whichever way it is reached.
 
 from __future__ import annotations
 
+import json
 from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from ..binding.call_binding import bind_call
 from ..binding.incoming import Incoming, InputError
 from ..spec.model import Action, Call, Capability
 from .auth import apply_auth
-from .client import UpstreamPool, UpstreamResponse
+from .client import FORWARDED_HEADERS, UpstreamPool, UpstreamResponse, is_redirect
 from .errors import InvokeError, UpstreamError
 from .formats import FormatError, parse_body
 from .output import NOTHING, apply_mappings, map_outputs
@@ -37,10 +38,41 @@ class Outcome:
     upstream: str | None = None
     upstream_status: int | None = None
     message: str | None = None
+    upstream_url: str | None = None
 
     @property
     def is_error(self) -> bool:
         return self.status >= 400
+
+    @property
+    def is_redirect(self) -> bool:
+        """The upstream redirected (never followed): no adapter may present it as a success."""
+        return is_redirect(self.status)
+
+    def body_value(self) -> Any:
+        """The upstream body: mapped data, else JSON if the raw body parses, else text, else None."""
+        if self.data is not NOTHING:
+            return self.data
+        if not self.raw:
+            return None
+        text = self.raw.decode("utf-8", "replace")
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def error_json(self) -> dict[str, Any]:
+        """An upstream error in the exported `Error` shape; the upstream's own body (redact it first) under `upstream`."""
+        where = f"upstream {self.upstream} " if self.upstream else "upstream "
+        return {
+            "error": "upstream_rejected" if 400 <= self.status < 500 else "upstream_failed",
+            "message": f"{where}answered {self.status}: {self.message or f'HTTP {self.status}'}",
+            "upstream": {
+                **({"operation": self.upstream} if self.upstream else {}),
+                "status": self.upstream_status or self.status,
+                "body": self.body_value(),
+            },
+        }
 
     @property
     def is_empty(self) -> bool:
@@ -102,7 +134,9 @@ class Invoker:
         return Outcome(200, data)
 
     async def send(self, call: Call, incoming: Incoming, extra: dict[str, Any] | None = None) -> StepResult:
-        """Bind and send one consumed call; parse the body when it is not an error."""
+        """Bind and send one consumed call; parse the body when it is not an error.
+
+        The caller's Idempotency-Key / If-Match go on with it (steps withhold them, see steps)."""
         op = call.operation
         name = f"{op.namespace}.{op.name}"
         bound = bind_call(call, incoming, self.bind_context, extra=extra)
@@ -118,6 +152,8 @@ class Invoker:
         middlewares = apply_auth(op.api.auth if op.api else None, request, self.bind_context)
         if incoming.request_id:
             request.headers.setdefault("X-Request-Id", incoming.request_id)
+        if incoming.headers:
+            _forward(incoming.headers, request.headers)
         response = await self.pool.send(f"{op.namespace}@{base}", name, request, middlewares)
         data: Any = None
         if response.body:
@@ -141,8 +177,9 @@ class Invoker:
             upstream=f"{op.namespace}.{op.name}",
             upstream_status=response.status,
             content_type=response.content_type,
+            upstream_url=response.url,
         )
-        if response.status >= 400 or not action.outputs:
+        if response.status >= 300 or not action.outputs:
             outcome.raw = response.body
             outcome.data = result.data if response.status >= 400 and result.data is not None else NOTHING
             outcome.message = _message(result.data, response)
@@ -164,6 +201,7 @@ class Invoker:
                 content_type=failed.response.content_type,
                 upstream_status=failed.response.status,
                 message=_message(failed.data, failed.response),
+                upstream_url=failed.response.url,
             )
         if action.mappings:
             shaped: Any = apply_mappings(action.mappings, results)
@@ -175,6 +213,15 @@ class Invoker:
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+def _forward(incoming: Any, outgoing: dict[str, str]) -> None:
+    """Copy the forwarded caller headers unless the call already sets them (any case)."""
+    present = {k.lower() for k in outgoing}
+    for name in FORWARDED_HEADERS:
+        value = incoming.get(name)
+        if value and name.lower() not in present and not any(c in value for c in "\r\n\x00"):
+            outgoing[name] = value
 
 
 def _message(data: Any, response: UpstreamResponse) -> str:

@@ -12,6 +12,7 @@ from ..binding.incoming import Incoming, InputError
 from ..spec.jsonpaths import JsonPath
 from ..spec.templates import is_missing, lookup_ci
 from ..spec.model import Action, Step
+from .client import FORWARDED_HEADERS, is_redirect
 from .errors import InvokeError
 
 if TYPE_CHECKING:
@@ -89,14 +90,17 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
     """Run every step; stop at the first upstream error and return it."""
     results: dict[str, Any] = {}
     values = dict(incoming.values)
+    # One caller key must not reach several upstream calls: the second would be refused or replay the first.
+    withheld = {h.lower() for h in FORWARDED_HEADERS}
+    headers = {k: v for k, v in incoming.headers.items() if k.lower() not in withheld}
     for step in action.steps:
         if step.kind == "call" and step.call is not None:
-            step_incoming = Incoming(values=values, origin="step", request_id=incoming.request_id, headers=incoming.headers)
+            step_incoming = Incoming(values=values, origin="step", request_id=incoming.request_id, headers=headers)
             try:
                 result = await invoker.send(step.call, step_incoming, extra=results)
             except InputError as exc:
                 raise InvokeError(400, "invalid_input", f"step '{step.name}': {exc.message}") from None
-            if result.response.status >= 400:
+            if result.response.status >= 400 or is_redirect(result.response.status):
                 return results, result
             results[step.name] = _project(result.data, step)
         elif step.kind == "lookup":

@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..binding.binds import BindValues, resolve_capability_binds
-from ..logs import LOGGER, SECRETS
+from ..invoke.auth import register_secrets
+from ..logs import LOGGER
 from ..spec.loader import load
 from ..spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .options import RunOptions, StartupError
@@ -83,20 +84,6 @@ def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool
     return all(s.resolved for s in relevant)
 
 
-def _register_basic_credentials(cap: Capability, binds: BindValues) -> None:
-    """Basic credentials travel base64-encoded: register that form too, so an echo of the header is redacted."""
-    ctx = binds.context()
-    for api in cap.consumes:
-        auth = api.auth
-        if auth is not None and auth.type in ("basic", "digest"):
-            try:
-                username = auth.username.render(ctx) if auth.username is not None else ""
-                password = auth.password.render(ctx) if auth.password is not None else ""
-            except Exception:  # an unresolved bind: nothing to register
-                continue
-            SECRETS.add_basic(username, password)
-
-
 def decide_modes(cap: Capability, binds: BindValues, upstreams: dict[str, str], mode: str) -> list[NamespaceMode]:
     """Live, local engine or override for each consumed namespace; StartupError when `live` cannot be honoured."""
     file = str(cap.file)
@@ -126,8 +113,7 @@ def plan_file(file: Path, options: RunOptions) -> PlanEntry:
     cap = result.capability
     assert cap is not None
     binds = resolve_capability_binds(cap, options.env)
-    SECRETS.add(binds.secrets)
-    _register_basic_credentials(cap, binds)
+    register_secrets(cap, binds)
     modes = decide_modes(cap, binds, options.upstreams, options.mode)
     return PlanEntry(cap, binds, modes, dict(options.upstreams))
 

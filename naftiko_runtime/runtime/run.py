@@ -13,6 +13,7 @@ from typing import Any
 from ..exposes.rest.app import Mounted
 from ..invoke.invoker import Invoker
 from ..logs import LOGGER
+from ..spec.model import McpAdapter
 from .invokers import Pool, build_invoker
 from .options import RunOptions, StartupError
 from .plan import NamespaceMode, Plan
@@ -95,6 +96,10 @@ class Runtime:
                 states.append(AdapterState(adapter.type, adapter.namespace, started.get(key, adapter.port), state))
         return states
 
+    def mcp_adapters(self) -> list[tuple[Any, Invoker]]:
+        """Every MCP adapter (HTTP or stdio) with the invoker serving it."""
+        return [(a, self.invokers[i]) for i, e in enumerate(self.plan.entries) for a in e.adapters(McpAdapter)]
+
     # -- starting ----------------------------------------------------------------------
     async def start_engine(self) -> None:
         if self.engine is None:
@@ -137,13 +142,10 @@ class Runtime:
         if options.metrics_port is not None:
             self.metrics_server = MetricsServer(options.host or "127.0.0.1", options.metrics_port, self.metrics,
                                                 self.readiness, **common)
-        if options.stdio or plan.stdio_adapters():
-            adapters = plan.stdio_adapters()
-            if options.stdio and not adapters:
-                raise StartupError("--stdio: no MCP adapter in the given files")
-            if options.stdio:
-                adapter, i = adapters[0]
-                self.stdio = StdioServer(adapter, self.invokers[i])
+        adapters = plan.stdio_adapters()
+        if options.stdio and adapters:
+            adapter, i = adapters[0]
+            self.stdio = StdioServer(adapter, self.invokers[i])
 
     # -- hot reload --------------------------------------------------------------------
     async def reload(self, index: int) -> bool:
@@ -182,6 +184,8 @@ async def run_forever(options: RunOptions) -> None:
     watcher = None
     try:
         await runtime.start()
+        if options.stdio and runtime.stdio is None:
+            raise StartupError("--stdio: no MCP adapter in the given files")
         if options.watch:
             watcher = asyncio.create_task(runtime.watch(), name="watch")
         if runtime.stdio is not None:

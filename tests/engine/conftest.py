@@ -86,7 +86,8 @@ async def test_engine(pipelines_dir: Path, tmp_path: Path) -> AsyncIterator[Engi
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
+    # seed 001 requires a bearer token on every Pipelines API call; any well-formed one will do
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer engine-tests"}) as s:
         yield s
 
 

@@ -1,4 +1,4 @@
-"""End to end: `naftiko run` serves the two local-engine capability files (local-pipelines,
+"""End to end: `naftiko run` serves the local-engine capability files (local-pipelines, inngest-api,
 pipeline-runs-v0); with their token binds unset it starts the bundled engine in-process, and
 the REST adapters drive the engine's APIs."""
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @contextlib.asynccontextmanager
 async def naftiko_run(capability: str) -> AsyncIterator[str]:
     """The runtime `naftiko run CAPABILITY` starts, in this loop, with the file's token bind unset."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_PIPELINES_TOKEN", "PIPELINE_RUNS_TOKEN")}
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_PIPELINES_TOKEN", "PIPELINE_RUNS_TOKEN", "INNGEST_SIGNING_KEY")}
     runtime = Runtime(RunOptions(files=[ROOT / "capabilities" / capability], rest_port=0, mcp_port=0,
                                  engine_port=0, engine_db=":memory:", env=env))
     try:
@@ -43,7 +43,7 @@ async def test_local_pipelines_capability_drives_the_seed_001_api(session: aioht
         assert status == 201, p
         assert [s["id"] for s in p["stages"]] == ["gate", "tell"]
         status, dup = await call(session, "POST", f"{base}/pipelines", json={"name": "e2e"})
-        assert status == 409 and dup["statusCode"] == 409
+        assert status == 409 and dup["upstream"]["body"]["statusCode"] == 409
         status, run = await call(session, "POST", f"{base}/pipelines/{p['id']}/runs")
         assert status == 201 and run["status"] == "queued"
         run_url = f"{base}/pipelines/{p['id']}/runs/{run['id']}"
@@ -54,7 +54,7 @@ async def test_local_pipelines_capability_drives_the_seed_001_api(session: aioht
 
         await wait_until(lambda: status_is("waiting_approval"), what="the gate")
         status, err = await call(session, "POST", f"{run_url}/cancel")
-        assert status == 400 and err["statusCode"] == 400
+        assert status == 400 and err["upstream"]["body"]["statusCode"] == 400
         status, approved = await call(session, "POST", f"{run_url}/approve")
         assert status == 200 and approved["status"] == "running"
         done = await wait_until(lambda: status_is("succeeded", "failed"), what="the run to end")
@@ -84,7 +84,7 @@ async def test_pipeline_runs_v0_capability_drives_the_seed_002_api(session: aioh
 
         await wait_until(lambda: status_is("waiting"), what="the approval gate")
         status, err = await call(session, "PUT", run_url, json={"status": "success"})
-        assert status == 400 and err["code"] == 400
+        assert status == 400 and err["upstream"]["body"]["code"] == 400
         status, released = await call(session, "PUT", run_url, json={"status": "running"})
         assert status == 200 and released["content"]["status"] in ("running", "complete", "success")
         await wait_until(lambda: status_is("success"), what="the release to succeed")
@@ -96,3 +96,34 @@ async def test_pipeline_runs_v0_capability_drives_the_seed_002_api(session: aioh
         status, deleted = await call(session, "DELETE", run_url)
         assert status == 200 and deleted["content"]["id"] == run["id"]
         assert (await call(session, "GET", run_url))[0] == 404
+
+
+async def test_inngest_api_capability_drives_the_15_operations(session: aiohttp.ClientSession) -> None:
+    """capabilities/inngest-api.yaml with no signing key: naftiko run serves it from the engine."""
+    async with naftiko_run("inngest-api.yaml") as base:
+        status, hook = await call(session, "POST", f"{base}/webhooks",
+                                  json={"data": {"name": "e2e", "transform": "function transform(e) { return e }"}})
+        assert status == 200 and hook["data"]["url"].split("/e/")[1], hook
+        hook_id = hook["data"]["id"]
+        async with session.post(hook["data"]["url"], json={"name": "demo/ci.requested", "data": {"ref": "e2e"}}) as r:
+            assert r.status == 200  # the webhook's url is the engine's: a request to it is an event
+        status, events = await call(session, "GET", f"{base}/events", params={"name": "demo/ci.requested"})
+        assert status == 200 and events["data"][0]["data"] == {"ref": "e2e"} and events["metadata"]["fetchedAt"]
+        event_id = events["data"][0]["internal_id"]
+        assert (await call(session, "GET", f"{base}/events/{event_id}"))[1]["data"]["source"] == "webhook"
+        runs = (await call(session, "GET", f"{base}/events/{event_id}/runs"))[1]["data"]
+        run_id = runs[0]["run_id"]
+        assert (await call(session, "GET", f"{base}/runs/{run_id}"))[1]["data"]["run_id"] == run_id
+        assert (await call(session, "GET", f"{base}/runs/{run_id}/jobs"))[0] == 200
+        assert (await call(session, "DELETE", f"{base}/runs/{run_id}"))[0] in (200, 204)
+        status, made = await call(session, "POST", f"{base}/cancellations", json={
+            "app_id": "demo-app", "function_id": "ci", "started_before": "2999-01-01T00:00:00Z"})
+        assert status == 200 and made["data"]["function_id"] == "ci", made
+        assert [c["id"] for c in (await call(session, "GET", f"{base}/cancellations"))[1]["data"]] == [made["data"]["id"]]
+        assert (await call(session, "DELETE", f"{base}/cancellations/{made['data']['id']}"))[0] == 200
+        status, refused = await call(session, "POST", f"{base}/signals", json={"signal": "nobody", "data": {}})
+        assert status == 200 and "error" in refused
+        assert (await call(session, "GET", f"{base}/webhooks"))[1]["data"][0]["id"] == hook_id
+        assert (await call(session, "PUT", f"{base}/webhooks/{hook_id}", json={"name": "e2e-2"}))[1]["data"]["name"] == "e2e-2"
+        assert (await call(session, "GET", f"{base}/webhooks/{hook_id}"))[1]["data"]["name"] == "e2e-2"
+        assert (await call(session, "DELETE", f"{base}/webhooks/{hook_id}"))[1] == {"data": {"id": hook_id}}

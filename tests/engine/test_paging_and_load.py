@@ -79,7 +79,7 @@ async def test_paging_through_a_long_step_log(tmp_path: Path, session: aiohttp.C
         assert all(set(x) == {"at", "level", "message"} for p in pages for x in p)
         assert len(links) == 2
         async with session.get(f"{api.r('long', run['id'])}/jobs/main/steps/0/logs?page=bogus") as resp:
-            assert resp.status == 400
+            assert resp.status == 200 and len(await resp.json()) == 100  # a token not ours: the first page
         async with session.get(f"{api.r('long', run['id'])}/jobs/main/steps/x/logs") as resp:
             assert resp.status == 400
     finally:

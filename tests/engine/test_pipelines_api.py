@@ -36,7 +36,7 @@ async def test_pipeline_crud_versions_and_schema(engine: EngineHandle, session: 
     assert created["metadata"] == {"team": "platform"} and created["status"] == "active"
     async with session.post(base, data=DEF, headers=YAML) as resp:
         assert resp.status == 409
-    for body, status in (("name: [broken", 422), ("", 422), ("name: x\non: {pipeline_call: {}}\njobs: {}", 400)):
+    for body, status in (("name: [broken", 400), ("", 400), ("name: x\non: {pipeline_call: {}}\njobs: {}", 400)):
         async with session.post(base, data=body, headers=YAML) as resp:
             assert resp.status == status, body
     async with session.get(f"{engine.url}/orgs/demo-org/pipelines", params={"trigger": "deployment_request"}) as resp:

@@ -79,6 +79,6 @@ def test_inngest_run_status_jobs_and_cancel(rt: Runtime) -> None:
     final = poll(lambda: (r := request("GET", f"{rt.rest}/v1/v1/runs/{run_id}")[2]["data"])["status"] != "Running" and r)
     assert final["status"] in ("Cancelled", "Completed") and final["ended_at"]
     status, _, missing = request("GET", f"{rt.rest}/v1/v1/runs/01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert status == 404 and missing["status"] == 404
+    assert status == 404 and missing["error"] == "upstream_rejected" and missing["upstream"]["body"]["status"] == 404
     status, _, body = request("GET", f"{rt.rest}/v1/runs/{run_id}")
     assert status == 404 and body["error"] == "not_found", "the double prefix is served exactly as declared"

@@ -89,7 +89,7 @@ def test_restart_and_delete_a_finished_run(rt: Runtime) -> None:
     status, _, _ = request("DELETE", f"{rt.rest}{APP}/pipelines/ci/runs/{run['id']}")
     assert status == 204
     status, _, body = request("GET", f"{rt.rest}{APP}/pipelines/ci/runs/{run['id']}")
-    assert status == 404 and body["error"].startswith("API-")
+    assert status == 404 and body["error"] == "upstream_rejected" and body["upstream"]["body"]["error"].startswith("API-")
 
 
 def test_deleting_an_active_run_is_refused(rt: Runtime) -> None:

@@ -11,7 +11,7 @@ async def approve(ctx: ActionContext) -> None:
     env_id = ctx.env_id()
     message = str(ctx.get("message", default="Approval required"))
     ctx.relate("env_id", env_id)
-    approval = await ctx.executor.request_approval(ctx, env_id, message)
+    approval = await ctx.host.request_approval(ctx, env_id, message)
     if approval.status != "approved":
         raise StepFailed(f"approval {approval.id} was {approval.status} by {approval.approved_by or 'someone'}")
     ctx.log(f"approved by {approval.approved_by}")

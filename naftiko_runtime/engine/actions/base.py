@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import StepFailed
 
 if TYPE_CHECKING:
-    from ..executor import Executor
-    from ..model import Job, Run, Step
+    from ..model import Approval, Job, Run, Step
 
 Action = Callable[["ActionContext"], Awaitable[None]]
 ACTIONS: dict[str, Action] = {}
@@ -31,9 +30,19 @@ def action(*names: str) -> Callable[[Action], Action]:
     return register
 
 
+class StepHost(Protocol):
+    """What an action may ask of whoever runs it (the executor), and nothing more."""
+
+    def log(self, run: "Run", job: "Job", step: "Step", message: str, level: str = "INFO") -> None: ...
+
+    def publish(self, type: str, data: dict[str, Any]) -> None: ...
+
+    async def request_approval(self, ctx: "ActionContext", env_id: str, message: str) -> "Approval": ...
+
+
 @dataclass
 class ActionContext:
-    executor: "Executor"
+    host: StepHost
     run: "Run"
     job: "Job"
     step: "Step"
@@ -42,7 +51,7 @@ class ActionContext:
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def log(self, message: str, level: str = "INFO") -> None:
-        self.executor.log(self.run, self.job, self.step, message, level)
+        self.host.log(self.run, self.job, self.step, message, level)
 
     def relate(self, key: str, value: str) -> None:
         """Record a related entity on the step; an ``env_id`` is also linked to the run."""
@@ -51,7 +60,7 @@ class ActionContext:
             self.run.env_ids.append(value)
 
     def publish(self, type: str, data: dict[str, Any]) -> None:
-        self.executor.engine.bus.publish(type, data)
+        self.host.publish(type, data)
 
     def get(self, *names: str, default: Any = None) -> Any:
         for name in names:

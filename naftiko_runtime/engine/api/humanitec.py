@@ -1,208 +1,40 @@
 """The Humanitec Pipelines / Pipeline Runs API, as a projection of the internal model.
 
 Served at ``/orgs/{orgId}/…`` (the real paths) and again under ``/v1`` (harmless alias).
-Internal states map to Humanitec's names here and nowhere else (notes §3 table).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from ..errors import BadRequest, Unprocessable
-from ..model import Approval, Criteria, Job, JobState, Pipeline, PipelineVersion, Run, RunState, Step, iso
+from ..errors import BadRequest, NotFound
+from ..model import Approval, Criteria, JobState, Run, iso
 from ..paging import page_by_key, page_by_offset
 from ..pipeline_yaml import load_yaml
 from ..service import Engine, RunFilter, check_id
-
-LOG_PAGE_SIZE = 100
-YAML_TYPE = "application/x.humanitec-pipelines-v1.0+yaml"
-
-RUN_STATUS = {
-    RunState.PENDING: "queued", RunState.QUEUED: "queued", RunState.PROCESSING: "executing",
-    RunState.RUNNING: "executing", RunState.WAITING: "executing", RunState.SUCCEEDED: "succeeded",
-    RunState.FAILED: "failed", RunState.CANCELLED: "cancelled", RunState.TIMED_OUT: "cancelled",
-    RunState.INVALID: "failed",
-}
-JOB_STATUS = {
-    JobState.PENDING: "queued", JobState.QUEUED: "queued", JobState.RUNNING: "executing",
-    JobState.WAITING: "waiting", JobState.SUCCEEDED: "succeeded", JobState.FAILED: "failed",
-    JobState.CANCELLED: "cancelled", JobState.TIMED_OUT: "cancelled", JobState.SKIPPED: "skipped",
-}
-
-
-def _states_for(statuses: list[str], table: dict[Any, str]) -> list[str]:
-    """Humanitec status names (or internal ones) -> the internal states they cover."""
-    out: set[str] = set()
-    for status in statuses:
-        out.update(str(k) for k, v in table.items() if v == status or str(k) == status)
-    return sorted(out)
-
-
-def _drop_none(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if v is not None}
-
-
-# -- projections ---------------------------------------------------------------------------
-
-def run_doc(run: Run) -> dict[str, Any]:
-    message = run.status_message
-    if run.state == RunState.TIMED_OUT and "timed out" not in message:
-        message = f"timed out: {message}"
-    return _drop_none({
-        "id": run.id, "etag": run.etag, "org_id": run.org_id, "app_id": run.app_id,
-        "pipeline_id": run.pipeline_id, "pipeline_version": run.pipeline_version, "env_ids": list(run.env_ids),
-        "status": RUN_STATUS[RunState(run.state)], "status_message": message,
-        "created_at": iso(run.created_at), "created_by": run.created_by, "timeout_seconds": run.timeout_seconds,
-        "trigger": run.trigger, "inputs": run.inputs, "run_as": run.run_as, "waiting_for": dict(run.waiting_for),
-        "executing_at": iso(run.started_at), "cancellation_requested_at": iso(run.cancellation_requested_at),
-        "completed_at": iso(run.completed_at), "concurrency_group": run.concurrency_group,
-    })
-
-
-def step_doc(step: Step) -> dict[str, Any]:
-    return _drop_none({
-        "index": step.index, "name": step.name, "uses": step.uses, "status": JOB_STATUS[JobState(step.state)],
-        "status_message": step.status_message, "created_at": iso(step.created_at),
-        "completed_at": iso(step.completed_at), "timeout_seconds": step.timeout_seconds,
-        "related_entities": dict(step.related_entities),
-    })
-
-
-def job_doc(run: Run, job: Job, with_steps: bool = False) -> dict[str, Any]:
-    doc = _drop_none({
-        "id": job.job_id, "name": job.name, "etag": job.etag, "org_id": run.org_id, "app_id": run.app_id,
-        "pipeline_id": run.pipeline_id, "pipeline_version": run.pipeline_version, "run_id": run.id,
-        "status": JOB_STATUS[JobState(job.state)], "status_message": job.status_message,
-        "created_at": iso(job.created_at), "updated_at": iso(job.updated_at), "timeout_seconds": job.timeout_seconds,
-        "waiting_for": job.waiting_for,
-        "cancellation_requested_at": iso(job.cancellation_requested_at or (
-            run.cancellation_requested_at if job.state not in (JobState.SUCCEEDED, JobState.SKIPPED) else None)),
-        "completed_at": iso(job.completed_at),
-    })
-    if with_steps:
-        doc["steps"] = [step_doc(s) for s in job.steps if s.state != JobState.SKIPPED]
-    return doc
-
-
-def pipeline_doc(p: Pipeline, version: str | None = None) -> dict[str, Any]:
-    doc = {
-        "id": p.id, "etag": p.etag, "org_id": p.org_id, "app_id": p.app_id, "name": p.name, "status": p.status,
-        "version": version or p.version, "created_at": iso(p.created_at), "trigger_types": list(p.trigger_types),
-    }
-    if p.metadata:
-        doc["metadata"] = dict(p.metadata)
-    return doc
-
-
-def version_doc(v: PipelineVersion) -> dict[str, Any]:
-    return {"id": v.id, "org_id": v.org_id, "app_id": v.app_id, "pipeline_id": v.pipeline_id,
-            "created_by": v.created_by, "created_at": iso(v.created_at)}
-
-
-def approval_doc(a: Approval) -> dict[str, Any]:
-    return _drop_none({
-        "id": a.id, "org_id": a.org_id, "app_id": a.app_id, "pipeline_id": a.pipeline_id, "run_id": a.run_id,
-        "job_id": a.job_id, "env_id": a.env_id, "message": a.message, "created_at": iso(a.created_at),
-        "status": a.status, "approved_by": a.approved_by, "approved_at": iso(a.approved_at),
-    })
-
-
-def criteria_doc(c: Criteria, pipeline_name: str) -> dict[str, Any]:
-    return _drop_none({
-        "id": c.id, "trigger": c.trigger, "pipeline_id": c.pipeline_id, "pipeline_name": pipeline_name,
-        "env_type": c.env_type, "app_id": c.match_app_id, "env_id": c.env_id, "deployment_type": c.deployment_type,
-    })
-
-
-PIPELINE_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Humanitec pipeline definition (as understood by the naftiko local engine)",
-    "type": "object",
-    "required": ["name", "on", "jobs"],
-    "properties": {
-        "id": {"type": "string", "pattern": "^[a-z0-9](?:-?[a-z0-9]+)*$"},
-        "name": {"type": "string"},
-        "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-        "timeout-minutes": {"type": "number", "exclusiveMinimum": 0},
-        "concurrency": {"type": "object", "properties": {"group": {"type": "string"}}},
-        "permissions": {"type": "object"},
-        "on": {"type": "object", "minProperties": 1, "properties": {
-            "pipeline_call": {"type": ["object", "null"], "properties": {"inputs": {"type": "object"}}},
-            "deployment_request": {"type": ["object", "null"]},
-            "artefact": {"type": ["object", "null"]},
-        }},
-        "jobs": {"type": "object", "minProperties": 1, "additionalProperties": {
-            "type": "object", "required": ["steps"], "properties": {
-                "name": {"type": "string"}, "needs": {"type": ["array", "string"]}, "if": {"type": ["string", "boolean"]},
-                "timeout-minutes": {"type": "number"}, "outputs": {"type": "object"},
-                "steps": {"type": "array", "minItems": 1, "items": {
-                    "type": "object", "required": ["uses"], "properties": {
-                        "name": {"type": "string"}, "id": {"type": "string"}, "uses": {"type": "string"},
-                        "with": {"type": "object"}, "if": {"type": ["string", "boolean"]},
-                        "continue-on-error": {"type": "boolean"}, "timeout-minutes": {"type": "number"},
-                    }}},
-            }}},
-    },
-}
-
-
-# -- request helpers -------------------------------------------------------------------------
-
-def _json(data: Any, status: int = 200, etag: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
-    hdrs = dict(headers or {})
-    if etag:
-        hdrs["Etag"] = etag
-    return web.json_response(data, status=status, headers=hdrs)
-
-
-async def _json_body(request: web.Request) -> Any:
-    text = await request.text()
-    if not text.strip():
-        raise Unprocessable("the request body is empty")
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise Unprocessable(f"the request body is not valid JSON: {exc}") from exc
-
-
-def _flag(request: web.Request, name: str) -> bool | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise BadRequest(f"'{name}' must be true or false")
-
-
-def _time(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise BadRequest(f"'{name}' must be an RFC 3339 date-time") from None
-    if value.tzinfo is None:
-        raise BadRequest(f"'{name}' needs a time zone")
-    return value
-
-
-def _list(request: web.Request, *names: str) -> list[str] | None:
-    values: list[str] = []
-    for name in names:
-        values.extend(request.query.getall(name, []))
-    return values or None
-
-
-def _deep(request: web.Request, name: str) -> dict[str, str]:
-    prefix = f"{name}["
-    return {k[len(prefix):-1]: v for k, v in request.query.items() if k.startswith(prefix) and k.endswith("]")}
+from .bodies import body_text, json_body
+from .documented import documented
+from .humanitec_docs import (
+    JOB_STATUS,
+    LOG_PAGE_SIZE,
+    PIPELINE_SCHEMA,
+    RUN_STATUS,
+    YAML_TYPE,
+    _deep,
+    _flag,
+    _json,
+    _list,
+    _states_for,
+    _time,
+    approval_doc,
+    criteria_doc,
+    job_doc,
+    pipeline_doc,
+    run_doc,
+    version_doc,
+)
 
 
 class HumanitecAPI:
@@ -215,35 +47,37 @@ class HumanitecAPI:
         p = a + "/pipelines/{pipeline}"
         r = p + "/runs/{run}"
         j = r + "/jobs/{job}"
+        d = documented  # each route with the status codes its operation documents (humanitec-openapi.json)
         return [
-            web.get(o + "/pipelines", self.list_org_pipelines),
-            web.get(o + "/pipeline-runs", self.list_org_runs),
-            web.get(o + "/pipeline-schemas/latest", self.pipeline_schema),
-            web.get(a + "/pipelines", self.list_app_pipelines),
-            web.post(a + "/pipelines", self.create_pipeline),
-            web.post(a + "/pipeline-runs", self.create_run_by_trigger),
-            web.get(a + "/pipeline-criteria", self.list_criteria),
-            web.get(a + "/approvals", self.list_approvals),
-            web.get(p, self.get_pipeline),
-            web.patch(p, self.patch_pipeline),
-            web.delete(p, self.delete_pipeline),
-            web.get(p + "/versions", self.list_versions),
-            web.get(p + "/schema", self.get_schema),
-            web.post(p + "/criteria", self.create_criteria),
-            web.get(p + "/criteria/{criteria}", self.get_criteria),
-            web.delete(p + "/criteria/{criteria}", self.delete_criteria),
-            web.get(p + "/runs", self.list_runs),
-            web.post(p + "/runs", self.create_run),
-            web.get(r, self.get_run),
-            web.delete(r, self.delete_run),
-            web.post(r + "/cancel", self.cancel_run),
-            web.post(r + "/restart", self.restart_run),
-            web.get(r + "/jobs", self.list_jobs),
-            web.get(j, self.get_job),
-            web.get(j + "/steps/{step}/logs", self.step_logs),
-            web.get(j + "/approvals/{approval}", self.get_approval),
-            web.post(j + "/approvals/{approval}/approve", self.approve),
-            web.post(j + "/approvals/{approval}/deny", self.deny),
+            web.get(o + "/pipelines", d(self.list_org_pipelines, 200, 400, 404)),
+            web.get(o + "/pipeline-runs", d(self.list_org_runs, 200, 400, 404)),
+            web.get(o + "/pipeline-schemas/latest", d(self.pipeline_schema, 200, 400)),
+            web.get(a + "/pipelines", d(self.list_app_pipelines, 200, 400, 404)),
+            web.post(a + "/pipelines", d(self.create_pipeline, 201, 204, 400, 404, 409)),
+            web.post(a + "/pipeline-runs", d(self.create_run_by_trigger, 201, 204, 400, 404, 409, 422)),
+            web.get(a + "/pipeline-criteria", d(self.list_criteria, 200, 400)),
+            web.get(a + "/approvals", d(self.list_approvals, 200, 400)),
+            web.get(p, d(self.get_pipeline, 200, 400, 404)),
+            web.patch(p, d(self.patch_pipeline, 200, 204, 400, 404, 409, 412)),
+            web.delete(p, d(self.delete_pipeline, 202, 204, 400, 404, 409, 412)),
+            web.get(p + "/versions", d(self.list_versions, 200, 400, 404)),
+            web.get(p + "/schema", d(self.get_schema, 200, 400, 404)),
+            web.get(p + "/batches/{batch_type}", d(self.get_batch, 200, 404)),
+            web.post(p + "/criteria", d(self.create_criteria, 201, 400, 404, 409)),
+            web.get(p + "/criteria/{criteria}", d(self.get_criteria, 200, 400, 404)),
+            web.delete(p + "/criteria/{criteria}", d(self.delete_criteria, 204, 400, 404)),
+            web.get(p + "/runs", d(self.list_runs, 200, 400, 404)),
+            web.post(p + "/runs", d(self.create_run, 201, 204, 400, 404, 409, 422)),
+            web.get(r, d(self.get_run, 200, 404)),
+            web.delete(r, d(self.delete_run, 204, 400, 404, 409, 412)),
+            web.post(r + "/cancel", d(self.cancel_run, 204, 400, 404, 409, 412)),
+            web.post(r + "/restart", d(self.restart_run, 201, 400, 404, 409, 422)),
+            web.get(r + "/jobs", d(self.list_jobs, 200, 404)),
+            web.get(j, d(self.get_job, 200, 404)),
+            web.get(j + "/steps/{step}/logs", d(self.step_logs, 200, 307, 400, 404)),
+            web.get(j + "/approvals/{approval}", d(self.get_approval, 200, 404)),
+            web.post(j + "/approvals/{approval}/approve", d(self.approve, 200, 400, 403, 404)),
+            web.post(j + "/approvals/{approval}/deny", d(self.deny, 200, 400, 403, 404)),
         ]
 
     def _run(self, request: web.Request) -> Run:
@@ -268,7 +102,7 @@ class HumanitecAPI:
 
     async def create_pipeline(self, request: web.Request) -> web.Response:
         m = request.match_info
-        pipeline = await self.engine.put_pipeline(m["org"], m["app"], await request.text(), create_only=True,
+        pipeline = await self.engine.put_pipeline(m["org"], m["app"], await body_text(request), create_only=True,
                                                   dry_run=bool(_flag(request, "dry_run")))
         if pipeline is None:
             return web.Response(status=204)
@@ -286,7 +120,7 @@ class HumanitecAPI:
         m = request.match_info
         self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
         pipeline = await self.engine.put_pipeline(
-            m["org"], m["app"], await request.text(), pipeline_id=m["pipeline"],
+            m["org"], m["app"], await body_text(request), pipeline_id=m["pipeline"],
             dry_run=bool(_flag(request, "dry_run")), if_match=request.headers.get("If-Match"))
         if pipeline is None:
             return web.Response(status=204)
@@ -302,6 +136,15 @@ class HumanitecAPI:
         pipeline = self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
         chunk, headers = page_by_offset(request, self.engine.list_versions(pipeline))
         return _json([version_doc(v) for v in chunk], headers=headers)
+
+    async def get_batch(self, request: web.Request) -> web.Response:
+        """The trigger batch collecting for the pipeline's next run. The engine starts a run per
+        trigger and never batches, so a batch of a known pipeline is always empty."""
+        m = request.match_info
+        self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
+        if m["batch_type"] != "artefact":
+            raise NotFound(f"no {m['batch_type']!r} batch: only 'artefact' batches exist")
+        return _json({"items": []})
 
     async def get_schema(self, request: web.Request) -> web.Response:
         m = request.match_info
@@ -335,7 +178,7 @@ class HumanitecAPI:
 
     async def create_criteria(self, request: web.Request) -> web.Response:
         m = request.match_info
-        crit = await self.engine.create_criteria(m["org"], m["app"], m["pipeline"], await _json_body(request))
+        crit = await self.engine.create_criteria(m["org"], m["app"], m["pipeline"], await json_body(request))
         return _json(self._criteria_doc(crit), 201)
 
     async def get_criteria(self, request: web.Request) -> web.Response:
@@ -360,14 +203,14 @@ class HumanitecAPI:
         m = request.match_info
         self.engine.get_pipeline(m["org"], m["app"], m["pipeline"])
         run, created = await self.engine.create_run(
-            m["org"], m["app"], m["pipeline"], await _json_body(request),
+            m["org"], m["app"], m["pipeline"], await json_body(request),
             idempotency_key=request.headers.get("Idempotency-Key"), dry_run=bool(_flag(request, "dry_run")))
         return self._created(run, created)
 
     async def create_run_by_trigger(self, request: web.Request) -> web.Response:
         m = request.match_info
         run, created = await self.engine.create_run_by_trigger(
-            m["org"], m["app"], await _json_body(request),
+            m["org"], m["app"], await json_body(request),
             idempotency_key=request.headers.get("Idempotency-Key"), dry_run=bool(_flag(request, "dry_run")))
         return self._created(run, created)
 

@@ -1,48 +1,35 @@
-"""Inngest REST API v1 (seed 004, backends-notes §2) over the same runs.
+"""Inngest REST API v1 (``inngest-api-v1.yaml``): function runs and events, over the same runs.
 
 Run ids: the engine keeps one id per run, a UUIDv7; Inngest sees the same 128 bits spelled as
 a 26-character ULID (``ids.run_ulid``), which decodes back losslessly. Responses use the
-``{data, metadata}`` envelope, errors ``{error, status, data, code}``. Cancelling an ended run
-is a silent 200, as upstream. ``POST /e/{eventKey}`` sends events (see ``event_triggers``).
+``{data, metadata: {fetchedAt, cachedUntil}}`` envelope, errors ``{error, status, data}``.
+Only documented statuses are answered: a run id that is not a ULID is not found (404); the
+jobs of an unknown run are an empty list and cancelling one is a 204 (both document no 404).
+Signals, cancellations and webhooks are in ``inngest_control``. ``POST /e/{eventKey}`` sends
+events (see ``event_triggers``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from ..errors import BadRequest, NotFound, Unprocessable
+from ..errors import BadRequest, NotFound
 from ..event_triggers import EVENTS, event_runs, get_event, send_event
-from ..ids import is_ulid, run_ulid, stable_uuid, uuid_from_ulid
-from ..model import Job, JobState, Run, RunState, Step, iso, now
+from ..ids import is_ulid
 from ..service import Engine
-
-PREFIXES = ("/v1/runs", "/v1/events", "/e/")
-
-RUN_STATUS = {
-    RunState.PENDING: "Scheduled", RunState.QUEUED: "Scheduled", RunState.PROCESSING: "Running",
-    RunState.RUNNING: "Running", RunState.WAITING: "Running", RunState.SUCCEEDED: "Completed",
-    RunState.FAILED: "Failed", RunState.CANCELLED: "Cancelled", RunState.TIMED_OUT: "Cancelled",
-    RunState.INVALID: "Failed",
-}
-STEP_STATUS = {
-    JobState.PENDING: "Scheduled", JobState.QUEUED: "Scheduled", JobState.RUNNING: "Running",
-    JobState.WAITING: "Waiting", JobState.SUCCEEDED: "Completed", JobState.FAILED: "Failed",
-    JobState.CANCELLED: "Cancelled", JobState.TIMED_OUT: "TimedOut", JobState.SKIPPED: "Skipped",
-}
-
-
-def error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": message, "status": status, "data": None}
-    if code:
-        body["code"] = code
-    return body
-
-
-def envelope(data: Any) -> web.Response:
-    return web.json_response({"data": data, "metadata": {"fetched_at": iso(now())}})
+from .bodies import json_body
+from .inngest_docs import (
+    WEBHOOKS,
+    envelope,
+    event_doc,
+    find_run,
+    job_docs,
+    run_doc,
+    webhook_event,
+    when,
+)
 
 
 class InngestAPI:
@@ -53,7 +40,7 @@ class InngestAPI:
         return [
             web.get("/v1/runs/{run}", self.get_run),
             web.delete("/v1/runs/{run}", self.cancel),
-            web.post("/v1/runs/{run}/cancel", self.cancel),
+            web.post("/v1/runs/{run}/cancel", self.cancel),  # the seeded capability's spelling
             web.get("/v1/runs/{run}/jobs", self.jobs),
             web.get("/v1/events", self.list_events),
             web.get("/v1/events/{event}", self.get_event),
@@ -61,67 +48,26 @@ class InngestAPI:
             web.post("/e/{key}", self.send),
         ]
 
-    # -- projections -----------------------------------------------------------------------
-
-    def run_doc(self, run: Run) -> dict[str, Any]:
-        versions = self.engine.store.versions.get((run.org_id, run.app_id, run.pipeline_id), [])
-        version = next((i + 1 for i, v in enumerate(versions) if v.id == run.pipeline_version), len(versions))
-        started = iso(run.started_at or run.created_at)
-        output: Any = None
-        if run.state == RunState.SUCCEEDED:
-            output = {j.job_id: j.outputs for j in self.engine.list_jobs(run)}
-        elif run.terminal:
-            output = {"error": run.status_message}
-        return {
-            "run_id": run_ulid(run.id), "run_started_at": started, "started_at": started,
-            "ended_at": iso(run.completed_at) if run.terminal else None,
-            "function_id": stable_uuid(run.org_id, run.app_id, run.pipeline_id), "function_version": version,
-            "environment_id": stable_uuid(run.org_id), "app_id": run.app_id,
-            "event_id": run.event_id, "batch_id": None,
-            "original_run_id": run_ulid(run.restarted_from) if run.restarted_from else None, "cron": None,
-            "status": RUN_STATUS[RunState(run.state)], "output": output,
-            # engine extension: where the same run lives in the other APIs
-            "naftiko": {"id": run.id, "org_id": run.org_id, "app_id": run.app_id, "pipeline_id": run.pipeline_id},
-        }
-
-    def step_doc(self, job: Job, step: Step, position: int) -> dict[str, Any]:
-        ended = iso(step.completed_at)
-        return {
-            "id": f"{job.job_id}.{step.index}", "JobID": f"{job.job_id}.{step.index}", "name": step.name,
-            "status": STEP_STATUS[JobState(step.state)], "started_at": iso(step.created_at), "ended_at": ended,
-            "output": dict(step.outputs) or (step.status_message if step.state == JobState.FAILED else None),
-            "attempt": 0, "kind": "step", "at": iso(step.created_at), "position": position,
-            "Raw": {"job": job.job_id, "index": step.index, "uses": step.uses},
-        }
-
     # -- runs ------------------------------------------------------------------------------
 
-    def _run(self, request: web.Request) -> Run:
+    async def get_run(self, request: web.Request) -> web.Response:
         raw = request.match_info["run"]
-        if not is_ulid(raw):
-            raise BadRequest(f"invalid run id {raw!r}: expected a ULID")
-        run = self.engine.find_run(uuid_from_ulid(raw))
+        run = find_run(self.engine, raw)
         if run is None:
             raise NotFound(f"Unable to load function run: {raw}")
-        return run
-
-    async def get_run(self, request: web.Request) -> web.Response:
-        return envelope(self.run_doc(self._run(request)))
+        return envelope(run_doc(self.engine, run))
 
     async def cancel(self, request: web.Request) -> web.Response:
-        run = self._run(request)
-        if not run.terminal:
-            await self.engine.cancel_run(run)
+        """200 when a running run was cancelled; 204 when there was nothing to cancel."""
+        run = find_run(self.engine, request.match_info["run"])
+        if run is None or run.terminal:
+            return web.Response(status=204)
+        await self.engine.cancel_run(run)
         return web.Response(status=200)
 
     async def jobs(self, request: web.Request) -> web.Response:
-        run = self._run(request)
-        out, position = [], 0
-        for job in self.engine.list_jobs(run):
-            for step in job.steps:
-                out.append(self.step_doc(job, step, position))
-                position += 1
-        return envelope(out)
+        run = find_run(self.engine, request.match_info["run"])
+        return envelope(job_docs(self.engine.list_jobs(run)) if run is not None else [])
 
     # -- events ----------------------------------------------------------------------------
 
@@ -132,36 +78,42 @@ class InngestAPI:
             raise NotFound(f"event not found: {raw}")
         return doc
 
-    @staticmethod
-    def event_doc(doc: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in doc.items() if k != "run_ids"}
-
     async def list_events(self, request: web.Request) -> web.Response:
+        """Newest first; ``cursor`` (an event's internal id) continues after that event."""
+        q = request.query
         docs = list(reversed(self.engine.store.docs[EVENTS].values()))
-        name = request.query.get("name")
-        if name:
-            docs = [d for d in docs if d["name"] == name]
+        if q.get("name"):
+            docs = [d for d in docs if d["name"] == q["name"]]
+        before, after = when(q.get("received_before")), when(q.get("received_after"))
+        if before or after:
+            docs = [d for d in docs if (not before or when(d["receivedAt"]) < before)
+                    and (not after or when(d["receivedAt"]) > after)]
+        if q.get("cursor"):
+            ids = [d["internal_id"] for d in docs]
+            docs = docs[ids.index(q["cursor"]) + 1:] if q["cursor"] in ids else docs
         try:
-            limit = int(request.query.get("limit", "100"))
-        except ValueError:
-            raise BadRequest("'limit' must be an integer") from None
-        return envelope([self.event_doc(d) for d in docs[:max(1, min(limit, 100))]])
+            limit = max(1, min(int(float(q.get("limit", "100"))), 100))
+        except (ValueError, OverflowError):
+            limit = 100
+        return envelope([event_doc(d) for d in docs[:limit]])
 
     async def get_event(self, request: web.Request) -> web.Response:
-        return envelope(self.event_doc(self._event(request)))
+        return envelope(event_doc(self._event(request)))
 
     async def event_runs(self, request: web.Request) -> web.Response:
         doc = self._event(request)
-        return envelope([self.run_doc(r) for r in event_runs(self.engine, doc["internal_id"])])
+        return envelope([run_doc(self.engine, r) for r in event_runs(self.engine, doc["internal_id"])])
 
     async def send(self, request: web.Request) -> web.Response:
-        text = await request.text()
-        try:
-            body = json.loads(text) if text.strip() else None
-        except ValueError as exc:
-            raise Unprocessable(f"the body is not valid JSON: {exc}") from exc
+        body = await json_body(request, required=False)
         if body is None:
             raise BadRequest("send an event {name, data} or a list of events")
+        key = request.match_info["key"]
+        hook = next((h for h in self.engine.store.docs[WEBHOOKS].values() if h["key"] == key), None)
         items = body if isinstance(body, list) else [body]
-        ids = [await send_event(self.engine, item) for item in items]
+        if hook is not None:  # an Inngest webhook URL: each request body becomes one event
+            items = [webhook_event(item) for item in items]
+        ids = [await send_event(self.engine, item, source_key=key,
+                                source="webhook" if hook is not None else "key") for item in items]
         return web.json_response({"ids": ids, "status": 200})
+

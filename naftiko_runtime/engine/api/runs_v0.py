@@ -14,7 +14,6 @@ imposed on local runs).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from aiohttp import web
 from ..errors import BadRequest, NotFound
 from ..model import JOB_TERMINAL, JobState, Pipeline, Run, RunState, iso
 from ..service import Engine
+from .bodies import json_body
 
 PREFIXES = ("/pipelines/v0/", "/v0/")
 STATUSES = ("pending", "queued", "processing", "running", "waiting", "complete", "success", "failure",
@@ -165,11 +165,9 @@ class RunsV0API:
     # -- one run ---------------------------------------------------------------------------
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        text = await request.text()
-        try:
-            body = json.loads(text) if text.strip() else {}
-        except ValueError as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        body = await json_body(request, required=False)
+        if body is None:
+            body = {}
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         return body

@@ -17,7 +17,8 @@ from ..deliveries import CATALOGUE, WEBHOOKS, known_trigger, webhook_key
 from ..errors import BadRequest, Conflict, NotFound
 from ..model import iso, now
 from ..service import Engine, check_id
-from .humanitec import _json_body
+from .bodies import json_body
+from .documented import documented
 
 WEBHOOK_ID = re.compile(r"^[a-z0-9](?:-?[a-z0-9]+)*$")
 FIELDS = ("id", "url", "headers", "payload", "triggers", "disabled")
@@ -82,10 +83,10 @@ class WebhooksAPI:
         a = prefix + "/orgs/{org}/apps/{app}"
         return [
             web.get(a + "/webhooks", self.list),
-            web.post(a + "/webhooks", self.create),
-            web.get(a + "/webhooks/{hook}", self.get),
-            web.patch(a + "/webhooks/{hook}", self.patch),
-            web.delete(a + "/webhooks/{hook}", self.delete),
+            web.post(a + "/webhooks", documented(self.create, 201, 400, 409)),
+            web.get(a + "/webhooks/{hook}", documented(self.get, 200, 404)),
+            web.patch(a + "/webhooks/{hook}", documented(self.patch, 200, 400, 404)),
+            web.delete(a + "/webhooks/{hook}", documented(self.delete, 204, 404)),
             web.delete(a + "/jobs", self.delete_all),
             web.get(prefix + "/orgs/{org}/events", self.catalogue),
         ]
@@ -102,13 +103,14 @@ class WebhooksAPI:
         return hook
 
     async def list(self, request: web.Request) -> web.Response:
-        org, app = self._ids(request)
+        m = request.match_info  # documented: 200 only; an id that cannot exist matches nothing
+        org, app = m["org"], m["app"]
         hooks = [h for h in self.store.docs[WEBHOOKS].values() if (h["org_id"], h["app_id"]) == (org, app)]
         return web.json_response([webhook_doc(h) for h in hooks])
 
     async def create(self, request: web.Request) -> web.Response:
         org, app = self._ids(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict):
             raise BadRequest("the body must be a webhook object")
         fields = _validate(body, partial=False)
@@ -126,7 +128,7 @@ class WebhooksAPI:
 
     async def patch(self, request: web.Request) -> web.Response:
         hook = self._hook(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict):
             raise BadRequest("the body must be a webhook object")
         fields = _validate(body, partial=True)
@@ -142,7 +144,8 @@ class WebhooksAPI:
         return web.Response(status=204)
 
     async def delete_all(self, request: web.Request) -> web.Response:
-        org, app = self._ids(request)
+        m = request.match_info  # documented: 204 only
+        org, app = m["org"], m["app"]
         keys = [webhook_key(org, app, h["id"]) for h in self.store.docs[WEBHOOKS].values()
                 if (h["org_id"], h["app_id"]) == (org, app)]
         if keys:
@@ -150,5 +153,4 @@ class WebhooksAPI:
         return web.Response(status=204)
 
     async def catalogue(self, request: web.Request) -> web.Response:
-        check_id("org id", request.match_info["org"])
         return web.json_response([dict(e, properties=list(e["properties"])) for e in CATALOGUE])

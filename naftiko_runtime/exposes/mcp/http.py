@@ -45,6 +45,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import jsonfast
+from ...invoke.client import FORWARDED_HEADERS
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY, ConnectionLimits
 from ...logs import LOGGER
@@ -56,7 +57,7 @@ from ..headers import request_id as safe_request_id
 from ..health import Readiness, starlette_routes
 from .fastpath import is_json, with_fast_path
 from .protocol import BoundedHttpToolsProtocol
-from .server import CURRENT_REQUEST_ID, build_server
+from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, build_server
 
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 
@@ -173,10 +174,12 @@ class McpGuard:
             await send(message)
 
         token = CURRENT_REQUEST_ID.set(request_id)
+        forwarded = CURRENT_HEADERS.set({k: v for k in FORWARDED_HEADERS if (v := headers.get(k))})
         try:
             with AsgiContext(headers):
                 await self.app(scope, receive, send_with_id)
         finally:
+            CURRENT_HEADERS.reset(forwarded)
             CURRENT_REQUEST_ID.reset(token)
 
     async def read_body(self, headers: Headers, receive: Receive) -> tuple[Response | None, Receive]:

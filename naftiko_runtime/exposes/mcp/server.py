@@ -38,6 +38,8 @@ from .schema import annotations, input_schema, output_schema
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
 CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("naftiko_mcp_request_id", default=None)
+# The MCP HTTP request's Idempotency-Key / If-Match, passed on to the upstream of the tool it calls.
+CURRENT_HEADERS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("naftiko_mcp_headers", default=None)
 _URI_VAR = re.compile(r"\{([^{}/]+)\}")
 _PROMPT_VAR = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
@@ -258,9 +260,10 @@ class McpService:
         status: int | None = None
         upstream_status: int | None = None
         try:
-            outcome = await self.invoker.invoke(spec.action, Incoming(values=dict(arguments), origin="mcp", request_id=request_id))
+            incoming = Incoming(values=dict(arguments), origin="mcp", request_id=request_id, headers=CURRENT_HEADERS.get() or {})
+            outcome = await self.invoker.invoke(spec.action, incoming)
             status, upstream_status = outcome.status, outcome.upstream_status
-            if outcome.status >= 400:
+            if outcome.status >= 300:
                 redact_outcome(outcome)  # an upstream may echo the credentials it was sent
             return self._result(spec, outcome)
         except InvokeError as exc:
@@ -277,9 +280,12 @@ class McpService:
 
     def _result(self, spec: ToolSpec, outcome: Outcome) -> types.CallToolResult:
         value = _passthrough(outcome)
+        where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
+        if outcome.is_redirect:
+            return error_result(f"{where}answered {outcome.status}, a redirect; redirects are not followed",
+                                error="upstream_redirect", status=outcome.status, upstream=outcome.upstream)
         if outcome.status >= 400:
             message = outcome.message or f"HTTP {outcome.status}"
-            where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
             return error_result(f"{where}answered {outcome.status}: {message}", status=outcome.status,
                                 upstream=outcome.upstream, body=value)
         structured = _structured(value)
@@ -349,9 +355,12 @@ class McpService:
             outcome = await self.invoker.invoke(resource.action, Incoming(values=dict(values), origin="mcp", request_id=request_id))
         except InvokeError as exc:
             raise MCPError(code=INTERNAL_ERROR, message=SECRETS.redact(exc.message), data={"uri": uri, "status": exc.status}) from None
-        if outcome.status >= 400:
+        if outcome.status >= 300:
             redact_outcome(outcome)
         value = _passthrough(outcome)
+        if outcome.is_redirect:
+            raise MCPError(code=INTERNAL_ERROR, message=f"upstream answered {outcome.status}, a redirect; redirects are not followed",
+                           data={"uri": uri, "status": outcome.status})
         if outcome.status >= 400:
             raise MCPError(code=INTERNAL_ERROR, message=f"upstream answered {outcome.status}: {outcome.message}",
                            data={"uri": uri, "status": outcome.status})

@@ -9,7 +9,7 @@ like a path variable (any case) is dropped from the values a path placeholder ma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -27,6 +27,7 @@ from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from .links import rewrite_links
+from .redirects import LocationRewriter, adapter_of, build_targets
 
 JSON = "application/json"
 
@@ -66,6 +67,11 @@ class OperationHandler:
     invoker: Invoker
     credentials: Credentials | None
     file: str
+    locations: LocationRewriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        adapter = adapter_of(self.resource, self.invoker.capability.adapters)
+        self.locations = LocationRewriter(build_targets(adapter) if adapter else [], self.operation)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         given = header_values(request.raw_headers, b"x-request-id")
@@ -96,11 +102,39 @@ class OperationHandler:
                 response.headers["Retry-After"] = str(retry_after)
             return response
         request["upstream_status"] = outcome.upstream_status
+        # An upstream may echo the credentials it was sent: in an error body, or in any header (a redirect's Location).
+        if outcome.status >= 300:
+            redact_outcome(outcome)
+        else:
+            outcome.headers = {k: SECRETS.redact(v) for k, v in outcome.headers.items()}
+        location, elsewhere = self.location(request, outcome)
+        if outcome.is_redirect and location is None:
+            where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
+            target = f"to {elsewhere}" if elsewhere else "to an address this API does not expose"
+            message = f"{where}answered {outcome.status}, a redirect {target}; redirects are not followed"
+            return error_response(502, "upstream_redirect", message, upstream=outcome.upstream)
         if outcome.status >= 400:
-            redact_outcome(outcome)  # an upstream may echo the credentials it was sent
-        response = self.render(outcome)
+            response = web.Response(status=outcome.status, body=jsonfast.dumps_bytes(outcome.error_json()), content_type=JSON, charset="utf-8")
+        elif outcome.is_redirect:
+            response = web.Response(status=outcome.status)
+        else:
+            response = self.render(outcome)
         self.pass_headers(request, outcome, response)
+        if location is not None:
+            response.headers["Location"] = location
         return response
+
+    def location(self, request: web.Request, outcome: Outcome) -> tuple[str | None, str | None]:
+        """(the upstream's redacted `Location` as this server may relay it, or None; the other origin a redirect points to)."""
+        value = outcome.headers.pop("Location", None)
+        if not value or not outcome.upstream_url:
+            return None, None
+        call = self.operation.action.call
+        base = self.invoker.base_uri(call.operation.namespace) if call is not None else ""
+        rewritten, same_origin = self.locations.rewrite(value, outcome.upstream_url, base, dict(request.match_info))
+        if outcome.is_redirect and not same_origin:
+            return None, value  # already redacted with the outcome
+        return rewritten, None
 
     async def incoming(self, request: web.Request, request_id: str) -> Incoming:
         check_utf8(request)

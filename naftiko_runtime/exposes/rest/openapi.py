@@ -16,12 +16,35 @@ _ERROR = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {
-        "error": {"type": "string"},
+        "error": {"type": "string", "description": "A stable code: invalid_input, upstream_rejected (4xx), upstream_failed (5xx), upstream_unreachable, …"},
         "message": {"type": "string"},
-        "upstream": {"type": "string"},
+        "upstream": {
+            "description": "The consumed operation that failed, or for an error the upstream answered, its status and own body (redacted).",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "required": ["status", "body"],
+                    "properties": {"operation": {"type": "string"}, "status": {"type": "integer"}, "body": {}},
+                },
+            ],
+        },
         "parameter": {"type": "string"},
     },
 }
+
+
+def _error_content() -> dict[str, Any]:
+    """A fresh object each time (a shared one would be written as a YAML anchor)."""
+    return {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+# Passed on to the upstream by default (see invoke.client.FORWARDED_HEADERS): a retry with the same key is safe.
+_FORWARDED = (
+    ("Idempotency-Key", "Makes a retried write safe: the upstream answers a repeat with the same key with the first result."),
+    ("If-Match", "Only apply the change if the resource still has this ETag."),
+)
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def output_schema(out: Output) -> dict[str, Any]:
@@ -73,6 +96,11 @@ def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[st
             "name": p.name, "in": where, "required": True if where == "path" else p.required,
             "schema": schema, **({"description": p.description} if p.description else {}),
         })
+    if op.method in _WRITES:
+        for name, description in _FORWARDED:
+            if (name.casefold(), "header") not in seen:
+                params.append({"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": description})
+                seen.add((name.casefold(), "header"))
     route = op.path or resource.path
     for name in route.names:
         if (name.casefold(), "path") not in seen:
@@ -150,10 +178,10 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
                     "summary": action.label or action.description or action.name,
                     "responses": {
                         success: {"description": "The upstream answer, mapped", "content": {_JSON: {"schema": response_schema(action)}}},
-                        "400": {"description": "Invalid input", "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                        "502": {"description": "Upstream failed", "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                        "504": {"description": "Upstream timed out", "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                        "default": {"description": "The upstream's own status and body"},
+                        "400": {"description": "Invalid input, or the upstream refused it", "content": _error_content()},
+                        "502": {"description": "Upstream failed, or redirected (redirects are not followed)", "content": _error_content()},
+                        "504": {"description": "Upstream timed out", "content": _error_content()},
+                        "default": {"description": "An error the upstream answered, with its own status; its body is under `upstream.body`", "content": _error_content()},
                     },
                 }
                 if action.description:
