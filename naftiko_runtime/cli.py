@@ -249,20 +249,24 @@ def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="An input value (JSON values such as 3, true or [1] are parsed).")
 @click.option("--body", "body", metavar="JSON|@FILE", help="A JSON body, inline or @file.json.")
 @click.option("--upstream", "upstreams", multiple=True, metavar="NAMESPACE=URL", help="Send a consumes namespace (or *) to URL.")
+@click.option("--local", "mode", flag_value="local", help="Send Humanitec and Inngest namespaces to the bundled local engine.")
+@click.option("--live", "mode", flag_value="live", help="Never use the local engine; missing credentials are an error.")
+@click.option("--mode", "mode", type=click.Choice(["auto", "local", "live"]), default="auto", show_default=True,
+              help="Engine mode, as for `naftiko run`.")
+@click.option("--engine-db", help="SQLite file of the local engine (default: the one `naftiko run` uses; ':memory:' for throwaway).")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
-def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], timeout: float) -> None:
+def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], mode: str | None,
+         engine_db: str | None, timeout: float) -> None:
     """Invoke one exposed operation or tool NAME of FILE once, without a server, and print the result.
 
+    Namespaces go where `naftiko run` would send them: --upstream, else the bundled local engine
+    (started for the call) for Humanitec and Inngest APIs without credentials, else their baseUri.
     Exit status 1 when the upstream answers an error or cannot be reached.
     """
     import asyncio
 
-    from .binding.binds import resolve_capability_binds
     from .binding.incoming import Incoming
-    from .invoke.auth import register_secrets
-    from .invoke.client import UpstreamPool, UpstreamSettings
     from .invoke.errors import InvokeError
-    from .invoke.invoker import Invoker
     from .invoke.output import NOTHING
     from .logs import SECRETS
 
@@ -297,17 +301,21 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         click.echo(SECRETS.redact(text), err=err)  # the servers' one redaction rule, for every line printed
 
     async def go() -> int:
-        binds = resolve_capability_binds(cap)
-        register_secrets(cap, binds)
-        pool = UpstreamPool(UpstreamSettings(total_timeout=timeout))
-        invoker = Invoker(cap, binds, pool, _parse_upstreams(upstreams))
+        from .runtime import RunOptions, StartupError
+        from .runtime.call import planned_invoker
+
+        options = RunOptions(files=[file], upstreams=_parse_upstreams(upstreams), mode=mode or "auto", engine_port=0,
+                             engine_db=engine_db, total_timeout=timeout)
         try:
-            outcome = await invoker.invoke(actions[0], Incoming(values=values, body=parsed_body, origin="cli"))
+            async with planned_invoker(file, options) as (entry, invoker):
+                action = _find_action(entry.capability, name)[0]
+                outcome = await invoker.invoke(action, Incoming(values=values, body=parsed_body, origin="cli"))
+        except StartupError as exc:
+            say(f"naftiko call: {exc}", err=True)
+            return 1
         except InvokeError as exc:
             say(json.dumps(exc.as_json(), indent=2), err=True)
             return 1
-        finally:
-            await pool.close()
         if outcome.is_redirect:
             say(f"upstream answered {outcome.status}, a redirect to {outcome.headers.get('Location', '?')}; "
                 "redirects are not followed", err=True)
