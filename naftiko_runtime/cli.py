@@ -342,6 +342,7 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
     """
     from .binding.binds import resolve_capability_binds
     from .inspection import describe, render_json, render_text
+    from .runtime.plan import decide_modes
 
     descs, failed = [], False
     for file in files:
@@ -352,7 +353,9 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
         if not result.ok or result.capability is None:
             failed = True
             continue
-        descs.append(describe(result.capability, resolve_capability_binds(result.capability)))
+        binds = resolve_capability_binds(result.capability)
+        modes = decide_modes(result.capability, binds, {}, "auto")
+        descs.append(describe(result.capability, binds, [m.as_json() for m in modes]))
     if fmt == "json":
         click.echo(render_json(descs))
     else:
