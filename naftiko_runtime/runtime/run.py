@@ -72,8 +72,7 @@ class Runtime:
 
     @property
     def endpoints(self) -> list[str]:
-        return [f"{s.name if hasattr(s, 'name') else s.kind + ' ' + ', '.join(s.namespaces)} {s.url}"
-                for s in self.servers() if s.port is not None]
+        return [f"{s.name} {s.url}" for s in self.servers() if s.port is not None]
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         namespaces = [m.as_json(self.engine_url) for m in self.modes]

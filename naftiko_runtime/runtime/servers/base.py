@@ -26,6 +26,7 @@ class Server(Protocol):
     """An adapter server: `start` binds (port 0: any free port), `swap` serves a new definition in place."""
 
     kind: str
+    name: str
     port: int | None
 
     async def start(self) -> int: ...

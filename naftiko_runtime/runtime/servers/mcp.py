@@ -31,6 +31,10 @@ class McpHttpServer:
         return [a.namespace for a, _ in self.group]
 
     @property
+    def name(self) -> str:
+        return f"mcp {', '.join(self.namespaces)}"
+
+    @property
     def ready(self) -> bool:
         return self.task is not None and not self.task.done()
 
@@ -55,7 +59,7 @@ class McpHttpServer:
             )
         except OSError as exc:
             raise cannot_listen(f"mcp {adapter.namespace}", self.host, self.requested, exc) from None
-        LOGGER.info("listening", extra={"adapter": f"mcp {adapter.namespace}", "address": self.url})
+        LOGGER.info("listening", extra={"adapter": self.name, "address": self.url})
         return self.port
 
     def prepare(self, group: list[tuple[McpAdapter, Invoker]]) -> tuple[McpAdapter, Invoker]:

@@ -29,6 +29,10 @@ class StdioServer:
         return [self.adapter.namespace]
 
     @property
+    def name(self) -> str:
+        return f"mcp {self.adapter.namespace} (stdio)"
+
+    @property
     def ready(self) -> bool:
         return self.running
 
