@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..binding.binds import BindValues, resolve_capability_binds
+from ..capability.loader import load
+from ..capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from ..invoke.auth import register_secrets
 from ..logs import LOGGER
-from ..spec.loader import load
-from ..spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .options import RunOptions, StartupError
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")

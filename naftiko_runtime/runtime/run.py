@@ -10,10 +10,10 @@ import asyncio
 import signal
 from typing import Any
 
+from ..capability.model import McpAdapter
 from ..exposes.rest.app import Mounted
 from ..invoke.invoker import Invoker
 from ..logs import LOGGER
-from ..spec.model import McpAdapter
 from .invokers import Pool, build_invoker
 from .options import RunOptions, StartupError
 from .plan import NamespaceMode, Plan

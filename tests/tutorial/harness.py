@@ -17,9 +17,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter
 from naftiko_runtime.exposes.auth import Credentials
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter
 from tests.support.runtime import InProcess
 
 REPO = Path(__file__).resolve().parents[2]

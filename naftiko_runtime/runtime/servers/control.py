@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...capability.control import ControlAdapter
 from ...exposes.control import (
     AdapterStates,
     RuntimeMetrics,
@@ -13,14 +14,13 @@ from ...exposes.control import (
 from ...exposes.health import Readiness
 from ...invoke.invoker import Invoker
 from ...limits import ConnectionLimits
-from ...spec.model import OtherAdapter
 from .base import AiohttpServer, SwappableApp
 
 
 class ControlServer(AiohttpServer):
     kind = "control"
 
-    def __init__(self, host: str, port: int, adapter: OtherAdapter, invoker: Invoker, readiness: Readiness, *,
+    def __init__(self, host: str, port: int, adapter: ControlAdapter, invoker: Invoker, readiness: Readiness, *,
                  adapters: AdapterStates, metrics: RuntimeMetrics, limits: ConnectionLimits, shutdown_grace: float) -> None:
         super().__init__(f"control {adapter.namespace or ''}".strip(), host, port, limits, shutdown_grace)
         self.adapter, self.readiness, self.adapters, self.metrics = adapter, readiness, adapters, metrics
@@ -30,14 +30,14 @@ class ControlServer(AiohttpServer):
     def namespace(self) -> str | None:
         return self.adapter.namespace
 
-    def build(self, adapter: OtherAdapter, invoker: Invoker) -> web.Application:
+    def build(self, adapter: ControlAdapter, invoker: Invoker) -> web.Application:
         return build_control_app(adapter, invoker.capability, readiness=self.readiness, adapters=self.adapters,
                                  metrics=self.metrics, bind_context=invoker.bind_context)
 
     async def start(self) -> int:
         return await self.listen(self.routes.outer())
 
-    def swap(self, adapter: OtherAdapter, invoker: Invoker) -> None:
+    def swap(self, adapter: ControlAdapter, invoker: Invoker) -> None:
         self.routes.swap(self.build(adapter, invoker))
         self.adapter = adapter
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ...capability.model import McpAdapter
 from ...exposes.health import Readiness
 from ...exposes.mcp.shared import SharingConflict, merge
 from ...invoke.invoker import Invoker
 from ...limits import ConnectionLimits
 from ...logs import LOGGER
-from ...spec.model import McpAdapter
 from ..options import StartupError
 from .base import cannot_listen
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...capability.skills import SkillAdapter
 from ...exposes.health import Readiness
 from ...invoke.invoker import Invoker
 from ...limits import ConnectionLimits
-from ...spec.model import OtherAdapter
 from .base import AiohttpServer, SwappableApp
 
 
 class SkillServer(AiohttpServer):
     kind = "skill"
 
-    def __init__(self, host: str, port: int, adapter: OtherAdapter, invoker: Invoker, readiness: Readiness, *,
+    def __init__(self, host: str, port: int, adapter: SkillAdapter, invoker: Invoker, readiness: Readiness, *,
                  limits: ConnectionLimits, shutdown_grace: float) -> None:
         super().__init__(f"skill {adapter.namespace or ''}".strip(), host, port, limits, shutdown_grace)
         self.adapter, self.readiness = adapter, readiness
@@ -24,7 +24,7 @@ class SkillServer(AiohttpServer):
     def namespace(self) -> str | None:
         return self.adapter.namespace
 
-    def build(self, adapter: OtherAdapter, invoker: Invoker) -> web.Application:
+    def build(self, adapter: SkillAdapter, invoker: Invoker) -> web.Application:
         from ...exposes.skill import build_skill_app
 
         return build_skill_app(adapter, invoker.capability, self.readiness, invoker.bind_context)
@@ -32,6 +32,6 @@ class SkillServer(AiohttpServer):
     async def start(self) -> int:
         return await self.listen(self.routes.outer())
 
-    def swap(self, adapter: OtherAdapter, invoker: Invoker) -> None:
+    def swap(self, adapter: SkillAdapter, invoker: Invoker) -> None:
         self.routes.swap(self.build(adapter, invoker))
         self.adapter = adapter

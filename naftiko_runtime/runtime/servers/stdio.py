@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...capability.model import McpAdapter
 from ...invoke.invoker import Invoker
 from ...logs import LOGGER
-from ...spec.model import McpAdapter
 
 # The requests `build_server` may answer; a reload registers the new adapter's handlers for them.
 METHODS = ("tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read",
