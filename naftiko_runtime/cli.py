@@ -315,7 +315,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         from .runtime.call import planned_invoker
 
         options = RunOptions(files=[file], upstreams=_parse_upstreams(upstreams), mode=mode or "auto", engine_port=0,
-                             engine_db=engine_db, total_timeout=timeout)
+                             engine_db=engine_db, total_timeout=timeout, strict=strict)
         try:
             async with planned_invoker(file, options) as (entry, invoker):
                 action = _find_action(entry.capability, name)[0]
