@@ -99,7 +99,7 @@ _TABLE = (
     Deviation("operation-id-alias", "an operation is named by `id`", "an operation's 'id' is read as its 'name'", "dialect"),
     Deviation("body-json-passthrough", "a JSON body has no `data`",
               "a JSON body without 'data' sends the caller's JSON body (REST) or 'body' argument (MCP)", "dialect"),
-    Deviation("auth-unsupported", "an authentication scheme this runtime cannot compute (request signing)",
+    Deviation("auth-unsupported", "an authentication scheme this runtime cannot compute (request signing) or does not know",
               "calls are sent without credentials (the upstream will likely answer 401)", "dialect"),
     Deviation("exposed-param-required", "an exposed input parameter has `required`",
               "'required' on an exposed input parameter is honoured", "dialect"),
@@ -110,6 +110,12 @@ _TABLE = (
     Deviation("adapter-port-missing", "an exposed adapter has no `port`",
               "the adapter listens on the port --rest-port/--mcp-port names, else on a free port the start log shows",
               "dialect"),
+    Deviation("auth-type-alias", "an authentication `type` is a known one in another case or with separators "
+              "(`Bearer`, `api_key`)", "the type is read case-insensitively, separators ignored", "dialect"),
+    Deviation("body-type-unknown", "a body `type` is none of alpha2's",
+              "the body is sent as written, with the type as its content type (`graphql`: application/graphql)", "dialect"),
+    Deviation("output-format-unknown", "an `outputRawFormat` is none of alpha2's",
+              "the upstream body is passed through as text, unconverted", "dialect"),
     Deviation("three-part-call", "a `call` is `namespace.resource.operation`",
               "'namespace.resource.operation' names the resource explicitly (a runtime extension)", "dialect"),
     # -- seen by the normaliser: the schema cannot see them ----------------------------------------

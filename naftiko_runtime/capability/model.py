@@ -77,6 +77,7 @@ class Body:
 
     kind: Literal["json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm", "raw"]
     data: Any
+    content_type: str | None = None  # a raw body's own content type (a body `type` alpha2 does not define)
 
 
 @dataclass

@@ -180,3 +180,34 @@ def test_real_files_serve_all_but_their_broken_parts(name: str, kind: str) -> No
     assert kind in kinds(result)
     assert result.capability.adapters  # type: ignore[union-attr]
     assert all(f"{path}:" in str(d) for d in result.capability.disabled)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("written, read", [("Bearer", "bearer"), ("api_key", "apikey"), ("API-Key", "apikey"), ("signature", "signature")])
+def test_an_unknown_auth_type_is_an_alias_or_sends_no_credentials(tmp_path: Path, written: str, read: str) -> None:
+    auth = f"    authentication:\n      type: {written}\n      token: t\n      key: X-Key\n      value: v\n"
+    result = loaded(tmp_path, BASE.replace("    baseUri: https://api.example.com\n", "    baseUri: https://api.example.com\n" + auth))
+    assert result.servable and not kinds(result)
+    assert result.capability.consumes[0].auth.type == read  # type: ignore[union-attr]
+    codes = {d.code for d in result.warnings}
+    assert ("auth-unsupported" in codes) == (written == read) and ("auth-type-alias" in codes) == (written != read)
+
+
+def test_an_unknown_body_type_sends_the_body_with_that_content_type(tmp_path: Path) -> None:
+    body = "        body:\n          type: graphql\n          data: '{ things { id } }'\n"
+    result = loaded(tmp_path, BASE.replace("        method: GET\n", "        method: POST\n" + body, 1))
+    assert result.servable and not kinds(result)
+    assert any(d.code == "body-type-unknown" for d in result.warnings)
+    spec = result.capability.consumes[0].operations[0].body  # type: ignore[union-attr]
+    from naftiko_runtime.invoke.request import render_body
+
+    assert render_body(spec, {}) == (b"{ things { id } }", "application/graphql")  # type: ignore[arg-type]
+
+
+def test_an_unknown_output_format_passes_the_body_through(tmp_path: Path) -> None:
+    result = loaded(tmp_path, BASE.replace("        method: GET\n", "        method: GET\n        outputRawFormat: ndjson\n", 1))
+    assert result.servable and not kinds(result)
+    assert any(d.code == "output-format-unknown" for d in result.warnings)
+    op = result.capability.consumes[0].operations[0]  # type: ignore[union-attr]
+    from naftiko_runtime.invoke.formats import parse_body
+
+    assert op.output_format == "raw" and parse_body(b'{"a":1}\n{"a":2}\n', op.output_format) == '{"a":1}\n{"a":2}\n'

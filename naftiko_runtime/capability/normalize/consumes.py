@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from ...expressions.paths import PathTemplate
 from ...expressions.templates import Template, has_tags
 from .. import model as m
+from ..compat import auth_alias
 from ..locations import resolve_location
 from ..yaml_source import JsonPath as YPath
 from .context import Context
@@ -143,7 +145,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
                     path=op_template,
                     params=params,
                     body=body(ctx, op.get("body"), opath + ("body",), params),
-                    output_format=str(op.get("outputRawFormat", "json")),
+                    output_format=output_format(op.get("outputRawFormat")),
                     output_schema=as_str(op.get("outputSchema")),
                     outputs=named_outputs(ctx, op.get("outputParameters"), opath + ("outputParameters",)),
                     description=as_str(op.get("description")),
@@ -153,6 +155,15 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
                 )
             )
             api.operations[-1].broken = ctx.broken_at(opath) or ctx.why_disabled(part)
+
+
+#: The `outputRawFormat`s alpha2 defines; any other passes the upstream body through as text (`raw`).
+OUTPUT_FORMATS = ("json", "xml", "avro", "protobuf", "csv", "tsv", "psv", "yaml", "html", "markdown")
+
+
+def output_format(raw: Any) -> str:
+    value = str(raw if raw is not None else "json")
+    return value if value.lower() in OUTPUT_FORMATS else "raw"
 
 
 def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
@@ -228,8 +239,9 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
                 }
             )
         return m.Body(kind, parts)
-    ctx.error(f"unknown body type '{kind}' (json, text, xml, sparql, formUrlEncoded, multipartForm)", path)
-    return None
+    # an unknown type (a deviation the schema check reported): the body as written, the type as its content type
+    text = data if isinstance(data, str) else json.dumps(data) if data is not None else ""
+    return m.Body("raw", template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")
 
 
 def template_tree(ctx: Context, data: Any, path: YPath) -> Any:
@@ -256,6 +268,7 @@ def auth(ctx: Context, raw: Any, path: YPath) -> m.Auth | None:
     if not isinstance(raw, dict):
         return None
     kind = str(raw.get("type", ""))
+    kind = auth_alias(kind) or kind
 
     def tpl(name: str) -> Template | None:
         return template(ctx, raw[name], path + (name,)) if raw.get(name) is not None else None
