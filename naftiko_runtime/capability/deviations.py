@@ -136,7 +136,7 @@ _TABLE = (
     Deviation(
         "unresolved-call",
         "A `call` names no consumes namespace or operation",
-        "the operation answers 502 until the call is fixed; the rest of the file serves",
+        "the operation answers 503 (operation_disabled) until the call is fixed; the rest of the file serves",
         "normalise",
     ),
 )
