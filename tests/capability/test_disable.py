@@ -211,3 +211,10 @@ def test_an_unknown_output_format_passes_the_body_through(tmp_path: Path) -> Non
     from naftiko_runtime.invoke.formats import parse_body
 
     assert op.output_format == "raw" and parse_body(b'{"a":1}\n{"a":2}\n', op.output_format) == '{"a":1}\n{"a":2}\n'
+
+
+def test_a_base_uri_no_url_library_reads_disables_its_namespace_not_the_file(tmp_path: Path) -> None:
+    result = loaded(tmp_path, BASE.replace("https://api.example.com", "http://[array]"))  # as pure-storage wrote it
+    assert not result.ok and result.servable
+    assert {"consumes", "route", "tool"} <= kinds(result)
+    assert "is not a URL" in tools(result)["list"].broken  # type: ignore[attr-defined,operator]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...expressions.paths import PathTemplate
 from ...expressions.templates import Template, has_tags
@@ -168,6 +169,11 @@ def output_format(raw: Any) -> str:
 
 def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
     uri = str(raw or "")
+    try:
+        urlsplit(uri)
+    except ValueError as exc:  # e.g. `https://[array]`: no URL library can read it, so no call can be made
+        ctx.error(f"baseUri '{uri}' is not a URL ({exc}); write the host without brackets, or a {{{{placeholder}}}}", path)
+        return uri
     if uri and not re.match(r"^(https?://|\{\{)", uri):
         ctx.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
     elif uri.endswith("/"):
