@@ -121,7 +121,7 @@ def test_strict_refuses_the_file(capability: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "naftiko_runtime", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "naftiko_runtime", *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_inspect_lists_the_disabled_parts_and_strict_refuses(capability: Path) -> None:
