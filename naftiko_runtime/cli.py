@@ -242,7 +242,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     from .binding.incoming import Incoming
     from .invoke.auth import register_secrets
     from .invoke.client import UpstreamPool, UpstreamSettings
-    from .invoke.errors import InvokeError
+    from .errors import NaftikoError
     from .invoke.invoker import Invoker
     from .invoke.output import NOTHING
     from .logs import SECRETS
@@ -284,7 +284,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         invoker = Invoker(cap, binds, pool, _parse_upstreams(upstreams))
         try:
             outcome = await invoker.invoke(actions[0], Incoming(values=values, body=parsed_body, origin="cli"))
-        except InvokeError as exc:
+        except NaftikoError as exc:
             say(json.dumps(exc.as_json(), indent=2), err=True)
             return 1
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,20 @@ from aiohttp import web
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
 from .exposes.listen import CappedSite, runner_settings
-from .exposes.rest.app import ROUTES, Mounted, RouteConflict, build_rest_app, build_routes
-from .invoke.client import UpstreamPool, UpstreamSettings
+from .exposes.rest.app import (
+    ROUTES,
+    Mounted,
+    RouteConflict,
+    build_rest_app,
+    build_routes,
+)
 from .invoke.invoker import Invoker
-from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, ConnectionLimits, limit_concurrency
+from .invoke.transport import Transport, UpstreamSettings
+from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, ConnectionLimits
 from .logs import LOGGER, SECRETS
 from .spec.loader import load
 from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
+from .stack import build_invoker, upstream_stack
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
 # Local-only APIs (no public host) name the engine's own default address as their baseUri.
@@ -113,16 +121,17 @@ class Runtime:
         self.options = options
         self.loaded: list[Loaded] = []
         self.modes: list[NamespaceMode] = []
-        self.pool = UpstreamPool(UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout))
+        # The environment, captured once: binds, baseUri placeholders, `in: environment` and tracing read this.
+        self.env: dict[str, str] = dict(os.environ) if options.env is None else dict(options.env)
+        self.settings = UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout)
+        self.traced = tracing.requested(self.env) and tracing.setup(self.env)
+        self.transport: Transport | None = None  # composed in load(), once it is known whether metrics are served
         self.engine: Any = None
         self.runners: list[web.AppRunner] = []
         self.servers: list[Any] = []
         self.server_tasks: list[asyncio.Task[Any]] = []
         self.endpoints: list[str] = []
         self.started: dict[tuple[str, str | None], int] = {}  # (adapter type, namespace) -> bound port
-        self.in_flight = limit_concurrency(self.pool, options.max_concurrency)
-        if tracing.requested(options.env) and tracing.setup():
-            tracing.instrument_pool(self.pool)
         self.metrics: Any = None  # RuntimeMetrics, when a control adapter or --metrics-port serves it
         self.rest_apps: dict[tuple[str, int], web.Application] = {}  # for --watch
         self.mcp_servers: dict[str, Any] = {}  # namespace -> uvicorn server, for --watch
@@ -130,13 +139,31 @@ class Runtime:
 
     # -- loading ---------------------------------------------------------------------
     def load(self) -> None:
-        for file in self.options.files:
-            item, modes = self.load_file(file)
+        read = [self._read_file(file) for file in self.options.files]
+        if self.options.metrics_port is not None or any(
+            isinstance(a, OtherAdapter) and a.type == "control" for cap, _, _ in read for a in cap.adapters
+        ):
+            from .metrics import RuntimeMetrics
+
+            self.metrics = RuntimeMetrics()
+        for cap, binds, modes in read:
             self.modes += modes
-            self.loaded.append(item)
+            self.loaded.append(Loaded(cap, binds, self._invoker(cap, binds)))
+
+    def _invoker(self, cap: Capability, binds: BindValues) -> Invoker:
+        """The capability's invoker with this runtime's layers (the upstream stack is shared)."""
+        if self.transport is None:
+            self.transport = upstream_stack(self.settings, max_concurrency=self.options.max_concurrency,
+                                            metrics=self.metrics, traced=self.traced)
+        return build_invoker(cap, binds, self.transport, base_overrides=dict(self.options.upstreams),
+                             metrics=self.metrics, traced=self.traced, env=self.env)
 
     def load_file(self, file: Path) -> tuple[Loaded, list[NamespaceMode]]:
         """Load, validate and bind one file and decide each namespace's mode; StartupError if it cannot serve."""
+        cap, binds, modes = self._read_file(file)
+        return Loaded(cap, binds, self._invoker(cap, binds)), modes
+
+    def _read_file(self, file: Path) -> tuple[Capability, BindValues, list[NamespaceMode]]:
         result = load(file)
         if not result.ok:
             raise StartupError("\n".join(str(d) for d in result.errors) or f"{file}: cannot be loaded")
@@ -144,7 +171,7 @@ class Runtime:
             LOGGER.debug(str(warning))
         cap = result.capability
         assert cap is not None
-        binds = resolve_capability_binds(cap, self.options.env)
+        binds = resolve_capability_binds(cap, self.env)
         SECRETS.add(binds.secrets)
         _register_basic_credentials(cap, binds)
         modes: list[NamespaceMode] = []
@@ -162,7 +189,7 @@ class Runtime:
                     raise StartupError(f"{file}: namespace '{api.namespace}' runs live but its binds do not resolve: {missing}")
                 mode = NamespaceMode(str(file), api.namespace, "live", api.base_uri, resolved)
             modes.append(mode)
-        return Loaded(cap, binds, Invoker(cap, binds, self.pool, overrides)), modes
+        return cap, binds, modes
 
     @property
     def needs_engine(self) -> bool:
@@ -250,14 +277,6 @@ class Runtime:
         self.load()
         if self.needs_engine:
             await self.start_engine()
-        if self.options.metrics_port is not None or any(
-            isinstance(a, OtherAdapter) and a.type == "control" for item in self.loaded for a in item.capability.adapters
-        ):
-            from .exposes.control import RuntimeMetrics
-
-            self.metrics = RuntimeMetrics()
-        for item in self.loaded:
-            self._instrument(item.invoker)
         for (host, port), mounted in self._rest_groups().items():
             try:
                 app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body,
@@ -277,12 +296,6 @@ class Runtime:
             host = self.options.host or "127.0.0.1"
             await self._listen(build_metrics_app(self.metrics, self.readiness), host, self.options.metrics_port, "metrics")
 
-    def _instrument(self, invoker: Invoker) -> None:
-        """Metrics and tracing wrap the invoker (each at most once); neither costs anything when off."""
-        if self.metrics is not None:
-            self.metrics.observe(invoker)
-        tracing.instrument_invoker(invoker)
-
     def adapter_states(self) -> list[Any]:
         """Every declared adapter with its bound port and whether it is being served (for the control adapter)."""
         from .exposes.control import AdapterState
@@ -299,7 +312,6 @@ class Runtime:
     async def _start_other_adapters(self) -> None:
         """Skill and control adapters: one server each, on the file's port unless --skill-port/--control-port."""
         others = [(a, item) for item in self.loaded for a in item.capability.adapters if isinstance(a, OtherAdapter)]
-        metrics = self.metrics
         for adapter, item in others:
             host = self.options.host or adapter.address or "127.0.0.1"
             if adapter.type == "skill":
@@ -308,16 +320,13 @@ class Runtime:
                 port = self.options.skill_port if self.options.skill_port is not None else (adapter.port or 0)
                 app = build_skill_app(adapter, item.capability, self.readiness, item.invoker.bind_context)
             else:
-                from .exposes.control import RuntimeMetrics, build_control_app
+                from .exposes.control import build_control_app
 
-                if metrics is None:
-                    metrics = RuntimeMetrics()
-                    for loaded in self.loaded:
-                        metrics.observe(loaded.invoker)
+                assert self.metrics is not None  # load() creates it when any file has a control adapter
                 port = self.options.control_port if self.options.control_port is not None else (adapter.port or 0)
                 app = build_control_app(
                     adapter, item.capability, readiness=self.readiness, adapters=self.adapter_states,
-                    metrics=metrics, bind_context=item.invoker.bind_context,
+                    metrics=self.metrics, bind_context=item.invoker.bind_context,
                 )
             bound = await self._listen(app, host, port, f"{adapter.type} {adapter.namespace or ''}".strip())
             self.started[(adapter.type, adapter.namespace)] = bound
@@ -397,7 +406,6 @@ class Runtime:
                 if mode.mode == "local-engine":
                     mode.upstream = self.engine.url
                     item.invoker.base_overrides[mode.namespace] = self.engine.url
-        self._instrument(item.invoker)
         self.loaded[index] = item
         self.modes = [m for m in self.modes if m.file != str(file)] + modes
         for key, app in self.rest_apps.items():
@@ -430,7 +438,8 @@ class Runtime:
             await runner.cleanup()
         if self.engine is not None:
             await self.engine.close()
-        await self.pool.close()
+        if self.transport is not None:
+            await self.transport.close()
         tracing.shutdown()
 
 

@@ -6,17 +6,18 @@ and JSONPaths read `$.step.field`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..binding.incoming import Incoming, InputError
 from ..spec.jsonpaths import JsonPath
+from ..spec.model import Action, Call, Capability, Step
 from ..spec.templates import is_missing, lookup_ci
-from ..spec.model import Action, Step
 from .client import FORWARDED_HEADERS, is_redirect
-from .errors import InvokeError
+from .outcome import StepResult
 
-if TYPE_CHECKING:
-    from .invoker import Invoker, StepResult
+# How a step sends its call: the invoker's `send` (bind, send upstream, parse).
+Send = Callable[[Call, Incoming, "dict[str, Any] | None"], Awaitable[StepResult]]
 
 
 def _project(data: Any, step: Step) -> Any:
@@ -86,7 +87,7 @@ def _lookup(step: Step, results: dict[str, Any], values: dict[str, Any]) -> Any:
     return find(wanted)
 
 
-async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> tuple[dict[str, Any], "StepResult | None"]:
+async def run_steps(send: Send, action: Action, incoming: Incoming, capability: Capability) -> tuple[dict[str, Any], StepResult | None]:
     """Run every step; stop at the first upstream error and return it."""
     results: dict[str, Any] = {}
     values = dict(incoming.values)
@@ -97,9 +98,9 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
         if step.kind == "call" and step.call is not None:
             step_incoming = Incoming(values=values, origin="step", request_id=incoming.request_id, headers=headers)
             try:
-                result = await invoker.send(step.call, step_incoming, extra=results)
+                result = await send(step.call, step_incoming, results)
             except InputError as exc:
-                raise InvokeError(400, "invalid_input", f"step '{step.name}': {exc.message}") from None
+                raise InputError(f"step '{step.name}': {exc.message}", exc.parameter) from None
             if result.response.status >= 400 or is_redirect(result.response.status):
                 return results, result
             results[step.name] = _project(result.data, step)
@@ -110,7 +111,7 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
 
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await run_script(step, context, invoker.capability.base_dir, _script_timeout(invoker))
+            results[step.name] = await run_script(step, context, capability.base_dir, _script_timeout(capability))
     return results, None
 
 
@@ -129,11 +130,11 @@ def _with_values(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _script_timeout(invoker: "Invoker") -> float:
+def _script_timeout(capability: Capability) -> float:
     """`management.scripting.timeout` (ms) of the capability's control adapter, else the default."""
     from .scripts import TIMEOUT_SECONDS
 
-    for adapter in invoker.capability.adapters:
+    for adapter in capability.adapters:
         if getattr(adapter, "type", None) == "control":
             scripting = ((getattr(adapter, "raw", None) or {}).get("management") or {}).get("scripting")
             timeout = scripting.get("timeout") if isinstance(scripting, dict) else None

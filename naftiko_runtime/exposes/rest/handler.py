@@ -18,7 +18,7 @@ from aiohttp import web
 from ... import jsonfast
 from ...binding.incoming import Incoming, InputError
 from ...binding.inputs import extract
-from ...invoke.errors import InvokeError
+from ...errors import NaftikoError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import SECRETS, redact_outcome
@@ -35,6 +35,13 @@ JSON = "application/json"
 def error_response(status: int, error: str, message: str, **extra: Any) -> web.Response:
     body = {"error": error, "message": message, **{k: v for k, v in extra.items() if v is not None}}
     return web.Response(status=status, text=json.dumps(body), content_type=JSON)
+
+
+def failure_response(exc: NaftikoError) -> web.Response:
+    """The REST answer to any failed call: its status, JSON body (message redacted) and headers."""
+    response = error_response(exc.status, exc.error, SECRETS.redact(exc.message), upstream=exc.upstream, parameter=exc.parameter)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _reason(exc: ValueError) -> str:
@@ -92,15 +99,9 @@ class OperationHandler:
         try:
             incoming = await self.incoming(request, request_id)
             outcome = await self.invoker.invoke(self.operation.action, incoming)
-        except InputError as exc:
-            return error_response(400, "invalid_input", SECRETS.redact(exc.message), parameter=exc.parameter)
-        except InvokeError as exc:
+        except NaftikoError as exc:
             request["upstream_status"] = None
-            response = error_response(exc.status, exc.error, SECRETS.redact(exc.message), upstream=exc.upstream)
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after is not None:
-                response.headers["Retry-After"] = str(retry_after)
-            return response
+            return failure_response(exc)
         request["upstream_status"] = outcome.upstream_status
         # An upstream may echo the credentials it was sent: in an error body, or in any header (a redirect's Location).
         if outcome.status >= 300:
