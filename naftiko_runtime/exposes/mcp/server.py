@@ -429,7 +429,12 @@ class McpService:
 
 def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
     """A low-level SDK server for `adapter`; resources and prompts only when the file declares them."""
-    service = McpService(adapter, invoker)
+    return sdk_server(McpService(adapter, invoker))
+
+
+def sdk_server(service: McpService) -> Server[Any]:
+    """The SDK server answering with `service` (which the HTTP fast path also holds, explicitly)."""
+    adapter = service.adapter
 
     async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=service.list_tools())
@@ -466,5 +471,4 @@ def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
         on_list_prompts=on_list_prompts if adapter.prompts else None,
         on_get_prompt=on_get_prompt if adapter.prompts else None,
     )
-    server.naftiko_service = service  # type: ignore[attr-defined]  # for the tools/call fast path (fastpath.py)
     return server
