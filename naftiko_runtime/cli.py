@@ -200,7 +200,8 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
         ),
     )
     try:
-        asyncio.run(run_forever(options))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:  # type: ignore[arg-type]
+            runner.run(run_forever(options))
     except StartupError as exc:
         click.echo(f"naftiko run: {exc}", err=True)
         sys.exit(1)
@@ -334,16 +335,22 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
 
 
 def _loop_factory() -> object:
-    """uvloop only when asked for (NAFTIKO_UVLOOP=1) and installed: the benchmark showed no gain
-    from it on this workload (aiohttp and uvicorn spend their time above the loop)."""
+    """`naftiko run`'s event loop: uvloop only when asked for (NAFTIKO_UVLOOP=1) and installed.
+
+    The benchmark showed no gain from it on this workload (aiohttp and uvicorn spend their time
+    above the loop), so it is not a dependency; the switch stays so that it can be measured again."""
     import os
+
+    from .logs import LOGGER
 
     if os.environ.get("NAFTIKO_UVLOOP") != "1":
         return None
     try:
-        import uvloop
+        import uvloop  # type: ignore[import-not-found]
     except ImportError:
+        LOGGER.warning("NAFTIKO_UVLOOP=1 but uvloop is not installed (pip install uvloop): using the asyncio loop")
         return None
+    LOGGER.info("event loop: uvloop")
     return uvloop.new_event_loop
 
 
