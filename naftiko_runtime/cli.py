@@ -241,9 +241,9 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
 
     from .binding.binds import resolve_capability_binds
     from .binding.incoming import Incoming
+    from .errors import NaftikoError
     from .invoke.auth import register_secrets
     from .invoke.client import UpstreamPool, UpstreamSettings
-    from .errors import NaftikoError
     from .invoke.invoker import Invoker
     from .invoke.output import NOTHING
     from .logs import SECRETS
