@@ -32,9 +32,9 @@ from .invoke.transport import Transport, UpstreamResponse, Wrapper
 
 if TYPE_CHECKING:
     from .binding.incoming import Incoming
+    from .capability.model import Action, Capability
     from .invoke.middleware import Middleware, Next
     from .invoke.outcome import Outcome
-    from .spec.model import Action, Capability
 
 
 def _code(exc: BaseException) -> str:

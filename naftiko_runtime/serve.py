@@ -19,6 +19,8 @@ from aiohttp import web
 
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
+from .capability.loader import load
+from .capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .exposes.listen import CappedSite, runner_settings
 from .exposes.rest.app import (
     ROUTES,
@@ -31,8 +33,6 @@ from .invoke.invoker import Invoker
 from .invoke.transport import Transport, UpstreamSettings
 from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, ConnectionLimits
 from .logs import LOGGER, SECRETS
-from .spec.loader import load
-from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .stack import build_invoker, upstream_stack
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import tracing
 from .binding.binds import BindValues
+from .capability.model import Capability
 from .invoke.invoker import Invoker
 from .invoke.middleware import Middleware
 from .invoke.transport import (
@@ -32,7 +33,6 @@ from .invoke.transport import (
     Transport,
     UpstreamSettings,
 )
-from .spec.model import Capability
 
 if TYPE_CHECKING:
     from .metrics import RuntimeMetrics

@@ -26,9 +26,9 @@ from .logs import LOGGER, SECRETS
 
 if TYPE_CHECKING:
     from .binding.incoming import Incoming
+    from .capability.model import Action
     from .invoke.middleware import Next
     from .invoke.outcome import Outcome
-    from .spec.model import Action
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 ENABLED = False

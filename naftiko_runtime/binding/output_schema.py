@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.model import Output
+from ..capability.model import Output
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 

@@ -14,8 +14,8 @@ from typing import Any
 from ..binding.binds import BindValues
 from ..binding.call_binding import bind_call
 from ..binding.incoming import Incoming, InputError
+from ..capability.model import Action, Call, Capability
 from ..errors import InvokeError, UpstreamError
-from ..spec.model import Action, Call, Capability
 from .auth import apply_auth
 from .client import FORWARDED_HEADERS
 from .formats import FormatError, parse_body
@@ -23,6 +23,7 @@ from .middleware import Middleware, chain
 from .outcome import Outcome, StepResult
 from .output import NOTHING, apply_mappings, map_outputs
 from .request import BaseUriMissing, build_request, override_base
+from .scripts import ScriptPlans
 from .steps import run_steps
 from .transport import Transport, UpstreamResponse
 
@@ -58,6 +59,7 @@ class Invoker:
         # Without an explicit mapping, the environment as it is now, once: never re-read per request.
         self.env: Mapping[str, str] = dict(os.environ) if env is None else env
         self._bases: dict[tuple[str, str | None], str] = {}
+        self.scripts = ScriptPlans(capability)  # interpreters, folders, timeouts: resolved once, here
         self._chain = chain(middlewares, self._run)
 
     def base_uri(self, namespace: str) -> str:
@@ -150,7 +152,7 @@ class Invoker:
         return outcome
 
     async def _steps(self, action: Action, incoming: Incoming) -> Outcome:
-        results, failed = await run_steps(self.send, action, incoming, self.capability)
+        results, failed = await run_steps(self.send, action, incoming, self.scripts)
         if failed is not None:
             return Outcome(
                 status=failed.response.status,

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from ..binding.incoming import Incoming
-from ..spec.model import Action
+from ..capability.model import Action
 from .outcome import Outcome
 
 Next = Callable[[Action, Incoming], Awaitable[Outcome]]

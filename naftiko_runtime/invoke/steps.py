@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..binding.incoming import Incoming, InputError
-from ..spec.jsonpaths import JsonPath
-from ..spec.model import Action, Call, Capability, Step
-from ..spec.templates import is_missing, lookup_ci
+from ..capability.model import Action, Call, Step
+from ..expressions.jsonpaths import JsonPath
+from ..expressions.templates import is_missing, lookup_ci
 from .client import FORWARDED_HEADERS, is_redirect
 from .outcome import StepResult
+from .scripts import ScriptPlans, run_script
 
 # How a step sends its call: the invoker's `send` (bind, send upstream, parse).
 Send = Callable[[Call, Incoming, "dict[str, Any] | None"], Awaitable[StepResult]]
@@ -87,7 +88,7 @@ def _lookup(step: Step, results: dict[str, Any], values: dict[str, Any]) -> Any:
     return find(wanted)
 
 
-async def run_steps(send: Send, action: Action, incoming: Incoming, capability: Capability) -> tuple[dict[str, Any], StepResult | None]:
+async def run_steps(send: Send, action: Action, incoming: Incoming, scripts: ScriptPlans) -> tuple[dict[str, Any], StepResult | None]:
     """Run every step; stop at the first upstream error and return it."""
     results: dict[str, Any] = {}
     values = dict(incoming.values)
@@ -107,11 +108,9 @@ async def run_steps(send: Send, action: Action, incoming: Incoming, capability: 
         elif step.kind == "lookup":
             results[step.name] = _lookup(step, results, values)
         elif step.kind == "script":
-            from .scripts import run_script
-
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await run_script(step, context, capability.base_dir, _script_timeout(capability))
+            results[step.name] = await run_script(scripts.plan(step), context)
     return results, None
 
 
@@ -128,16 +127,3 @@ def _with_values(step: Step, context: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = spec.literal
     return out
-
-
-def _script_timeout(capability: Capability) -> float:
-    """`management.scripting.timeout` (ms) of the capability's control adapter, else the default."""
-    from .scripts import TIMEOUT_SECONDS
-
-    for adapter in capability.adapters:
-        if getattr(adapter, "type", None) == "control":
-            scripting = ((getattr(adapter, "raw", None) or {}).get("management") or {}).get("scripting")
-            timeout = scripting.get("timeout") if isinstance(scripting, dict) else None
-            if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-                return timeout / 1000.0
-    return TIMEOUT_SECONDS

@@ -7,7 +7,13 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from tests.ops.helpers import CAPABILITY, SECRET_ENV, OpsUpstream, mcp_call, metric_samples
+from tests.ops.helpers import (
+    CAPABILITY,
+    SECRET_ENV,
+    OpsUpstream,
+    mcp_call,
+    metric_samples,
+)
 from tests.support.runtime import Runtime, poll, request, start
 
 

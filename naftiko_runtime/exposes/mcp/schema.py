@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...binding.output_schema import named_outputs, output_node
-from ...spec.model import Action, Call, ConsumedParam, InputParam, Output
+from ...capability.model import Action, Call, ConsumedParam, InputParam, Output
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ...binding.output_schema import named_outputs, output_node
-from ...spec.model import Action, Capability, RestAdapter, RestOperation, RestResource
+from ...capability.model import (
+    Action,
+    Capability,
+    RestAdapter,
+    RestOperation,
+    RestResource,
+)
 
 _JSON = "application/json"
 _ERROR = {
