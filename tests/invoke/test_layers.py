@@ -15,7 +15,12 @@ from naftiko_runtime.binding.binds import resolve_capability_binds
 from naftiko_runtime.errors import Overloaded
 from naftiko_runtime.invoke.invoker import Invoker
 from naftiko_runtime.invoke.request import UpstreamRequest
-from naftiko_runtime.invoke.transport import MockTransport, RetryTransport, UpstreamResponse, UpstreamSettings
+from naftiko_runtime.invoke.transport import (
+    MockTransport,
+    RetryTransport,
+    UpstreamResponse,
+    UpstreamSettings,
+)
 from naftiko_runtime.metrics import RuntimeMetrics
 from naftiko_runtime.stack import build_invoker, upstream_stack
 
