@@ -28,6 +28,7 @@ from ..capability.control import ControlAdapter
 from ..capability.model import Capability
 from ..metrics import RuntimeMetrics, prometheus
 from .auth import Credentials
+from .errors import unauthorized
 from .health import Readiness
 
 
@@ -71,9 +72,7 @@ def build_control_app(
     async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         # Liveness stays open so orchestrators can probe it; everything else needs the declared credentials.
         if credentials is not None and request.path != "/health/live" and not credentials.check(request.headers, request.query):
-            response = web.json_response({"error": "unauthorized", "message": "missing or invalid credentials"}, status=401)
-            response.headers["WWW-Authenticate"] = credentials.challenge
-            return response
+            return unauthorized(credentials.challenge)
         return await handler(request)
 
     async def live(_: web.Request) -> web.Response:
