@@ -13,16 +13,16 @@ from typing import Any
 
 from ..binding.binds import BindValues
 from ..binding.call_binding import bind_call
-from ..binding.incoming import Incoming, InputError
+from ..binding.incoming import Incoming
 from ..capability.model import Action, Call, Capability
-from ..errors import InvokeError, UpstreamError
+from ..errors import InvokeError, NaftikoError, UpstreamError
 from .auth import apply_auth
 from .client import FORWARDED_HEADERS
 from .formats import FormatError, parse_body
 from .middleware import Middleware, chain
 from .outcome import Outcome, StepResult
 from .output import NOTHING, apply_mappings, map_outputs
-from .request import BaseUriMissing, build_request, override_base
+from .request import build_request, override_base
 from .scripts import ScriptPlans
 from .steps import run_steps
 from .transport import Transport, UpstreamResponse
@@ -102,9 +102,7 @@ class Invoker:
         base = self.base_uri(op.namespace)
         try:
             request = build_request(bound, base, self.env)
-        except BaseUriMissing as exc:
-            raise UpstreamError(502, "no_upstream", str(exc), name) from None
-        except InputError:
+        except NaftikoError:
             raise
         except ValueError as exc:
             raise InvokeError(400, "invalid_input", str(exc), name) from None

@@ -16,6 +16,7 @@ from yarl import URL
 from ..binding.call_binding import UNSET, BoundCall, as_param_text
 from ..binding.incoming import InputError
 from ..capability.model import Body
+from ..errors import UpstreamError
 from ..expressions.paths import PathTemplate
 from ..expressions.templates import Template, is_missing, lookup_ci
 
@@ -131,7 +132,8 @@ def render_base(base: str, bound: BoundCall, env: Mapping[str, str] | None = Non
     """Fill placeholders of a templated baseUri (a tolerated dialect) from binds and call values, then
     `env` (the environment captured at load)."""
     if not base:
-        raise BaseUriMissing(bound.operation.namespace)
+        op = bound.operation
+        raise BaseUriMissing(op.namespace, f"{op.namespace}.{op.name}")
     template = _base_template(base)
     if not template.names:
         return base
@@ -154,11 +156,11 @@ def render_base(base: str, bound: BoundCall, env: Mapping[str, str] | None = Non
     return "".join(out)
 
 
-class BaseUriMissing(Exception):
-    """A namespace without an upstream: its baseUri is empty and no --upstream names one."""
+class BaseUriMissing(UpstreamError):
+    """A namespace without an upstream: its baseUri is empty and no --upstream names one (502 `no_upstream`)."""
 
-    def __init__(self, namespace: str) -> None:
-        super().__init__(f"consumes '{namespace}' has an empty baseUri; start with --upstream {namespace}=URL")
+    def __init__(self, namespace: str, upstream: str) -> None:
+        super().__init__(502, "no_upstream", f"consumes '{namespace}' has an empty baseUri; start with --upstream {namespace}=URL", upstream)
         self.namespace = namespace
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
-from naftiko_runtime.errors import Overloaded
+from naftiko_runtime.errors import Overloaded, UpstreamError
 from naftiko_runtime.invoke.invoker import Invoker
 from naftiko_runtime.invoke.request import UpstreamRequest
 from naftiko_runtime.invoke.transport import (
@@ -126,3 +126,34 @@ async def test_built_invoker_counts_actions_and_upstream_calls() -> None:
     op = action.call.operation if action.call else None
     assert op is not None
     assert sample("naftiko_http_client_total", {"namespace": op.namespace, "operation": op.name, "status_code": "200"}) == 2
+
+
+async def test_a_namespace_without_upstream_is_a_502_no_upstream_and_nothing_is_sent(write_capability: Any) -> None:
+    cap = write_capability("""\
+naftiko: 1.0.0-alpha2
+info: {label: Nowhere, description: A namespace with no address.}
+capability:
+  consumes:
+  - type: http
+    namespace: nowhere
+    baseUri: ""
+    resources:
+    - {name: things, path: /things, operations: [{name: list-things, method: GET}]}
+  exposes:
+  - type: mcp
+    namespace: tools
+    port: 3000
+    tools:
+    - {name: list-things, description: Things., call: nowhere.list-things}
+""")
+    sent: list[UpstreamRequest] = []
+
+    async def wire(req: UpstreamRequest) -> UpstreamResponse:
+        sent.append(req)
+        return _answer(200)
+
+    invoker = Invoker(cap, resolve_capability_binds(cap, {}), MockTransport(wire), env={})
+    with pytest.raises(UpstreamError) as caught:
+        await invoker.invoke(tool(cap, "list-things"), mcp_incoming({}))
+    assert (caught.value.status, caught.value.error, caught.value.upstream) == (502, "no_upstream", "nowhere.list-things")
+    assert "--upstream nowhere=URL" in caught.value.message and sent == []
