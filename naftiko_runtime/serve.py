@@ -153,8 +153,7 @@ class Runtime:
     def _invoker(self, cap: Capability, binds: BindValues) -> Invoker:
         """The capability's invoker with this runtime's layers (the upstream stack is shared)."""
         if self.transport is None:
-            self.transport = upstream_stack(self.settings, max_concurrency=self.options.max_concurrency,
-                                            metrics=self.metrics, traced=self.traced)
+            self.transport = upstream_stack(self.settings, max_concurrency=self.options.max_concurrency, traced=self.traced)
         return build_invoker(cap, binds, self.transport, base_overrides=dict(self.options.upstreams),
                              metrics=self.metrics, traced=self.traced, env=self.env)
 

@@ -4,7 +4,8 @@ Upstream, in the manner of httpx, each layer wraps the next:
 
     Metrics( Trace( Limit( Retry( Aiohttp ))))
 
-- metrics outermost, so calls refused by the limit and every retry are counted;
+- metrics outermost (per invoker, over the shared rest), so calls refused by the limit and
+  every retry are counted;
 - a CLIENT span per call (retries inside it, as `http.request.resend_count`);
 - the concurrency limit before retries, so a retried call holds one slot.
 
@@ -42,21 +43,17 @@ def upstream_stack(
     settings: UpstreamSettings,
     *,
     max_concurrency: int = 0,
-    metrics: RuntimeMetrics | None = None,
     traced: bool = False,
     wire: Transport | None = None,
 ) -> Transport:
-    """The process-wide upstream transport (`wire`: the innermost one, pooled aiohttp sessions by default)."""
+    """The process-wide upstream transport, shared by every invoker so that sessions and the
+    concurrency limit are per process (`wire`: the innermost layer, pooled aiohttp sessions by default)."""
     transport: Transport = wire if wire is not None else AiohttpTransport(settings)
     transport = RetryTransport(transport, settings.retries, settings.backoff)
     if max_concurrency > 0:
         transport = LimitTransport(transport, max_concurrency)
     if traced:
         transport = tracing.TraceTransport(transport)
-    if metrics is not None:
-        from .metrics import MetricsTransport
-
-        transport = MetricsTransport(transport, metrics)
     return transport
 
 
@@ -80,7 +77,11 @@ def build_invoker(
     env: Mapping[str, str],
 ) -> Invoker:
     """A served capability's invoker: its middlewares around its work, sending through `transport`
-    (built by `upstream_stack`, shared by every capability of the process)."""
+    (built by `upstream_stack`, shared by every capability of the process), counted when `metrics`."""
+    if metrics is not None:
+        from .metrics import MetricsTransport
+
+        transport = MetricsTransport(transport, metrics)
     return Invoker(
         capability, binds, transport, base_overrides,
         middlewares=invoke_middlewares(capability, metrics=metrics, traced=traced), env=env,

@@ -21,7 +21,7 @@ from naftiko_runtime.invoke.transport import (
     UpstreamResponse,
     UpstreamSettings,
 )
-from naftiko_runtime.metrics import RuntimeMetrics
+from naftiko_runtime.metrics import MetricsTransport, RuntimeMetrics
 from naftiko_runtime.stack import build_invoker, upstream_stack
 
 from .conftest import CAPABILITIES, load_capability
@@ -64,7 +64,7 @@ async def test_limit_refuses_at_once_and_metrics_count_the_refusal() -> None:
         return _answer(200)
 
     metrics = RuntimeMetrics()
-    stack = upstream_stack(SETTINGS, max_concurrency=1, metrics=metrics, wire=MockTransport(held))
+    stack = MetricsTransport(upstream_stack(SETTINGS, max_concurrency=1, wire=MockTransport(held)), metrics)
     first = asyncio.create_task(stack.send(_request()))
     await asyncio.wait_for(entered.wait(), 5)  # the first call holds the only slot
     with pytest.raises(Overloaded) as caught:
@@ -116,7 +116,7 @@ async def test_built_invoker_counts_actions_and_upstream_calls() -> None:
         return _answer(200, b'{"id": "r1"}')
 
     metrics = RuntimeMetrics()
-    transport = upstream_stack(SETTINGS, metrics=metrics, wire=MockTransport(wire))
+    transport = upstream_stack(SETTINGS, wire=MockTransport(wire))
     invoker = build_invoker(cap, binds, transport, base_overrides={"*": "http://upstream.test"}, metrics=metrics, env={})
     action = tool(cap, "get-function-run-status")
     for _ in range(2):
