@@ -2,7 +2,7 @@
 
 A middleware is `async (action, incoming, call_next) -> Outcome`; `chain` folds a list of
 them around the invoker's own work, first in the list outermost. Metrics and tracing
-provide theirs (`exposes.control.RuntimeMetrics.middleware`, `tracing.server_span`);
+provide theirs (`metrics.RuntimeMetrics.middleware`, `tracing.server_span`);
 `naftiko_runtime.stack` decides which go on a served capability, in one visible place.
 """
 

@@ -10,7 +10,7 @@ wraps the next one, and the whole stack is composed in one place (`naftiko_runti
 - `MockTransport`: answers from a function, for tests of the layers above.
 
 Tracing and metrics layers live with their concerns (`tracing.TraceTransport`,
-`exposes.control.MetricsTransport`) and follow the same protocol.
+`metrics.MetricsTransport`) and follow the same protocol.
 """
 
 from __future__ import annotations
