@@ -1,12 +1,14 @@
 """OpenTelemetry tracing, switched on by `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`).
 
-When it is unset nothing here is installed: no provider, no wrappers, no imports of the
-SDK, so serving costs what it did. When it is set (and the `otel` extra is installed):
+When it is unset nothing here is installed: no provider, no layers, no imports of the
+SDK, so serving costs what it did. When it is set (and the `otel` extra is installed),
+`naftiko_runtime.stack` adds two layers:
 
-- every exposed action (REST operation, MCP tool or resource) runs in a SERVER span whose
-  parent is the caller's W3C `traceparent` (REST headers, or the MCP HTTP request's);
-- every upstream call runs in a CLIENT span, and its `traceparent`/`tracestate` are
-  injected into the upstream request;
+- `server_span`, an invoke middleware: every exposed action (REST operation, MCP tool or
+  resource) runs in a SERVER span whose parent is the caller's W3C `traceparent` (REST
+  headers, or the MCP HTTP request's);
+- `TraceTransport`, an upstream layer: every upstream call runs in a CLIENT span, and its
+  `traceparent`/`tracestate` are injected into the upstream request;
 - spans go to the OTLP/HTTP exporter, which reads the standard `OTEL_*` variables
   (endpoint, headers, timeout; `OTEL_SERVICE_NAME`, default `naftiko-runtime`).
 
