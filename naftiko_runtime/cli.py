@@ -219,7 +219,8 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
                           keepalive_timeout=keepalive_timeout, max_connections=max_connections,
                           shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval)
     try:
-        asyncio.run(run_forever(options))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:  # type: ignore[arg-type]
+            runner.run(run_forever(options))
     except StartupError as exc:
         if log_format == "json":  # a log collector reads the refusal like every other line
             logs.LOGGER.error("startup refused", extra={"error": str(exc)})
@@ -269,7 +270,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     import asyncio
 
     from .binding.incoming import Incoming
-    from .invoke.errors import InvokeError
+    from .errors import NaftikoError
     from .invoke.output import NOTHING
     from .logs import SECRETS
 
@@ -316,7 +317,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         except StartupError as exc:
             say(f"naftiko call: {exc}", err=True)
             return 1
-        except InvokeError as exc:
+        except NaftikoError as exc:
             say(json.dumps(exc.as_json(), indent=2), err=True)
             return 1
         if outcome.is_redirect:
@@ -367,16 +368,22 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
 
 
 def _loop_factory() -> object:
-    """uvloop only when asked for (NAFTIKO_UVLOOP=1) and installed: the benchmark showed no gain
-    from it on this workload (aiohttp and uvicorn spend their time above the loop)."""
+    """`naftiko run`'s event loop: uvloop only when asked for (NAFTIKO_UVLOOP=1) and installed.
+
+    The benchmark showed no gain from it on this workload (aiohttp and uvicorn spend their time
+    above the loop), so it is not a dependency; the switch stays so that it can be measured again."""
     import os
+
+    from .logs import LOGGER
 
     if os.environ.get("NAFTIKO_UVLOOP") != "1":
         return None
     try:
-        import uvloop
+        import uvloop  # type: ignore[import-not-found]
     except ImportError:
+        LOGGER.warning("NAFTIKO_UVLOOP=1 but uvloop is not installed (pip install uvloop): using the asyncio loop")
         return None
+    LOGGER.info("event loop: uvloop")
     return uvloop.new_event_loop
 
 

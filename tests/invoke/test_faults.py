@@ -161,7 +161,7 @@ async def test_concurrent_calls_share_one_pool(upstream: Any, make_invoker: Any)
     invoker = make_invoker(cap, env=ENV)
     outcomes = await asyncio.gather(*(invoker.invoke(tool(cap, "get-function-run-status"), mcp_incoming({"runId": "r1"})) for _ in range(20)))
     assert all(o.data == {"id": "r1"} for o in outcomes)
-    assert len(invoker.pool._sessions) == 1
+    assert invoker.transport.wire.session_count == 1
 
 
 DIGEST_CAPABILITY = """\

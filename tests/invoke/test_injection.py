@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from naftiko_runtime.invoke.errors import InvokeError
+from naftiko_runtime.errors import InputError
 
 from ..support.recording_upstream import reply
 from .conftest import CAPABILITIES, load_capability
@@ -110,7 +110,7 @@ capability:
 @pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nX-Injected: 1", "a\rb", "a\x00b"])
 async def test_header_value_with_line_breaks_is_refused(field: str, value: str, upstream: Any, make_invoker: Any, write_capability: Any) -> None:
     cap = write_capability(HEADER_CAPABILITY)
-    with pytest.raises(InvokeError) as caught:
+    with pytest.raises(InputError) as caught:
         await make_invoker(cap).invoke(tool(cap, "list-things"), mcp_incoming({field: value}))
     assert caught.value.status == 400
     assert upstream.requests == []

@@ -55,9 +55,9 @@ from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from ..health import Readiness, starlette_routes
-from .fastpath import is_json, with_fast_path
+from .fastpath import ToolCallFastPath, is_json, with_fast_path
 from .protocol import BoundedHttpToolsProtocol
-from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, build_server
+from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, McpService, sdk_server
 
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 
@@ -256,22 +256,23 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 
 def build_http_app(
     manager: StreamableHTTPSessionManager,
+    service: McpService,
     readiness: Readiness,
     policy: HostPolicy,
     credentials: Credentials | None,
     max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """Health routes, then the guarded MCP endpoint at `/mcp` and `/`. The manager is run by the caller."""
-    endpoint = McpGuard(with_fast_path(StreamableHTTPASGIApp(manager), manager), policy, credentials, max_body)
+    endpoint = McpGuard(with_fast_path(StreamableHTTPASGIApp(manager), manager, service), policy, credentials, max_body)
     app = Starlette(routes=[*starlette_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
     app.state.guard = endpoint
     return app
 
 
-def session_manager(adapter: McpAdapter, invoker: Invoker) -> StreamableHTTPSessionManager:
+def session_manager(service: McpService) -> StreamableHTTPSessionManager:
     # Host/Origin are checked by McpGuard (with an explanation); the SDK still checks Content-Type.
     return StreamableHTTPSessionManager(
-        app=build_server(adapter, invoker),
+        app=sdk_server(service),
         json_response=True,
         stateless=True,
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
@@ -311,11 +312,11 @@ class _EmbeddedServer(uvicorn.Server):
 def swap_mcp(server: uvicorn.Server, adapter: McpAdapter, invoker: Invoker) -> None:
     """`--watch`: serve a reloaded adapter on the running server (each stateless request uses the current one)."""
     assert isinstance(server, _EmbeddedServer) and server.manager is not None and server.guard is not None
-    new = build_server(adapter, invoker)
-    server.manager.app = new
+    service = McpService(adapter, invoker)
+    server.manager.app = sdk_server(service)
     inner = server.guard.app
-    if hasattr(inner, "service") and hasattr(new, "naftiko_service"):  # a front that answers tool calls itself
-        inner.service = new.naftiko_service
+    if isinstance(inner, ToolCallFastPath):  # a front that answers tool calls itself
+        inner.service = service
     server.guard.credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
 
 
@@ -337,8 +338,9 @@ async def serve_mcp_http(
     credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
     if adapter.auth is not None and credentials is None:
         LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
-    manager = session_manager(adapter, invoker)
-    app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body)
+    service = McpService(adapter, invoker)
+    manager = session_manager(service)
+    app = build_http_app(manager, service, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body)
     limits = limits or ConnectionLimits()
     config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
                             timeout_graceful_shutdown=max(1, round(shutdown_grace)),

@@ -30,7 +30,7 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 from ... import __version__, jsonfast
 from ...binding.incoming import Incoming
 from ...capability.model import Action, McpAdapter, McpPrompt, McpResource
-from ...invoke.errors import InvokeError
+from ...errors import NaftikoError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
@@ -183,6 +183,12 @@ def error_result(message: str, **detail: Any) -> types.CallToolResult:
     )
 
 
+def failure_result(exc: NaftikoError) -> types.CallToolResult:
+    """The MCP answer to any failed tool call: an error result carrying status, code and retry hint."""
+    return error_result(SECRETS.redact(exc.message), error=exc.error, status=exc.status, upstream=exc.upstream,
+                        parameter=exc.parameter, retry_after=exc.retry_after)
+
+
 def _location_path(location: str, base_dir: Path) -> Path:
     """`file:///abs`, `file:///./rel`, `./rel`: relative paths are against the capability's directory."""
     path = location
@@ -271,10 +277,9 @@ class McpService:
             if outcome.status >= 300:
                 redact_outcome(outcome)  # an upstream may echo the credentials it was sent
             return self._result(spec, outcome)
-        except InvokeError as exc:
+        except NaftikoError as exc:
             status = exc.status
-            return error_result(SECRETS.redact(exc.message), error=exc.error, status=exc.status, upstream=exc.upstream,
-                                retry_after=getattr(exc, "retry_after", None))
+            return failure_result(exc)
         finally:
             LOGGER.info(
                 "tool call",
@@ -359,7 +364,7 @@ class McpService:
         try:
             request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
             outcome = await self.invoker.invoke(resource.action, Incoming(values=dict(values), origin="mcp", request_id=request_id))
-        except InvokeError as exc:
+        except NaftikoError as exc:
             raise MCPError(code=INTERNAL_ERROR, message=SECRETS.redact(exc.message), data={"uri": uri, "status": exc.status}) from None
         if outcome.status >= 300:
             redact_outcome(outcome)
@@ -433,7 +438,12 @@ class McpService:
 
 def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
     """A low-level SDK server for `adapter`; resources and prompts only when the file declares them."""
-    service = McpService(adapter, invoker)
+    return sdk_server(McpService(adapter, invoker))
+
+
+def sdk_server(service: McpService) -> Server[Any]:
+    """The SDK server answering with `service` (which the HTTP fast path also holds, explicitly)."""
+    adapter = service.adapter
 
     async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=service.list_tools())
@@ -470,5 +480,4 @@ def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
         on_list_prompts=on_list_prompts if adapter.prompts else None,
         on_get_prompt=on_get_prompt if adapter.prompts else None,
     )
-    server.naftiko_service = service  # type: ignore[attr-defined]  # for the tools/call fast path (fastpath.py)
     return server

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...binding.output_schema import named_outputs, output_node
 from ...capability.model import (
     Action,
     Capability,
-    Output,
     RestAdapter,
     RestOperation,
     RestResource,
@@ -54,29 +54,13 @@ _FORWARDED = (
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def output_schema(out: Output) -> dict[str, Any]:
-    """JSON Schema of one output node; unknown shapes stay open."""
-    if out.type == "object":
-        if out.properties:
-            return {"type": "object", "properties": {k: output_schema(v) for k, v in out.properties.items()}}
-        return {}
-    if out.type == "array":
-        if isinstance(out.items, Output):
-            return {"type": "array", "items": output_schema(out.items)}
-        if isinstance(out.items, list):
-            return {"type": "array", "items": {"type": "object", "properties": {o.name: output_schema(o) for o in out.items if o.name}}}
-        return {"type": "array"}
-    if out.type in ("string", "number", "integer", "boolean"):
-        return {"type": out.type}
-    return {}
-
-
 def response_schema(action: Action) -> dict[str, Any]:
-    named = [o for o in action.outputs if o.name]
-    if named and len(named) == len(action.outputs):
-        return {"type": "object", "properties": {o.name: output_schema(o) for o in named}}
+    """The mapped answer's schema (the shared converter); `{}` where its shape is unknown."""
+    named = named_outputs(action.outputs)
+    if named is not None:
+        return named
     if action.outputs:
-        return output_schema(action.outputs[0])
+        return output_node(action.outputs[0]) or {}
     return {}
 
 
