@@ -158,6 +158,8 @@ class InputParam:
     pattern: str | None = None
     value: JsonPath | str | None = None
     items: dict[str, Any] | None = None
+    enum: list[Any] | None = None  # the only values accepted
+    example: Any = None  # shown to agents (MCP `examples`) and in the exported OpenAPI
 
 
 @dataclass

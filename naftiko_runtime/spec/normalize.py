@@ -640,6 +640,8 @@ class Normalizer:
                     pattern=pattern,
                     value=jp,
                     items=_dict(p.get("items")) or None,
+                    enum=list(p["enum"]) if isinstance(p.get("enum"), list) else None,
+                    example=p.get("example"),
                 )
             )
         return out

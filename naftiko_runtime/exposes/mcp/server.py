@@ -174,6 +174,18 @@ def _passthrough(outcome: Outcome) -> Any:
         return text
 
 
+def _empty_result(spec: "ToolSpec", outcome: Outcome) -> types.CallToolResult:
+    """A 2xx without a body (cancel, delete, dry run) still tells the agent what happened:
+    `{"ok": true, "status": 204}` and a sentence, never an empty text and `{"result": null}`.
+    Where the tool's outputSchema gives `status` another type, the code is `http_status`."""
+    where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
+    text = f"Done: {where}answered {outcome.status} with no content."
+    structured: dict[str, Any] = {"ok": True, "status": outcome.status}
+    if spec.output_validator is not None and not spec.output_validator.is_valid(structured):
+        structured = {"ok": True, "http_status": outcome.status}  # the output schema's `status` means something else
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+
+
 def error_result(message: str, **detail: Any) -> types.CallToolResult:
     body = {"message": message, **{k: v for k, v in detail.items() if v is not None}}
     return types.CallToolResult(
@@ -288,6 +300,8 @@ class McpService:
             message = outcome.message or f"HTTP {outcome.status}"
             return error_result(f"{where}answered {outcome.status}: {message}", status=outcome.status,
                                 upstream=outcome.upstream, body=value)
+        if value is None and outcome.is_empty:
+            return _empty_result(spec, outcome)
         structured = _structured(value)
         if spec.output_validator is not None:
             errors = list(spec.output_validator.iter_errors(structured))

@@ -1,0 +1,111 @@
+"""The shipped tools on the local engine through the SDK's MCP client: discovery on a fresh
+engine, every promised filter forwarded, integers accepted where the API takes integers,
+and a 2xx without a body that still says what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from jsonschema import Draft202012Validator
+from mcp.client import Client
+from mcp_types import CallToolResult
+
+from tests.support.runtime import Runtime
+
+PR = "humanitec-pipelineruns.yaml"
+APP = {"orgId": "demo-org", "appId": "demo-app"}
+T = TypeVar("T")
+
+
+async def until(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], deadline: float = 30.0) -> T:
+    end = time.monotonic() + deadline
+    value = await probe()
+    while not accept(value):
+        if time.monotonic() > end:
+            raise AssertionError(f"condition not met within {deadline}s; last value: {value!r}")
+        await asyncio.sleep(0.1)
+        value = await probe()
+    return value
+
+
+def ok(result: CallToolResult) -> Any:
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+async def test_an_agent_discovers_pipelines_and_apps_on_a_fresh_engine(runtimes: dict[str, Runtime]) -> None:
+    async with Client(runtimes[PR].mcp) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        found = ok(await client.call_tool("list-pipelines", {"orgId": "demo-org"}))["result"]
+        assert {"ci", "release"} <= {p["id"] for p in found}
+        assert {p["app_id"] for p in found} == {"demo-app"}
+        of_app = ok(await client.call_tool("list-app-pipelines", APP))["result"]
+        assert {"ci", "release"} <= {p["id"] for p in of_app}
+        one = ok(await client.call_tool("get-pipeline", {**APP, "pipelineId": "ci"}))
+        assert one["id"] == "ci" and one["app_id"] == "demo-app" and one["version"]
+        only = ok(await client.call_tool("list-pipelines", {"orgId": "demo-org", "app": "no-such-app"}))["result"]
+        assert only == []
+    for name in ("list-pipelines", "get-pipeline"):
+        Draft202012Validator(tools[name].output_schema).validate(
+            ok(await _call(runtimes[PR], name, {"orgId": "demo-org", **({"appId": "demo-app", "pipelineId": "ci"} if name == "get-pipeline" else {})})))
+
+
+async def _call(runtime: Runtime, name: str, args: dict[str, Any]) -> CallToolResult:
+    async with Client(runtime.mcp) as client:
+        return await client.call_tool(name, args)
+
+
+async def test_start_follow_and_filter_runs(runtimes: dict[str, Runtime]) -> None:
+    async with Client(runtimes[PR].mcp) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        run = ok(await client.call_tool("start-pipeline-run", {**APP, "pipelineId": "ci", "inputs": {}}))
+        Draft202012Validator(tools["start-pipeline-run"].output_schema).validate(run)
+        where = {**APP, "pipelineId": "ci", "runId": run["id"]}
+        done = await until(lambda: client.call_tool("get-pipeline-run", where),
+                           lambda r: ok(r)["status"] in ("succeeded", "failed"))
+        status = ok(done)["status"]
+        # every filter the description promises is accepted and forwarded: status, app, pipeline
+        same = ok(await client.call_tool("list-org-pipeline-runs", {"orgId": "demo-org", "status": status,
+                                                                    "app": "demo-app", "pipeline": "ci", "per_page": 5}))
+        assert run["id"] in {r["id"] for r in same["result"]}
+        assert all(r["status"] == status for r in same["result"])
+        other = "failed" if status == "succeeded" else "succeeded"
+        none = ok(await client.call_tool("list-org-pipeline-runs", {"orgId": "demo-org", "status": other, "pipeline": "ci"}))
+        assert run["id"] not in {r["id"] for r in none["result"]}
+        assert ok(await client.call_tool("list-org-pipeline-runs", {"orgId": "demo-org", "pipeline": "release"}))["result"] == [] \
+            or run["id"] not in {r["id"] for r in ok(await client.call_tool(
+                "list-org-pipeline-runs", {"orgId": "demo-org", "pipeline": "release"}))["result"]}
+        bad = await client.call_tool("list-org-pipeline-runs", {"orgId": "demo-org", "status": "running"})
+        assert bad.is_error  # not one of the enum's values: refused before any call
+        jobs = ok(await client.call_tool("list-run-jobs", where))["result"]
+        assert jobs
+        job = ok(await client.call_tool("get-run-job", {**where, "jobId": jobs[0]["id"]}))
+        assert job["steps"]
+        logs = ok(await client.call_tool("get-step-logs", {**where, "jobId": jobs[0]["id"], "stepIndex": 0}))
+        assert isinstance(logs["result"], list)
+
+
+async def test_an_empty_answer_says_what_happened(runtimes: dict[str, Runtime]) -> None:
+    async with Client(runtimes[PR].mcp) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        dry = await client.call_tool("start-pipeline-run", {**APP, "pipelineId": "ci", "inputs": {}, "dry_run": True})
+        assert not dry.is_error
+        # a run's own `status` is a string: the HTTP code goes under `http_status`, and the SDK's client
+        # (which validates structuredContent against the outputSchema) accepts the result
+        assert dry.structured_content == {"ok": True, "http_status": 204}
+        assert "204" in dry.content[0].text and "no content" in dry.content[0].text
+        Draft202012Validator(tools["start-pipeline-run"].output_schema).validate(dry.structured_content)
+
+        run = ok(await client.call_tool("start-pipeline-run", {**APP, "pipelineId": "release", "inputs": {}}))
+        where = {**APP, "pipelineId": "release", "runId": run["id"]}
+        cancelled = await client.call_tool("cancel-pipeline-run", where)
+        if not cancelled.is_error:  # the run may already have finished (409): then there is nothing to cancel
+            assert cancelled.structured_content == {"ok": True, "status": 204}
+        await until(lambda: client.call_tool("get-pipeline-run", where),
+                    lambda r: ok(r)["status"] in ("succeeded", "failed", "cancelled"))
+        deleted = await client.call_tool("delete-pipeline-run", where)
+        assert deleted.structured_content == {"ok": True, "status": 204}, deleted.content
+        assert deleted.content[0].text.startswith("Done:")
