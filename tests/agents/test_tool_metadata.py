@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
 import pytest
 from mcp_types import Tool
 
@@ -28,7 +29,7 @@ from .conftest import SHIPPED
 VERBS = {"list", "get", "create", "start", "cancel", "delete", "restart", "update", "approve", "reject", "deny",
          "resume", "send", "trigger", "release", "run", "rerun", "set"}
 DANGLING = {"within", "given", "cloning", "ordered", "including", "for", "of", "the", "a", "an", "to", "by", "with", "and"}
-BOILERPLATE = re.compile(r"^(Path|Query|Header) parameter '|^Request body \(JSON\)|^The [A-Za-z]+ ID\.?$", re.I)
+BOILERPLATE = re.compile(r"^(Path|Query|Header) parameter '|^Request body \(JSON\)|^The [A-Za-z]+ ID\.?$", re.IGNORECASE)
 FIXED_VALUE_NAMES = {"status", "ordering", "order", "sort", "trigger", "state", "level"}
 INTEGER_NAMES = re.compile(r"(Index|index|^per_page|^limit|^offset|^count)$")
 PAGING = {"page", "per_page", "limit", "cursor", "offset"}
@@ -86,7 +87,7 @@ def problems(file: str, tool: Tool) -> list[str]:
         found.append("the description is too short to say what, when and what it returns")
     if len([w for w in text_words if w not in set(words)]) < 10:
         found.append("the description restates the name")
-    if not re.search(r"\breturns?\b|\bshows?\b|\bthe result\b|\bthe list\b", description, re.I):
+    if not re.search(r"\breturns?\b|\bshows?\b|\bthe result\b|\bthe list\b", description, re.IGNORECASE):
         found.append("the description does not say what comes back")
 
     schema = tool.input_schema
@@ -100,7 +101,7 @@ def problems(file: str, tool: Tool) -> list[str]:
             found.append(f"{name}: no meaningful description")
         if BOILERPLATE.search(text):
             found.append(f"{name}: boilerplate description {text!r}")
-        if (name.casefold() in FIXED_VALUE_NAMES or re.search(r"\bone of\b", text, re.I)) and not prop.get("enum"):
+        if (name.casefold() in FIXED_VALUE_NAMES or re.search(r"\bone of\b", text, re.IGNORECASE)) and not prop.get("enum"):
             found.append(f"{name}: fixed values without an enum")
         if INTEGER_NAMES.search(name) and prop.get("type") != "integer":
             found.append(f"{name}: should be an integer")

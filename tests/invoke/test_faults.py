@@ -12,11 +12,17 @@ import pytest
 from naftiko_runtime.invoke.client import UpstreamSettings
 from naftiko_runtime.invoke.errors import InvokeError
 
-from ..support.recording_upstream import close_connection, digest_protected, endless_body, hang, reply
-from .conftest import CAPABILITIES, FAST, load_capability
+from ..support.recording_upstream import (
+    close_connection,
+    digest_protected,
+    endless_body,
+    hang,
+    reply,
+)
+from .conftest import FAST, SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, tool
 
-INNGEST = CAPABILITIES / "inngest-runs.yaml"
+INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 ENV = {"INNGEST_API_KEY": "k"}
 GET_RUN = ("get-function-run-status", "GET", "/v1/runs/r1")
 CANCEL_RUN = ("cancel-function-run", "POST", "/v1/runs/r1/cancel")

@@ -56,7 +56,7 @@ class ToolSpec:
     surely_valid: Callable[[Any], bool] = lambda _: False
 
     @classmethod
-    def of(cls, action: Action) -> "ToolSpec":
+    def of(cls, action: Action) -> ToolSpec:
         schema = input_schema(action)
         out = output_schema(action)
         return cls(action, schema, out, Draft202012Validator(schema), Draft202012Validator(out) if out else None,
@@ -174,7 +174,7 @@ def _passthrough(outcome: Outcome) -> Any:
         return text
 
 
-def _empty_result(spec: "ToolSpec", outcome: Outcome) -> types.CallToolResult:
+def _empty_result(spec: ToolSpec, outcome: Outcome) -> types.CallToolResult:
     """A 2xx without a body (cancel, delete, dry run) still tells the agent what happened:
     `{"ok": true, "status": 204}` and a sentence, never an empty text and `{"result": null}`.
     Where the tool's outputSchema gives `status` another type, the code is `http_status`."""
