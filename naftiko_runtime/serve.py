@@ -50,6 +50,7 @@ class RunOptions:
     engine_db: str | None = None
     stdio: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
+    cors_origins: list[str] = field(default_factory=list)  # browser origins allowed on the REST and MCP ports
     connect_timeout: float = 5.0
     total_timeout: float = 30.0
     max_body: int = DEFAULT_MAX_BODY
@@ -261,7 +262,8 @@ class Runtime:
         for (host, port), mounted in self._rest_groups().items():
             try:
                 app = build_rest_app(mounted, self.readiness, max_body=self.options.max_body,
-                                     body_timeout=self.options.connections.body_timeout, swappable=self.options.watch)
+                                     body_timeout=self.options.connections.body_timeout, swappable=self.options.watch,
+                                     cors_origins=self.options.cors_origins)
             except RouteConflict as exc:
                 raise StartupError(f"route conflict: {exc}") from None
             names = ", ".join(m.adapter.namespace for m in mounted)
@@ -334,7 +336,7 @@ class Runtime:
             server, task, bound = await serve_mcp_http(
                 adapter, invoker, host, port, readiness=self.readiness, allowed_hosts=self.options.allowed_hosts,
                 max_body=self.options.max_body, shutdown_grace=self.options.shutdown_grace,
-                limits=self.options.connections,
+                limits=self.options.connections, cors_origins=self.options.cors_origins,
             )
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
