@@ -109,3 +109,35 @@ async def test_an_empty_answer_says_what_happened(runtimes: dict[str, Runtime]) 
         deleted = await client.call_tool("delete-pipeline-run", where)
         assert deleted.structured_content == {"ok": True, "status": 204}, deleted.content
         assert deleted.content[0].text.startswith("Done:")
+
+
+async def test_the_other_files_tools_answer_in_their_declared_shapes(runtimes: dict[str, Runtime]) -> None:
+    """Each mapped output is checked by the SDK's client against the tool's outputSchema."""
+    async with Client(runtimes["local-pipelines.yaml"].mcp) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        example = tools["create-pipeline"].input_schema["properties"]["body"]["examples"][0]
+        created = await client.call_tool("create-pipeline", {"body": {**example, "stages": example["stages"][:1]}})
+        assert not created.is_error, created.content
+        listed = ok(await client.call_tool("list-pipelines", {"limit": 5}))
+        assert listed["data"] and listed["total"] >= 1
+        pid = listed["data"][0]["id"]
+        run = ok(await client.call_tool("trigger-pipeline", {"pipelineId": pid}))
+        assert run["id"] and run["status"] in ("queued", "running")
+        got = ok(await client.call_tool("get-run", {"pipelineId": pid, "runId": run["id"]}))
+        assert got["id"] == run["id"] and isinstance(got["stageResults"], list)
+        assert run["id"] in {r["id"] for r in ok(await client.call_tool("list-runs", {"pipelineId": pid}))["result"]}
+    async with Client(runtimes["pipeline-runs-v0.yaml"].mcp) as client:
+        started = ok(await client.call_tool("start-run", {"pipeline_id": "ci", "body": {"inputs": {}}}))["content"]
+        one = ok(await client.call_tool("get-run", {"pipeline_id": "ci", "pipeline_run_id": started["id"]}))
+        assert one["content"]["id"] == started["id"]
+        runs = ok(await client.call_tool("list-runs", {"ordering": "-run_number"}))["content"]
+        assert runs["count"] >= 1 and runs["results"][0]["run_number"] >= runs["results"][-1]["run_number"]
+        bad = await client.call_tool("list-runs", {"status": "done"})
+        assert bad.is_error  # not one of the statuses
+    async with Client(runtimes["inngest-api.yaml"].mcp) as client:
+        created = ok(await client.call_tool("create-cancellation", {
+            "app_id": "demo-app", "function_id": "no-such-function", "started_before": "2000-01-01T00:00:00Z"}))
+        assert created["data"]["id"]
+        ok(await client.call_tool("delete-cancellation", {"id": created["data"]["id"]}))
+        nobody = await client.call_tool("resume-signal", {"signal": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "data": {"approved": True}})
+        assert not nobody.is_error  # documented: a 200 that names the problem
