@@ -102,7 +102,7 @@ def npm_tools() -> Path:
     if not (TOOLS / "package.json").exists():
         (TOOLS / "package.json").write_text('{"name": "naftiko-openapi-tools", "private": true}\n')
     proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
-                          cwd=TOOLS, capture_output=True, text=True, timeout=600)
+                          cwd=TOOLS, capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
         pytest.skip(f"npm install failed (offline?): {proc.stderr[-500:]}")
     return TOOLS
@@ -123,7 +123,7 @@ def test_clean_under_redocly_recommended(npm_tools: Path, exported: dict[str, Pa
     proc = subprocess.run(
         [str(npm_tools / "node_modules" / ".bin" / "redocly"), "lint", "--extends=recommended", "--format=json",
          *map(str, exported.values())],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
     )
     report.write_text(proc.stdout)
     problems: list[dict[str, Any]] = []
@@ -155,8 +155,8 @@ def _example(schema: dict[str, Any]) -> Any:
 
 def _ts_checks(name: str, doc: dict[str, Any]) -> str:
     lines = [f'import type {{ paths }} from "./{name}";',
-             "type JsonBody<O> = O extends { requestBody?: infer R } ? NonNullable<R> extends "
-             '{ content: { "application/json": infer B } } ? B : never : never;',
+             ("type JsonBody<O> = O extends { requestBody?: infer R } ? NonNullable<R> extends "
+              '{ content: { "application/json": infer B } } ? B : never : never;'),
              'type Params<O> = O extends { parameters: infer P } ? P : never;']
     for i, (route, method, op) in enumerate(_operations(doc)):
         ref = f'paths["{route}"]["{method}"]'
@@ -184,12 +184,12 @@ def test_openapi_typescript_types_compile_for_every_operation(npm_tools: Path, e
     bins = npm_tools / "node_modules" / ".bin"
     for name, source in exported.items():
         proc = subprocess.run([str(bins / "openapi-typescript"), str(source), "-o", str(tmp_path / f"{name}.ts")],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr[-2000:]
         (tmp_path / f"check-{name}.ts").write_text(_ts_checks(name, DOCS[name]))
     proc = subprocess.run(
         [str(bins / "tsc"), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler",
          "--skipLibCheck", *sorted(str(p) for p in tmp_path.glob("check-*.ts"))],
-        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        capture_output=True, text=True, timeout=180, cwd=tmp_path, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]

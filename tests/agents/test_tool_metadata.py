@@ -130,3 +130,19 @@ def test_no_two_tools_of_a_file_share_a_title() -> None:
     for path in SHIPPED:
         titles = [t.title for t in _tools(path)]
         assert len(titles) == len(set(titles)), path.name
+
+
+def test_the_readme_lists_every_tool_of_every_shipped_file() -> None:
+    readme = (SHIPPED[0].parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Tools"):readme.index("## Running")]
+    for path in SHIPPED:
+        part = section[section.index(f"capabilities/{path.name}"):]
+        for tool in _tools(path):
+            assert f"`{tool.name}`" in part, f"README Tools: {path.name} lacks {tool.name}"
+
+
+def test_free_form_exceptions_are_real() -> None:
+    """Each read tool excused from an output schema exists and indeed has none."""
+    tools = {f"{path.name}:{t.name}": t for path in SHIPPED for t in _tools(path)}
+    for key in FREE_FORM:
+        assert key in tools and tools[key].output_schema is None, key
