@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from naftiko_runtime.exposes.rest.openapi import build_openapi
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 
 from .conftest import SHIPPED
 

@@ -21,8 +21,8 @@ import pytest
 from mcp_types import Tool
 
 from naftiko_runtime.exposes.mcp.server import ToolSpec
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter
 
 from .conftest import SHIPPED
 

@@ -22,10 +22,10 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
+from ...capability.model import RestAdapter
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
-from ...spec.model import RestAdapter
 from ..auth import Credentials
 from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...spec.model import (
+from ...capability.model import (
     Action,
     Capability,
     InputParam,
