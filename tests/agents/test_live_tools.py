@@ -141,3 +141,17 @@ async def test_the_other_files_tools_answer_in_their_declared_shapes(runtimes: d
         ok(await client.call_tool("delete-cancellation", {"id": created["data"]["id"]}))
         nobody = await client.call_tool("resume-signal", {"signal": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "data": {"approved": True}})
         assert not nobody.is_error  # documented: a 200 that names the problem
+
+
+async def test_list_tools_say_how_to_get_the_next_page(runtimes: dict[str, Runtime]) -> None:
+    """The upstream's `Link: <…>; rel="next"` is invisible over MCP: the result names the arguments."""
+    async with Client(runtimes[PR].mcp) as client:
+        for _ in range(2):
+            ok(await client.call_tool("start-pipeline-run", {**APP, "pipelineId": "ci", "inputs": {}}))
+        args = {"orgId": "demo-org", "pipeline": "ci", "per_page": 1}
+        first = await client.call_tool("list-org-pipeline-runs", args)
+        page = ok(first)
+        assert len(page["result"]) == 1 and set(page["next_page"]) == {"page", "per_page"}
+        assert "More results: call again with" in first.content[-1].text
+        second = ok(await client.call_tool("list-org-pipeline-runs", {**args, **page["next_page"]}))
+        assert len(second["result"]) == 1 and second["result"][0]["id"] != page["result"][0]["id"]

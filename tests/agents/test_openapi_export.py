@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from naftiko_runtime.exposes.rest.openapi import build_openapi
 from naftiko_runtime.capability.loader import load
+from naftiko_runtime.exposes.rest.openapi import build_openapi
 
 from .conftest import SHIPPED
 

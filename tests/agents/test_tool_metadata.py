@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from mcp_types import Tool
 
-from naftiko_runtime.exposes.mcp.server import ToolSpec
 from naftiko_runtime.capability.loader import load
 from naftiko_runtime.capability.model import McpAdapter
+from naftiko_runtime.exposes.mcp.server import ToolSpec
 
 from .conftest import SHIPPED
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import mcp_types as types
 from jsonschema import Draft202012Validator
@@ -174,6 +175,26 @@ def _passthrough(outcome: Outcome) -> Any:
         return text
 
 
+_PAGING = ("page", "cursor", "offset", "after", "per_page", "limit")
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
+
+
+def _next_page(spec: ToolSpec, link: str | None) -> dict[str, str] | None:
+    """The tool arguments that fetch the next page, from the upstream's `Link: <…>; rel="next"`."""
+    found = _NEXT_LINK.search(link or "")
+    if found is None:
+        return None
+    known = spec.input_schema.get("properties", {})
+    query = parse_qs(urlsplit(found.group(1)).query)
+    following: dict[str, Any] = {}
+    for key, values in query.items():
+        if key in _PAGING and key in known and values:
+            value = values[0]
+            integer = known[key].get("type") == "integer" and value.isdigit()
+            following[key] = int(value) if integer else value  # as the input schema wants it back
+    return following or None
+
+
 def _empty_result(spec: ToolSpec, outcome: Outcome) -> types.CallToolResult:
     """A 2xx without a body (cancel, delete, dry run) still tells the agent what happened:
     `{"ok": true, "status": 204}` and a sentence, never an empty text and `{"result": null}`.
@@ -315,7 +336,12 @@ class McpService:
                 return error_result(f"the answer does not match the tool's outputSchema: {first.message}",
                                     error="output_mismatch", status=outcome.status)
         text = value if isinstance(value, str) else _json_text(value)
-        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+        content = [types.TextContent(type="text", text=text)]
+        following = _next_page(spec, outcome.headers.get("Link"))
+        if following and "next_page" not in structured:  # an agent cannot read the Link header: say it
+            structured = {**structured, "next_page": following}
+            content.append(types.TextContent(type="text", text=f"More results: call again with {_json_text(following)}."))
+        return types.CallToolResult(content=content, structured_content=structured)
 
     # -- resources -------------------------------------------------------------------
     def _directory(self, resource: McpResource) -> Path | None:
