@@ -127,11 +127,12 @@ class Runtime:
         for (host, port), members in plan.rest_groups().items():
             mounted = [Mounted(a, self.invokers[i]) for a, i in members]
             self.rest[(host, port)] = RestServer(host, port, mounted, self.readiness, max_body=options.max_body,
-                                                 swappable=options.watch, **common)
+                                                 swappable=options.watch, cors_origins=options.cors_origins, **common)
         for (host, port), members in plan.mcp_groups().items():
             group = [(a, self.invokers[i]) for a, i in members]
             self.mcp[(host, port)] = McpHttpServer(host, max(port, 0), group, self.readiness, max_body=options.max_body,
-                                                   allowed_hosts=options.allowed_hosts, **common)
+                                                   allowed_hosts=options.allowed_hosts, cors_origins=options.cors_origins,
+                                                   **common)
         for adapter, i in plan.other_adapters("skill"):
             self.skills.append(SkillServer(plan.host(adapter), plan.other_port(adapter), adapter, self.invokers[i],
                                            self.readiness, **common))

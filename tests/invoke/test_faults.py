@@ -19,10 +19,10 @@ from ..support.recording_upstream import (
     hang,
     reply,
 )
-from .conftest import CAPABILITIES, FAST, load_capability
+from .conftest import FAST, SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, tool
 
-INNGEST = CAPABILITIES / "inngest-runs.yaml"
+INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 ENV = {"INNGEST_API_KEY": "k"}
 GET_RUN = ("get-function-run-status", "GET", "/v1/runs/r1")
 CANCEL_RUN = ("cancel-function-run", "POST", "/v1/runs/r1/cancel")

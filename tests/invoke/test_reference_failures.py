@@ -10,12 +10,12 @@ from naftiko_runtime.errors import InputError
 from naftiko_runtime.invoke.output import NOTHING
 
 from ..support.recording_upstream import reply
-from .conftest import CAPABILITIES, load_capability
+from .conftest import SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, rest_action, rest_incoming, tool
 
-EVENT = CAPABILITIES / "humanitec-event.yaml"
-RUNS = CAPABILITIES / "humanitec-pipelineruns.yaml"
-INNGEST = CAPABILITIES / "inngest-runs.yaml"
+EVENT = SEEDED_DIR / "humanitec-event.yaml"
+RUNS = SEEDED_DIR / "humanitec-pipelineruns.yaml"
+INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 
 
 async def test_single_brace_placeholders_are_substituted(upstream: Any, make_invoker: Any) -> None:

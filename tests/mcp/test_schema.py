@@ -9,8 +9,9 @@ import pytest
 from naftiko_runtime.capability.loader import load
 from naftiko_runtime.capability.model import Action, McpAdapter
 from naftiko_runtime.exposes.mcp.schema import annotations, input_schema, output_schema
+from tests.support.paths import SEEDED_DIR
 
-from .conftest import EVENT, INNGEST, PIPELINERUNS
+PIPELINERUNS, EVENT, INNGEST = (SEEDED_DIR / f"{n}.yaml" for n in ("humanitec-pipelineruns", "humanitec-event", "inngest-runs"))
 
 FIXTURE = Path(__file__).parent / "fixtures" / "shipyard.yaml"
 

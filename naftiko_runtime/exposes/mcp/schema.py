@@ -41,12 +41,17 @@ def _declared(inputs: list[InputParam]) -> dict[str, Any]:
             prop["description"] = p.description
         if p.pattern and p.type == "string":
             prop["pattern"] = p.pattern
+        if p.enum:
+            prop["enum"] = list(p.enum)
+        if p.example is not None:
+            prop["examples"] = [p.example]
         properties[p.name] = prop
         if p.required:
             required.append(p.name)
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
+    schema["additionalProperties"] = False  # an argument the file does not declare would be dropped: say so
     return schema
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import mcp_types as types
 from jsonschema import Draft202012Validator
@@ -56,7 +57,7 @@ class ToolSpec:
     surely_valid: Callable[[Any], bool] = lambda _: False
 
     @classmethod
-    def of(cls, action: Action) -> "ToolSpec":
+    def of(cls, action: Action) -> ToolSpec:
         schema = input_schema(action)
         out = output_schema(action)
         return cls(action, schema, out, Draft202012Validator(schema), Draft202012Validator(out) if out else None,
@@ -172,6 +173,38 @@ def _passthrough(outcome: Outcome) -> Any:
         return jsonfast.loads(text)
     except ValueError:
         return text
+
+
+_PAGING = ("page", "cursor", "offset", "after", "per_page", "limit")
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
+
+
+def _next_page(spec: ToolSpec, link: str | None) -> dict[str, str] | None:
+    """The tool arguments that fetch the next page, from the upstream's `Link: <…>; rel="next"`."""
+    found = _NEXT_LINK.search(link or "")
+    if found is None:
+        return None
+    known = spec.input_schema.get("properties", {})
+    query = parse_qs(urlsplit(found.group(1)).query)
+    following: dict[str, Any] = {}
+    for key, values in query.items():
+        if key in _PAGING and key in known and values:
+            value = values[0]
+            integer = known[key].get("type") == "integer" and value.isdigit()
+            following[key] = int(value) if integer else value  # as the input schema wants it back
+    return following or None
+
+
+def _empty_result(spec: ToolSpec, outcome: Outcome) -> types.CallToolResult:
+    """A 2xx without a body (cancel, delete, dry run) still tells the agent what happened:
+    `{"ok": true, "status": 204}` and a sentence, never an empty text and `{"result": null}`.
+    Where the tool's outputSchema gives `status` another type, the code is `http_status`."""
+    where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
+    text = f"Done: {where}answered {outcome.status} with no content."
+    structured: dict[str, Any] = {"ok": True, "status": outcome.status}
+    if spec.output_validator is not None and not spec.output_validator.is_valid(structured):
+        structured = {"ok": True, "http_status": outcome.status}  # the output schema's `status` means something else
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
 
 def error_result(message: str, **detail: Any) -> types.CallToolResult:
@@ -298,6 +331,8 @@ class McpService:
             message = outcome.message or f"HTTP {outcome.status}"
             return error_result(f"{where}answered {outcome.status}: {message}", status=outcome.status,
                                 upstream=outcome.upstream, body=value)
+        if value is None and outcome.is_empty:
+            return _empty_result(spec, outcome)
         structured = _structured(value)
         if spec.output_validator is not None:
             errors = list(spec.output_validator.iter_errors(structured))
@@ -306,7 +341,12 @@ class McpService:
                 return error_result(f"the answer does not match the tool's outputSchema: {first.message}",
                                     error="output_mismatch", status=outcome.status)
         text = value if isinstance(value, str) else _json_text(value)
-        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+        content = [types.TextContent(type="text", text=text)]
+        following = _next_page(spec, outcome.headers.get("Link"))
+        if following and "next_page" not in structured:  # an agent cannot read the Link header: say it
+            structured = {**structured, "next_page": following}
+            content.append(types.TextContent(type="text", text=f"More results: call again with {_json_text(following)}."))
+        return types.CallToolResult(content=content, structured_content=structured)
 
     # -- resources -------------------------------------------------------------------
     def _directory(self, resource: McpResource) -> Path | None:
