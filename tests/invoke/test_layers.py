@@ -23,11 +23,12 @@ from naftiko_runtime.invoke.transport import (
 )
 from naftiko_runtime.metrics import MetricsTransport, RuntimeMetrics
 from naftiko_runtime.stack import build_invoker, upstream_stack
+from tests.support.paths import SEEDED_DIR
 
-from .conftest import CAPABILITIES, load_capability
+from .conftest import load_capability
 from .helpers import mcp_incoming, tool
 
-INNGEST = CAPABILITIES / "inngest-runs.yaml"
+INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 SETTINGS = UpstreamSettings(retries=2, backoff=0.001)
 
 
