@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 from ..binding.binds import BindValues, resolve_capability_binds
 from ..capability.loader import load
-from ..capability.model import Capability, Disabled, McpAdapter, OtherAdapter, RestAdapter
+from ..capability.model import (
+    Capability,
+    Disabled,
+    McpAdapter,
+    OtherAdapter,
+    RestAdapter,
+)
 from ..invoke.auth import register_secrets
 from ..logs import LOGGER
 from .options import RunOptions, StartupError

@@ -64,9 +64,9 @@ def test_mutations_are_served_around_their_broken_parts(tmp_path_factory, text: 
     import asyncio
 
     from naftiko_runtime.capability.model import McpAdapter, RestAdapter
+    from naftiko_runtime.errors import InvokeError
     from naftiko_runtime.exposes.mcp.server import build_server
     from naftiko_runtime.exposes.rest.app import Mounted, RouteConflict, build_routes
-    from naftiko_runtime.errors import InvokeError
     from naftiko_runtime.invoke.invoker import Invoker
     from naftiko_runtime.runtime import RunOptions, StartupError
     from naftiko_runtime.runtime.plan import plan_file
