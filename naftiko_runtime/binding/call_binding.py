@@ -52,6 +52,17 @@ def _first(name: str, *sources: Mapping[str, Any]) -> Any:
     return UNSET
 
 
+def _alike(name: str) -> str:
+    return "".join(c for c in name.casefold() if c not in "-_.")
+
+
+def _routed_alike(name: str, path: Mapping[str, Any]) -> Any:
+    """A routed path value whose name differs only in case and `-`/`_`/`.` (exposed `{sys-id}`, consumed `{sys_id}`)."""
+    key = _alike(name)
+    found = [v for k, v in (path or {}).items() if _alike(k) == key]
+    return found[0] if len(found) == 1 else UNSET
+
+
 def _with_value(value: WithValue, incoming: dict[str, Any], render_ctx: ChainMap[str, Any], path: Mapping[str, Any]) -> Any:
     if value.kind == "ref":
         return _first(value.ref or "", path, incoming)
@@ -121,6 +132,8 @@ def bind_call(
         if name in bound.path_values:
             continue
         found = _first(name, mapped, incoming.path, params)
+        if found is UNSET:
+            found = _routed_alike(name, incoming.path)
         if found is UNSET or found is None or found == "":
             raise InputError(f"missing value for path parameter '{name}' of {op.method} {op.path.raw}", name)
         bound.path_values[name] = found
@@ -154,6 +167,8 @@ def _param_value(
     if location == "environment":
         return os.environ.get(name)
     found = _first(name, mapped, incoming.path, params) if location == "path" else lookup_ci(params, name)
+    if location == "path" and found is UNSET:
+        found = _routed_alike(name, incoming.path)
     if found is not UNSET and not is_missing(found):
         return found
     if location == "body" and isinstance(incoming.body, dict) and name in incoming.body:
