@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.model import Call, ConsumedOperation, WithValue
+from ..spec.supplied import auth_supplies
 from ..spec.templates import is_missing, lookup_ci
 from .incoming import Incoming, InputError
 
@@ -56,11 +57,15 @@ def _alike(name: str) -> str:
     return "".join(c for c in name.casefold() if c not in "-_.")
 
 
-def _routed_alike(name: str, path: Mapping[str, Any]) -> Any:
-    """A routed path value whose name differs only in case and `-`/`_`/`.` (exposed `{sys-id}`, consumed `{sys_id}`)."""
+def _alike_value(name: str, *sources: Mapping[str, Any]) -> Any:
+    """For a path placeholder: the one value whose name differs only in case and `-`/`_`/`.` (exposed `{sys-id}`,
+    consumed `{sys_id}`), routed path values first."""
     key = _alike(name)
-    found = [v for k, v in (path or {}).items() if _alike(k) == key]
-    return found[0] if len(found) == 1 else UNSET
+    for source in sources:
+        found = [v for k, v in (source or {}).items() if _alike(k) == key and not is_missing(v)]
+        if len(found) == 1:
+            return found[0]
+    return UNSET
 
 
 def _with_value(value: WithValue, incoming: dict[str, Any], render_ctx: ChainMap[str, Any], path: Mapping[str, Any]) -> Any:
@@ -110,7 +115,7 @@ def bind_call(
         if value is None or value == "":
             value = _param_value(p.name, p.location, params, incoming, sole_body, mapped)
         if value is None:
-            if p.required and p.location != "body":
+            if p.required and p.location != "body" and not auth_supplies(op.api.auth if op.api else None, p):
                 raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
             continue
         if p.location == "query":
@@ -133,7 +138,7 @@ def bind_call(
             continue
         found = _first(name, mapped, incoming.path, params)
         if found is UNSET:
-            found = _routed_alike(name, incoming.path)
+            found = _alike_value(name, incoming.path, params)
         if found is UNSET or found is None or found == "":
             raise InputError(f"missing value for path parameter '{name}' of {op.method} {op.path.raw}", name)
         bound.path_values[name] = found
@@ -168,7 +173,7 @@ def _param_value(
         return os.environ.get(name)
     found = _first(name, mapped, incoming.path, params) if location == "path" else lookup_ci(params, name)
     if location == "path" and found is UNSET:
-        found = _routed_alike(name, incoming.path)
+        found = _alike_value(name, incoming.path, params)
     if found is not UNSET and not is_missing(found):
         return found
     if location == "body" and isinstance(incoming.body, dict) and name in incoming.body:

@@ -87,7 +87,7 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
                 continue
             if any(p.name.casefold() == name.casefold() and p.value is not None for p in call.operation.params):
                 continue
-            hint = "a call without it is refused with 400" if kind == "rest" else "calls fail until it is given"
+            hint = "a call without it is refused with 400" if kind == "rest" else "the tool's input schema lists it as a required argument"
             yield _diag(
                 "warning",
                 f"placeholder '{name}' of {call.operation.method} {call.operation.path.raw} has no source in '{action.name}'; {hint}",

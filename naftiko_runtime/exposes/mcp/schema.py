@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...spec.model import Action, Call, ConsumedParam, InputParam, Output
+from ...spec.paths import PathTemplate
+from ...spec.supplied import auth_supplies
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -138,9 +140,10 @@ def _infer_call(call: Call, found: _Inferred) -> None:
                 if _is_input_name(var):
                     found.add(var, {"type": "string"}, needed)
 
-    # 3. Consumed inputParameters that neither `with` nor a placeholder fills.
+    # 3. Consumed inputParameters that neither `with` nor a placeholder nor the API's authentication fills.
+    auth = op.api.auth if op.api else None
     for p in params:
-        if p.name.casefold() in with_keys or p.name.casefold() in placeholders:
+        if p.name.casefold() in with_keys or p.name.casefold() in placeholders or auth_supplies(auth, p):
             continue
         if p.value is not None:
             for var in p.value.names:
@@ -148,6 +151,43 @@ def _infer_call(call: Call, found: _Inferred) -> None:
                     found.add(var, {"type": "string"}, p.required)
             continue
         found.add(p.name, _param_prop(p), p.required)
+
+
+def _base_placeholders(call: Call, found: _Inferred) -> None:
+    """Placeholders of the base URI that only the caller can fill (`/stores/{store_hash}/v2`; not binds)."""
+    api = call.operation.api
+    if api is None:
+        return
+    binds = {n.casefold() for n in api.bind_names()}
+    for name in PathTemplate.parse(api.base_uri).names:
+        if _is_input_name(name) and name.casefold() not in binds:
+            found.add(name, {"type": "string", "description": f"Placeholder '{name}' of the base URI {api.base_uri}."}, True)
+
+
+def _alike(name: str) -> str:
+    return "".join(c for c in name.casefold() if c not in "-_.")
+
+
+def _with_needed(schema: dict[str, Any], calls: list[Call]) -> dict[str, Any]:
+    """Declared inputs, plus the arguments the calls cannot go without that the file forgot to declare
+    (consumed path and base-URI placeholders): required strings, described (`naftiko validate` warns)."""
+    needed = _Inferred()
+    for call in calls:
+        _infer_call(call, needed)
+        _base_placeholders(call, needed)
+    properties = schema["properties"]
+    declared = {_alike(k) for k in properties}
+    required = list(schema.get("required", []))
+    for name in needed.required:
+        if _alike(name) in declared:
+            continue
+        prop = dict(needed.properties[name])
+        prop["type"] = prop.get("type") if prop.get("type") in ("string", "integer", "number") else "string"
+        properties[name] = prop
+        required.append(name)
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def _mock_names(outputs: list[Output]) -> Iterator[str]:
@@ -164,12 +204,13 @@ def _mock_names(outputs: list[Output]) -> Iterator[str]:
 
 def input_schema(action: Action) -> dict[str, Any]:
     """The JSON Schema of a tool's arguments (always `type: object`)."""
-    if action.inputs is not None:
-        return _declared(action.inputs)
-    found = _Inferred()
     calls = [action.call] if action.call is not None else [s.call for s in action.steps if s.call is not None]
+    if action.inputs is not None:
+        return _with_needed(_declared(action.inputs), calls)
+    found = _Inferred()
     for call in calls:
         _infer_call(call, found)
+        _base_placeholders(call, found)
     for step in action.steps:
         for spec in step.with_.values():
             if spec.kind == "ref" and spec.ref:
