@@ -257,7 +257,7 @@ def annotations(action: Action) -> dict[str, Any]:
 
 def _output_node(out: Output) -> dict[str, Any] | None:
     """Schema of one mapped node; None when its shape is unknown (passthrough)."""
-    nullable = lambda kind: {"type": [kind, "null"]}  # noqa: E731 - mapped values may be missing
+    nullable = lambda kind: {"type": [kind, "null"]}
     if out.type == "object":
         if out.properties is None:
             return None
