@@ -79,9 +79,12 @@ class Loaded:
 
 
 def _engine_candidate(base_uri: str) -> bool:
-    parts = urlsplit(base_uri)
-    host = parts.hostname or ""
-    return host in ENGINE_HOSTS or (host, parts.port) in ENGINE_LOCAL_BASES
+    try:
+        parts = urlsplit(base_uri)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # not a URL (`http://[array]`): a load warning, and calls through it answer 502
+        return False
+    return host in ENGINE_HOSTS or (host, port) in ENGINE_LOCAL_BASES
 
 
 def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool:

@@ -20,7 +20,7 @@ from .client import FORWARDED_HEADERS, UpstreamPool, UpstreamResponse, is_redire
 from .errors import InvokeError, UpstreamError
 from .formats import FormatError, parse_body
 from .output import NOTHING, apply_mappings, map_outputs
-from .request import BaseUriMissing, build_request, override_base
+from .request import BaseUriInvalid, BaseUriMissing, build_request, override_base
 from .steps import run_steps
 
 PASSED_HEADERS = ("ETag", "Location", "Link", "Retry-After")
@@ -145,6 +145,8 @@ class Invoker:
             request = build_request(bound, base)
         except BaseUriMissing as exc:
             raise UpstreamError(502, "no_upstream", str(exc), name) from None
+        except BaseUriInvalid as exc:
+            raise UpstreamError(502, "invalid_upstream", str(exc), name) from None
         except InputError:
             raise
         except ValueError as exc:

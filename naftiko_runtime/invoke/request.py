@@ -15,8 +15,8 @@ from yarl import URL
 
 from ..binding.call_binding import UNSET, BoundCall, as_param_text
 from ..binding.incoming import InputError
-from ..spec.paths import PathTemplate
 from ..spec.model import Body
+from ..spec.paths import PathTemplate
 from ..spec.templates import Template, is_missing, lookup_ci
 
 
@@ -44,13 +44,22 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
+_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
 def override_base(base: str, override: str) -> str:
-    """`--upstream ns=URL`: a URL with a path replaces the base; one without keeps the base's path."""
+    """`--upstream ns=URL`: a URL with a path replaces the base; one without keeps the base's path.
+
+    A base that is one placeholder (`{{env.WIREMOCK_BASE_URL}}`) is replaced wholly; the base's
+    origin is never parsed (`http://[array]/api` keeps `/api`), so no base can make this fail."""
     new = urlsplit(override)
-    if new.path not in ("", "/"):
+    template = _base_template(base)
+    if new.path not in ("", "/") or (len(template.parts) == 1 and isinstance(template.parts[0], tuple)):
         return override.rstrip("/")
-    old = urlsplit(base)
-    return f"{new.scheme}://{new.netloc}{old.path}".rstrip("/")
+    origin = _ORIGIN.match(base)
+    path = base[origin.end():] if origin else base
+    path = path.split("?")[0].split("#")[0]
+    return f"{new.scheme}://{new.netloc}{path}".rstrip("/")
 
 
 # Literal path text from the file: keep its structure and existing %-escapes, encode the rest.
@@ -146,6 +155,15 @@ def render_base(base: str, bound: BoundCall) -> str:
     return "".join(out)
 
 
+class BaseUriInvalid(Exception):
+    """A base URI that does not parse as a URL (`http://[array]`): a call through it cannot be sent."""
+
+    def __init__(self, namespace: str, base: str, reason: str) -> None:
+        super().__init__(f"consumes '{namespace}' has a baseUri that is not a URL ({base}: {reason}); "
+                         f"start with --upstream {namespace}=URL")
+        self.namespace = namespace
+
+
 class BaseUriMissing(Exception):
     """A namespace without an upstream: its baseUri is empty and no --upstream names one."""
 
@@ -164,7 +182,11 @@ def build_request(bound: BoundCall, base_uri: str) -> UpstreamRequest:
     op = bound.operation
     base_uri = render_base(base_uri, bound)
     # The URL is built fully encoded and sent as is (see client): yarl must not re-decode `%2E%2E` into `..`.
-    url = join_url(_normal_base(base_uri), render_path(bound))
+    try:
+        normal = _normal_base(base_uri)
+    except ValueError as exc:
+        raise BaseUriInvalid(op.namespace, base_uri, str(exc)) from None
+    url = join_url(normal, render_path(bound))
     if bound.query:
         url += ("&" if "?" in url else "?") + urlencode(bound.query)
     req = UpstreamRequest(op.method, url, dict(bound.headers))
