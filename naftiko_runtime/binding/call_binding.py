@@ -155,6 +155,14 @@ def bind_call(
         elif not body_params and incoming.origin in ("rest", "cli") and op.method in IMPLICIT_BODY_METHODS and incoming.body is not None:
             bound.body = incoming.body
 
+    if op.path.fragment_names:  # Smithy-style `/tags#resourceARN&tagKeys`: query parameters filled by name
+        sent = {k.casefold() for k, _ in bound.query}
+        for name in op.path.fragment_names:
+            value = _first(name, mapped, params)
+            if name.casefold() not in sent and value is not UNSET and value is not None:
+                items = value if isinstance(value, list) else [value]
+                bound.query.extend((name, as_param_text(v)) for v in items)
+
     if incoming.forward_query:
         taken = {k for k, _ in bound.query} | {n.casefold() for n in op.path.names}
         taken |= {p.name for p in op.params}

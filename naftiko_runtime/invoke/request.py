@@ -68,7 +68,7 @@ _PATH_SAFE = "/%:@!$&'()*+,;=?"
 
 def render_path(bound: BoundCall) -> str:
     out = []
-    for part in bound.operation.path.parts:
+    for part in bound.operation.path.sent_parts:
         if isinstance(part, tuple):
             out.append(encode_segment(bound.path_values[part[0]]))
         else:

@@ -152,6 +152,10 @@ def _infer_call(call: Call, found: _Inferred) -> None:
             continue
         found.add(p.name, _param_prop(p), p.required)
 
+    # 4. Smithy-style names after `#` in the path (`/tags#resourceARN&tagKeys`): optional query values.
+    for name in op.path.fragment_names:
+        found.add(name, {"type": "string", "description": f"Query parameter '{name}' of {op.path.raw}."}, False)
+
 
 def _base_placeholders(call: Call, found: _Inferred) -> None:
     """Placeholders of the base URI that only the caller can fill (`/stores/{store_hash}/v2`; not binds)."""
