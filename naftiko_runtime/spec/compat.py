@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from .hint_aliases import only_aliases
 from .schema import SchemaIssue
 
 #: code -> what the runtime does with it.
@@ -33,6 +34,7 @@ TOLERATED: dict[str, str] = {
     "auth-unsupported": "calls are sent without credentials (the upstream will likely answer 401)",
     "exposed-param-required": "'required' on an exposed input parameter is honoured",
     "three-part-call": "'namespace.resource.operation' names the resource explicitly (a runtime extension)",
+    "hint-mcp-names": "MCP's hint names are read as the alpha2 ones (readOnlyHint as readOnly, destructiveHint as destructive, …)",
 }
 
 
@@ -150,7 +152,11 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
-RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call)
+def _hints(issue: SchemaIssue, data: Any) -> str | None:
+    return "hint-mcp-names" if only_aliases(issue.message) else None
+
+
+RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _hints)
 
 
 def reclassify(issue: SchemaIssue, data: Any) -> SchemaIssue:

@@ -15,6 +15,7 @@ from . import model as m
 from .diagnostics import Diagnostic
 from .jsonpaths import JsonPath
 from .locations import resolve_location
+from .hint_aliases import canonical_hints
 from .paths import PathTemplate
 from .resolution import CallSite, resolve_operation
 from .scripting import script_language, unavailable_reason
@@ -598,7 +599,7 @@ class Normalizer:
         return out
 
     def hints(self, raw: Any, base: m.Hints | None) -> m.Hints:
-        raw = _dict(raw)
+        raw = canonical_hints(_dict(raw))
         base = base or m.Hints()
 
         def pick(key: str, fallback: bool | None) -> bool | None:
