@@ -46,11 +46,12 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def serve(file: Path, upstreams: dict[str, str], env: dict[str, str] | None = None) -> AsyncIterator[Served]:
-    """Every adapter of `file` on free ports, its consumes sent to `upstreams` (as `--upstream`)."""
+async def serve(file: Path, upstreams: dict[str, str], env: dict[str, str] | None = None, *, stdio: bool = True) -> AsyncIterator[Served]:
+    """Every adapter of `file` on free ports, its consumes sent to `upstreams` (as `--upstream`).
+    `stdio`: MCP adapters are reached through `Served.mcp` only; else they listen on HTTP too."""
     options = RunOptions(
         files=[file], rest_port=0, mcp_port=0, skill_port=0, control_port=0, upstreams=upstreams,
-        mode="live", stdio=True, engine_port=0, engine_db=":memory:", shutdown_grace=0.5, env=env or {},
+        mode="live", stdio=stdio, engine_port=0, engine_db=":memory:", shutdown_grace=0.5, env=env or {},
     )
     runtime = Runtime(options)
     try:
