@@ -137,7 +137,10 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
 @click.option("--local", "mode", flag_value="local", help="Serve Humanitec and Inngest namespaces from the bundled local engine.")
 @click.option("--live", "mode", flag_value="live", help="Never use the local engine; missing credentials are an error.")
 @click.option("--mode", "mode", envvar="NAFTIKO_MODE", type=click.Choice(["auto", "local", "live"]), default="auto", show_default=True, help="Engine mode (same as --local/--live).")
-@click.option("--engine-port", envvar="NAFTIKO_ENGINE_PORT", type=click.IntRange(0, 65535), default=8700, show_default=True)
+@click.option("--engine-port", envvar="NAFTIKO_ENGINE_PORT", type=click.IntRange(0, 65535),
+              help="Port of the local engine (default 8700; with --stdio a free port).")
+@click.option("--engine-url", envvar="NAFTIKO_ENGINE_URL", metavar="URL",
+              help="Use the engine already running at URL (e.g. `naftiko engine`) instead of starting one.")
 @click.option("--engine-db", envvar="NAFTIKO_ENGINE_DB", help="SQLite file of the local engine (':memory:' for throwaway).")
 @click.option("--stdio", is_flag=True, envvar="NAFTIKO_STDIO", help="Serve the MCP adapter over stdin/stdout, whatever the file says.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, envvar=["NAFTIKO_ALLOWED_HOST", "NAFTIKO_ALLOWED_HOSTS"],
@@ -167,7 +170,7 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
 @click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
-        mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
+        mode: str, engine_port: int | None, engine_url: str | None, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
         connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
         watch_interval: float, log_format: str, log_level: str) -> None:
@@ -190,7 +193,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     options = RunOptions(
         files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
         control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
-        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
+        mode=mode or "auto", engine_port=engine_port, engine_url=engine_url, engine_db=engine_db, stdio=stdio,
         allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
         max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
         metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,

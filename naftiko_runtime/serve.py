@@ -19,10 +19,22 @@ from aiohttp import web
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
 from .exposes.listen import CappedSite, runner_settings
-from .exposes.rest.app import ROUTES, Mounted, RouteConflict, build_rest_app, build_routes
+from .exposes.rest.app import (
+    ROUTES,
+    Mounted,
+    RouteConflict,
+    build_rest_app,
+    build_routes,
+)
 from .invoke.client import UpstreamPool, UpstreamSettings
 from .invoke.invoker import Invoker
-from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, ConnectionLimits, limit_concurrency
+from .limits import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONCURRENCY,
+    ConnectionLimits,
+    limit_concurrency,
+)
+from .listening import listening
 from .logs import LOGGER, SECRETS
 from .spec.loader import load
 from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
@@ -46,7 +58,8 @@ class RunOptions:
     control_port: int | None = None
     upstreams: dict[str, str] = field(default_factory=dict)
     mode: str = "auto"  # auto | local | live
-    engine_port: int = 8700
+    engine_port: int | None = None  # None: 8700, or a free port with --stdio (see listening)
+    engine_url: str | None = None  # an engine already running: local-engine namespaces use it
     engine_db: str | None = None
     stdio: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
@@ -118,6 +131,7 @@ class Runtime:
         self.modes: list[NamespaceMode] = []
         self.pool = UpstreamPool(UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout))
         self.engine: Any = None
+        self.engine_url: str | None = None  # the started engine's, or --engine-url
         self.runners: list[web.AppRunner] = []
         self.servers: list[Any] = []
         self.server_tasks: list[asyncio.Task[Any]] = []
@@ -174,21 +188,27 @@ class Runtime:
     async def start_engine(self) -> None:
         from .engine import default_db_path, start_engine
 
-        db = self.options.engine_db or default_db_path()
-        if db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine = await start_engine(host="127.0.0.1", port=self.options.engine_port, db=db)
-        except OSError as exc:
-            raise StartupError(f"local engine: cannot listen on 127.0.0.1:{self.options.engine_port}: {exc.strerror or exc}") from None
+        plan = listening(self.options)
+        if plan.engine_url is not None:
+            self.engine_url = plan.engine_url
+            LOGGER.info("using the engine at --engine-url", extra={"url": plan.engine_url})
+        else:
+            db = self.options.engine_db or default_db_path()
+            if db != ":memory:":
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.engine = await start_engine(host="127.0.0.1", port=plan.engine_port, db=db)
+            except OSError as exc:
+                raise StartupError(f"local engine: cannot listen on 127.0.0.1:{plan.engine_port}: {exc.strerror or exc}") from None
+            self.engine_url = self.engine.url
+            LOGGER.info("local engine started", extra={"url": self.engine.url, "page": f"{self.engine.url}/ui", "db": db})
         for mode in self.modes:
             if mode.mode == "local-engine":
-                mode.upstream = self.engine.url
+                mode.upstream = self.engine_url
         for item in self.loaded:
             for mode in self.modes:
                 if mode.mode == "local-engine" and mode.file == str(item.capability.file):
-                    item.invoker.base_overrides[mode.namespace] = self.engine.url
-        LOGGER.info("local engine started", extra={"url": self.engine.url, "page": f"{self.engine.url}/ui", "db": db})
+                    item.invoker.base_overrides[mode.namespace] = self.engine_url
 
     # -- serving ---------------------------------------------------------------------
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
@@ -203,6 +223,8 @@ class Runtime:
 
     def _rest_groups(self, loaded: list[Loaded] | None = None) -> dict[tuple[str, int], list[Mounted]]:
         groups: dict[tuple[str, int], list[Mounted]] = {}
+        if not listening(self.options).rest:
+            return groups
         for item in self.loaded if loaded is None else loaded:
             for adapter in item.capability.adapters:
                 if isinstance(adapter, RestAdapter):
@@ -301,7 +323,9 @@ class Runtime:
 
     async def _start_other_adapters(self) -> None:
         """Skill and control adapters: one server each, on the file's port unless --skill-port/--control-port."""
-        others = [(a, item) for item in self.loaded for a in item.capability.adapters if isinstance(a, OtherAdapter)]
+        plan = listening(self.options)
+        others = [(a, item) for item in self.loaded for a in item.capability.adapters
+                  if isinstance(a, OtherAdapter) and (plan.skill if a.type == "skill" else plan.control)]
         metrics = self.metrics
         for adapter, item in others:
             host = self.options.host or adapter.address or "127.0.0.1"
@@ -394,12 +418,12 @@ class Runtime:
             LOGGER.error("reload refused: still serving the last good version", extra={"file": str(file), "reason": f"{type(exc).__name__}: {exc}"})
             return False
         if any(m.mode == "local-engine" for m in modes):
-            if self.engine is None:
+            if self.engine_url is None:
                 await self.start_engine()
             for mode in modes:
                 if mode.mode == "local-engine":
-                    mode.upstream = self.engine.url
-                    item.invoker.base_overrides[mode.namespace] = self.engine.url
+                    mode.upstream = self.engine_url
+                    item.invoker.base_overrides[mode.namespace] = self.engine_url
         self._instrument(item.invoker)
         self.loaded[index] = item
         self.modes = [m for m in self.modes if m.file != str(file)] + modes
