@@ -9,7 +9,11 @@ templates but can never be overridden by a caller.
 
 A consumed path placeholder (and a `with` reference) reads a routed path value before
 any other value of that name, so a query parameter `?orgId=` can never replace the
-`{orgid}` a gateway authorised the request by.
+`{orgid}` a gateway authorised the request by. A placeholder named like a bind
+(`{{K8S_NAMESPACE}}`) takes the bind's value, never a caller's; one no value has by its
+exact or case-insensitive name takes the one value whose name differs only in `-`/`_`/`.`
+(exposed `{sys-id}`, consumed `{sys_id}`). A parameter declared `in: path` that the path has no
+placeholder for cannot be sent and is never demanded.
 """
 
 from __future__ import annotations
@@ -55,6 +59,12 @@ def _first(name: str, *sources: Mapping[str, Any]) -> Any:
 
 def _alike(name: str) -> str:
     return "".join(c for c in name.casefold() if c not in "-_.")
+
+
+def _outside_path(name: str, location: str, op: ConsumedOperation) -> bool:
+    """A parameter declared `in: path` that the path has no placeholder for (`/~/cohorts` with `orgId`):
+    it cannot be sent, so it is never demanded."""
+    return location == "path" and _alike(name) not in {_alike(n) for n in op.path.names}
 
 
 def _alike_value(name: str, *sources: Mapping[str, Any]) -> Any:
@@ -115,7 +125,7 @@ def bind_call(
         if value is None or value == "":
             value = _param_value(p.name, p.location, params, incoming, sole_body, mapped)
         if value is None:
-            if p.required and p.location != "body" and not auth_supplies(op.api.auth if op.api else None, p):
+            if p.required and p.location != "body" and not auth_supplies(op.api.auth if op.api else None, p) and not _outside_path(p.name, p.location, op):
                 raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
             continue
         if p.location == "query":
@@ -134,6 +144,10 @@ def bind_call(
             bound.path_values[p.name] = value
 
     for name in op.path.names:
+        bind = binds.get(name)
+        if isinstance(bind, (str, int)) and not isinstance(bind, bool) and bind != "":
+            bound.path_values[name] = bind  # a bind's placeholder (`{{K8S_NAMESPACE}}`): never the caller's
+            continue
         if name in bound.path_values:
             continue
         found = _first(name, mapped, incoming.path, params)
