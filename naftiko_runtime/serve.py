@@ -18,6 +18,8 @@ from aiohttp import web
 
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
+from .capability.loader import load
+from .capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .exposes.listen import CappedSite, runner_settings
 from .exposes.rest.app import (
     ROUTES,
@@ -36,8 +38,6 @@ from .limits import (
 )
 from .listening import listening
 from .logs import LOGGER, SECRETS
-from .spec.loader import load
-from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
 # Local-only APIs (no public host) name the engine's own default address as their baseUri.

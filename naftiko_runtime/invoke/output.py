@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..spec.model import Mapping as StepMapping
-from ..spec.model import Output
+from ..capability.model import Mapping as StepMapping
+from ..capability.model import Output
 
 NOTHING: Any = object()
 

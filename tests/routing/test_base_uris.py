@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 
 from ..support.recording_upstream import RecordingUpstream, reply
 from .conftest import serve

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from naftiko_runtime.capability.loader import load
 from naftiko_runtime.exposes.mcp.schema import annotations
-from naftiko_runtime.spec.loader import load
 
 FILE = """\
 naftiko: 1.0.0-alpha2

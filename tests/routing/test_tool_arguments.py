@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 
 from ..support.paths import CORPUS
 from ..support.recording_upstream import RecordingUpstream, reply

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...spec.model import Action, Call, ConsumedParam, InputParam, Output
-from ...spec.paths import PathTemplate
-from ...spec.supplied import auth_supplies
+from ...capability.model import Action, Call, ConsumedParam, InputParam, Output
+from ...capability.supplied import auth_supplies
+from ...expressions.paths import PathTemplate
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
