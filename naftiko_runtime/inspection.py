@@ -23,7 +23,7 @@ def _upstream(action: Action) -> str:
 
 def describe(cap: Capability, binds: BindValues) -> dict[str, Any]:
     """A JSON-able description; secrets are never included, only whether they resolve."""
-    from .exposes.mcp.schema import annotations, input_schema
+    from .exposes.mcp.schema import annotations, bind_keys, input_schema
 
     out: dict[str, Any] = {"file": str(cap.file), "label": cap.label, "rest": [], "mcp": [], "other": [], "binds": []}
     for adapter in cap.adapters:
@@ -48,7 +48,7 @@ def describe(cap: Capability, binds: BindValues) -> dict[str, Any]:
                         "port": adapter.port,
                         "tool": tool.name,
                         "upstream": _upstream(tool),
-                        "inputSchema": input_schema(tool),
+                        "inputSchema": input_schema(tool, bind_keys(cap)),
                         "annotations": annotations(tool),
                     }
                 )

@@ -28,6 +28,11 @@ capability:
         inputParameters:
         - {name: orgId, in: path, type: string, required: true}
   exposes:
+  - type: mcp
+    port: 9090
+    namespace: tools
+    tools:
+    - {name: list, description: The deployments., call: k8s.list}
   - type: rest
     port: 8080
     namespace: api
@@ -53,3 +58,15 @@ async def test_a_bind_fills_its_placeholder_and_a_path_parameter_the_path_lacks_
         cohorts = await served.call("GET", base + "/cohorts")
     assert listed[0] == 200 and cohorts[0] == 200, (listed, cohorts)
     assert [r.raw_path for r in upstream.requests] == ["/namespaces/prod/deployments", "/~/cohorts"]
+
+
+async def test_a_placeholder_a_bind_fills_is_not_a_tool_argument(tmp_path: Path, upstream: RecordingUpstream) -> None:
+    file = tmp_path / "k8s.yaml"
+    file.write_text(FILE)
+    upstream.route("GET", "/namespaces/prod/deployments", reply(json=[]))
+    async with serve(file, {"*": upstream.url}, env={"K8S_NAMESPACE": "prod"}) as served, served.mcp("tools") as client:
+        [tool] = (await client.list_tools()).tools
+        assert "K8S_NAMESPACE" not in tool.input_schema.get("properties", {})
+        result = await client.call_tool("list", {})
+    assert not result.is_error, result.content
+    assert [r.raw_path for r in upstream.requests] == ["/namespaces/prod/deployments"]
