@@ -13,7 +13,7 @@ import pytest
 from mcp.client import Client
 
 from naftiko_runtime.exposes.mcp.server import build_server
-from naftiko_runtime.serve import RunOptions, Runtime
+from naftiko_runtime.runtime import RunOptions, Runtime
 
 from ..support.recording_upstream import RecordingUpstream
 
@@ -35,9 +35,9 @@ class Served:
 
     def mcp(self, namespace: str) -> Client:
         """An SDK client on the server object `naftiko run` serves for this MCP adapter (enter it in the test)."""
-        for adapter, item in self.runtime._mcp_adapters():
+        for adapter, invoker in self.runtime.mcp_adapters():
             if adapter.namespace == namespace:
-                return Client(build_server(adapter, item.invoker))
+                return Client(build_server(adapter, invoker))
         raise KeyError(namespace)
 
     async def call(self, method: str, url: str, **kwargs: Any) -> tuple[int, str]:

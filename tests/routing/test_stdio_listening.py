@@ -9,7 +9,7 @@ from mcp.client import Client
 
 from naftiko_runtime.engine import start_engine
 from naftiko_runtime.exposes.mcp.server import build_server
-from naftiko_runtime.serve import RunOptions, Runtime
+from naftiko_runtime.runtime import RunOptions, Runtime
 
 from ..support.paths import CAPABILITIES
 
@@ -18,8 +18,8 @@ APP = {"orgId": "demo-org", "appId": "demo-app"}
 
 
 async def _created_run(runtime: Runtime) -> dict:
-    [(adapter, item)] = runtime._mcp_adapters()
-    async with Client(build_server(adapter, item.invoker)) as client:
+    [(adapter, invoker)] = runtime.mcp_adapters()
+    async with Client(build_server(adapter, invoker)) as client:
         created = await client.call_tool("create-run-within-pipeline", {**APP, "pipelineId": "ci", "body": {"inputs": {}}})
         assert not created.is_error, created.content
         return created.structured_content  # type: ignore[return-value]
@@ -57,7 +57,7 @@ async def test_engine_url_points_every_mode_at_a_running_engine_and_runs_survive
             try:
                 await runtime.start()
                 assert runtime.engine is None  # none started
-                assert {m.upstream for m in runtime.modes if m.mode == "local-engine"} == {engine.url}
+                assert {m.target(runtime.engine_url) for m in runtime.modes if m.mode == "local-engine"} == {engine.url}
                 runs.append((await _created_run(runtime))["id"])
             finally:
                 await runtime.stop()
