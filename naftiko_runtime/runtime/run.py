@@ -15,10 +15,10 @@ from ..exposes.rest.app import Mounted
 from ..invoke.invoker import Invoker
 from ..logs import LOGGER
 from .invokers import Pool, build_invoker
+from .listening import listening
 from .options import RunOptions, StartupError
 from .plan import NamespaceMode, Plan
 from .servers.control import ControlServer, MetricsServer
-from .listening import listening
 from .servers.engine import EngineServer
 from .servers.mcp import McpHttpServer
 from .servers.rest import RestServer
