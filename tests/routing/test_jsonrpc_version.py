@@ -48,3 +48,37 @@ async def test_a_message_that_is_not_jsonrpc_2_0_is_an_invalid_request(
     assert status == 400 and answer["error"]["code"] == -32600 and answer["id"] is None, answer
     assert "jsonrpc" in answer["error"]["message"]
     assert upstream.requests == []
+
+
+def test_over_stdio_a_line_that_is_not_jsonrpc_2_0_is_answered_not_dropped() -> None:
+    """The SDK's stdio transport answered nothing (the client waited forever); the process itself is tested."""
+    import subprocess
+    import sys
+
+    from ..support.paths import CAPABILITIES, ROOT
+
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "1.0", "id": 7, "method": "ping"},
+    ]
+    text = "\n".join(json.dumps(m) for m in lines) + "\nnot json\n" + json.dumps({"jsonrpc": "2.0", "id": 8, "method": "ping"}) + "\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "naftiko_runtime", "run", "--stdio", str(CAPABILITIES / "humanitec-pipelineruns.yaml"),
+         "--engine-db", ":memory:"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT),
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(text)
+        proc.stdin.flush()
+        answers = [json.loads(proc.stdout.readline()) for _ in range(4)]  # stdin stays open: nothing is cut short
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=30)
+    assert [a.get("id") for a in answers] == [1, None, None, 8], answers
+    assert answers[1]["error"]["code"] == -32600 and "jsonrpc" in answers[1]["error"]["message"]
+    assert answers[2]["error"]["code"] == -32700
+    assert answers[3]["result"] == {}
