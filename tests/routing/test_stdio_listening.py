@@ -20,7 +20,7 @@ APP = {"orgId": "demo-org", "appId": "demo-app"}
 async def _created_run(runtime: Runtime) -> dict:
     [(adapter, invoker)] = runtime.mcp_adapters()
     async with Client(build_server(adapter, invoker)) as client:
-        created = await client.call_tool("create-run-within-pipeline", {**APP, "pipelineId": "ci", "body": {"inputs": {}}})
+        created = await client.call_tool("start-pipeline-run", {**APP, "pipelineId": "ci", "inputs": {}})
         assert not created.is_error, created.content
         return created.structured_content  # type: ignore[return-value]
 
