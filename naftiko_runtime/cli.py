@@ -125,11 +125,12 @@ STRICT_HELP = "Refuse a file with any error `naftiko validate` reports, instead 
 
 def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
                 skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
-                mode: str | None, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
+                mode: str | None, engine_port: int | None, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
                 cors_origins: tuple[str, ...] = (), timeout: float, connect_timeout: float, max_body: int,
                 max_concurrency: int, max_header_size: int,
                 header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
-                shutdown_grace: float, watch: bool, watch_interval: float, strict: bool = False, **_: object):  # type: ignore[no-untyped-def]
+                shutdown_grace: float, watch: bool, watch_interval: float, engine_url: str | None = None,
+                strict: bool = False, **_: object):  # type: ignore[no-untyped-def]
     """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
     from .limits import ConnectionLimits
     from .runtime import RunOptions
@@ -139,7 +140,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
     return RunOptions(
         files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
         control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
-        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
+        mode=mode or "auto", engine_port=engine_port, engine_url=engine_url, engine_db=engine_db, stdio=stdio,
         allowed_hosts=list(_split_env_list(allowed_hosts)), cors_origins=list(_split_env_list(cors_origins)),
         total_timeout=timeout, connect_timeout=connect_timeout,
         max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
@@ -168,7 +169,10 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 @click.option("--local", "mode", flag_value="local", help="Serve Humanitec and Inngest namespaces from the bundled local engine.")
 @click.option("--live", "mode", flag_value="live", help="Never use the local engine; missing credentials are an error.")
 @click.option("--mode", "mode", envvar="NAFTIKO_MODE", type=click.Choice(["auto", "local", "live"]), default="auto", show_default=True, help="Engine mode (same as --local/--live).")
-@click.option("--engine-port", envvar="NAFTIKO_ENGINE_PORT", type=click.IntRange(0, 65535), default=8700, show_default=True)
+@click.option("--engine-port", envvar="NAFTIKO_ENGINE_PORT", type=click.IntRange(0, 65535),
+              help="Port of the local engine (default 8700; with --stdio a free port).")
+@click.option("--engine-url", envvar="NAFTIKO_ENGINE_URL", metavar="URL",
+              help="Use the engine already running at URL (e.g. `naftiko engine`) instead of starting one.")
 @click.option("--engine-db", envvar="NAFTIKO_ENGINE_DB", help="SQLite file of the local engine (':memory:' for throwaway).")
 @click.option("--stdio", is_flag=True, envvar="NAFTIKO_STDIO", help="Serve the MCP adapter over stdin/stdout, whatever the file says.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, envvar=["NAFTIKO_ALLOWED_HOST", "NAFTIKO_ALLOWED_HOSTS"],
@@ -201,8 +205,8 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 @click.option("--strict", is_flag=True, envvar="NAFTIKO_STRICT", help=STRICT_HELP)
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
-        mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
-        cors_origins: tuple[str, ...], timeout: float,
+        mode: str, engine_port: int | None, engine_url: str | None, engine_db: str | None, stdio: bool,
+        allowed_hosts: tuple[str, ...], cors_origins: tuple[str, ...], timeout: float,
         connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
         watch_interval: float, log_format: str, log_level: str, strict: bool) -> None:
@@ -221,8 +225,8 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     logs.configure(log_format, log_level)
     options = run_options(files=files, host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
                           control_port=control_port, metrics_port=metrics_port, upstreams=upstreams, mode=mode,
-                          engine_port=engine_port, engine_db=engine_db, stdio=stdio, allowed_hosts=allowed_hosts,
-                          cors_origins=cors_origins,
+                          engine_port=engine_port, engine_url=engine_url, engine_db=engine_db, stdio=stdio,
+                          allowed_hosts=allowed_hosts, cors_origins=cors_origins,
                           timeout=timeout, connect_timeout=connect_timeout, max_body=max_body,
                           max_concurrency=max_concurrency, max_header_size=max_header_size,
                           header_timeout=header_timeout, body_timeout=body_timeout,

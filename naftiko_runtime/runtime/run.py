@@ -16,6 +16,7 @@ from ..exposes.rest.app import Mounted
 from ..invoke.invoker import Invoker
 from ..logs import LOGGER
 from .invokers import Pool, build_invoker
+from .listening import listening
 from .options import RunOptions, StartupError
 from .plan import NamespaceMode, Plan
 from .servers.control import ControlServer, MetricsServer
@@ -52,6 +53,9 @@ class Runtime:
 
     @property
     def engine_url(self) -> str | None:
+        given = listening(self.options).engine_url
+        if given is not None:
+            return given
         return self.engine.url if self.engine is not None and self.engine.ready else None
 
     def servers(self) -> list[Any]:
@@ -102,8 +106,12 @@ class Runtime:
 
     # -- starting ----------------------------------------------------------------------
     async def start_engine(self) -> None:
+        plan = listening(self.options)
+        if plan.engine_url is not None:
+            LOGGER.info("using the engine at --engine-url", extra={"url": plan.engine_url})
+            return
         if self.engine is None:
-            self.engine = EngineServer(self.options.engine_port, self.options.engine_db)
+            self.engine = EngineServer(plan.engine_port, self.options.engine_db)
         if not self.engine.ready:
             await self.engine.start()
 

@@ -30,6 +30,7 @@ from ..auth import Credentials
 from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes
 from .handler import OperationHandler, error_response
+from .routing import Route, route_key, route_of, specificity
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
@@ -220,21 +221,34 @@ def build_routes(mounted: list[Mounted], readiness: Readiness) -> web.Applicatio
 
 
 def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readiness, expect: ExpectHandler | None = None) -> None:
-    owners: dict[tuple[str, tuple[str, ...]], str] = {}
+    """Every declared route, most specific first. The same route twice in one file: the first is served
+    and a warning names both lines; the same route in two files stops the start (RouteConflict)."""
+    owners: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
     declared: set[str] = set()
+    entries: list[tuple[tuple[int, ...], str, Route, OperationHandler]] = []
     for mount in mounted:
         adapter, invoker = mount.adapter, mount.invoker
         creds = Credentials.from_spec(adapter.auth, invoker.bind_context)
+        file = str(invoker.capability.file)
         for resource in adapter.resources:
             for op in resource.operations:
                 path = op.path or resource.path
-                route = path.route
-                declared.add(route)
-                key = (op.method, path.shape())
+                route = route_of(path)
+                key = (op.method, route_key(path))
                 where = str(op.action.where or resource.where)
                 if key in owners:
-                    raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {owners[key]}")
-                owners[key] = where
-                handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
-                app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
+                    first_file, first_where = owners[key]
+                    if first_file != file:
+                        raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {first_where}")
+                    LOGGER.warning(
+                        "duplicate route: serving the first",
+                        extra={"file": file, "reason": f"{op.method} {path.raw} at {where} repeats the route declared at {first_where}; only the first is served"},
+                    )
+                    continue
+                owners[key] = (file, where)
+                declared.add(route.path)
+                handler = OperationHandler(resource, op, invoker, creds, file, route)
+                entries.append((specificity(path), op.method, route, handler))
+    for _, method, route, handler in sorted(entries, key=lambda e: e[0]):
+        app.router.add_route(method, route.path, handler, name=None, expect_handler=expect)
     add_health_routes(app, readiness, skip=declared)
