@@ -4,6 +4,9 @@ Three alpha2 modes share one tree walk: mapped outputs (JSONPath `mapping`), moc
 outputs (`value` templates over the inputs) and orchestrated outputs (named fields
 filled by step `mappings`). Where the reference engine answers `{}` (an object with a
 `mapping` but no `properties`), the mapped value passes through unchanged.
+
+A converted XML answer has lost its root element (as in the reference); a mapping that
+names it anyway (`$.root.user` over `<root><user>…`) reads below it rather than nothing.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..spec.jsonpaths import JsonPath
 from ..spec.model import Mapping as StepMapping
 from ..spec.model import Output
+from .formats import XmlDocument
 
 NOTHING: Any = object()
 
@@ -33,6 +38,12 @@ def _coerce(kind: str, value: Any) -> Any:
     return value
 
 
+def _at(path: JsonPath, node: Any) -> Any:
+    if isinstance(node, XmlDocument) and path.first_field == node.root and node.root not in node:
+        return path.first({node.root: node})
+    return path.first(node)
+
+
 def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
     if out.value is not None:
         return _coerce(out.type, out.value.render_value(ctx))
@@ -41,9 +52,9 @@ def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
     if out.type == "object":
         if out.properties is not None:
             return {k: map_node(v, node, ctx) for k, v in out.properties.items()}
-        return out.mapping.first(node) if out.mapping is not None else node
+        return _at(out.mapping, node) if out.mapping is not None else node
     if out.type == "array":
-        items = out.mapping.first(node) if out.mapping is not None else node
+        items = _at(out.mapping, node) if out.mapping is not None else node
         if items is None:
             return None
         if not isinstance(items, list):
@@ -54,7 +65,7 @@ def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
             return [_project(element, out.items, ctx) for element in items]
         return items
     if out.mapping is not None:
-        return out.mapping.first(node)
+        return _at(out.mapping, node)
     return node if out.name is None else None
 
 
