@@ -73,7 +73,6 @@ async def test_skill_catalog_and_detail() -> None:
     assert len(detail["tools"]) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a resource with `forward: {targetNamespace}` is not served (its path answers 404)")
 async def test_register_forwards_to_notion_with_basic_auth(upstream: RecordingUpstream) -> None:
     """register.capability.yml (no JUnit test uses it): /notion/{{path}} forwards to the notion namespace with its
     basic credentials and the trusted Notion-Version header."""

@@ -32,7 +32,6 @@ async def test_http_header_query_sets_namespace_header_and_query_from_body(upstr
     assert "%22" not in seen.query_string
 
 
-@pytest.mark.xfail(strict=True, reason="a resource with `forward: {targetNamespace}` is not served (its path answers 404)")
 async def test_http_forward_value_sends_namespace_value_headers(upstream: RecordingUpstream) -> None:
     """ForwardValueFieldTest: a forwarded request carries X-API-Version: 2026-03-03 and X-API-Key: secret-key-123."""
     upstream.route("GET", "/v1/test", reply(json={"ok": True}))

@@ -28,6 +28,7 @@ from ...logs import LOGGER
 from ...spec.model import RestAdapter
 from ..auth import Credentials
 from ..health import add_health_routes
+from .forward import ForwardHandler, forward_route
 from .handler import OperationHandler, error_response
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
@@ -232,4 +233,10 @@ def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readine
                 owners[key] = where
                 handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
                 app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
+        for resource in adapter.resources:
+            if resource.forward is not None:  # after every operation: declared operations answer first
+                route, tail = forward_route(resource.path)
+                declared.add(resource.path.route)
+                forward = ForwardHandler(resource, invoker, creds, tail)
+                app.router.add_route("*", route, forward, name=None, expect_handler=expect)
     add_health_routes(app, readiness, skip=declared)
