@@ -457,10 +457,15 @@ async def run_forever(options: RunOptions) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await runtime.start()
-        if options.stdio:
+        # --stdio serves the first MCP adapter over stdin/stdout; without it, the one whose file says `transport: stdio`.
+        declared = [(a, i) for a, i in runtime._mcp_adapters() if a.transport == "stdio"]
+        if not options.stdio and len(declared) > 1:
+            names = ", ".join(a.namespace for a, _ in declared)
+            raise StartupError(f"MCP adapters {names} all declare transport: stdio; one process serves one of them on stdin/stdout")
+        if options.stdio or declared:
             from .exposes.mcp.stdio import serve_mcp_stdio
 
-            adapters = runtime._mcp_adapters()
+            adapters = runtime._mcp_adapters() if options.stdio else declared
             if not adapters:
                 raise StartupError("--stdio: no MCP adapter in the given files")
             adapter, item = adapters[0]

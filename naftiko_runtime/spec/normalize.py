@@ -422,7 +422,8 @@ class Normalizer:
         return m.RestResource(template, _str(raw.get("name")), _str(raw.get("description")), operations, forward, self.where(path))
 
     def tool(self, raw: dict[str, Any], adapter: str, path: YPath) -> m.Action:
-        name = str(raw.get("name", ""))
+        referenced = self.aggregates.get(str(raw["ref"])) if raw.get("ref") is not None else None
+        name = str(raw.get("name") or (referenced.name if referenced else ""))  # a `ref` tool may take its function's name
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
             self.error(f"MCP tool name '{name}' must be 1-128 characters of A-Z a-z 0-9 . _ -", path + ("name",))
         elif len(name) > 64:
