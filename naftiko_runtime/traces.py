@@ -103,7 +103,7 @@ def _millis(span: Any) -> int:
 
 def summarise(root: Any, spans: list[Any]) -> TraceSummary:
     """A trace from its finished SDK spans (`ReadableSpan`s), `root` among them."""
-    started = datetime.datetime.fromtimestamp((root.start_time or 0) / 1e9, tz=datetime.timezone.utc)
+    started = datetime.datetime.fromtimestamp((root.start_time or 0) / 1e9, tz=datetime.UTC)
     return TraceSummary(
         trace_id=_hex(root.context.trace_id, 32),
         operation=root.name,
