@@ -39,9 +39,15 @@ def _coerce(kind: str, value: Any) -> Any:
 
 
 def _at(path: JsonPath, node: Any) -> Any:
-    if isinstance(node, XmlDocument) and path.first_field == node.root and node.root not in node:
+    if isinstance(node, XmlDocument) and node.root not in node and _names_root(path.source, node.root):
         return path.first({node.root: node})
     return path.first(node)
+
+
+def _names_root(source: str, root: str) -> bool:
+    """`$.root…` or `$['root']…`: the path's first step is the element name `root`."""
+    text = source.strip()
+    return any(text == p or text.startswith((p + ".", p + "[")) for p in (f"$.{root}", f"$['{root}']", f'$["{root}"]'))
 
 
 def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
