@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .spec.loader import LoadResult, load
+from .capability.loader import LoadResult, load
 
 
 class _Group(click.Group):
@@ -202,7 +202,10 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     try:
         asyncio.run(run_forever(options))
     except StartupError as exc:
-        click.echo(f"naftiko run: {exc}", err=True)
+        if log_format == "json":  # a log collector reads the refusal like every other line
+            logs.LOGGER.error("startup refused", extra={"error": str(exc)})
+        else:
+            click.echo(f"naftiko run: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         pass
@@ -210,7 +213,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
 
 def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
     """An MCP tool by name, a REST operation by name or by `METHOD /path`."""
-    from .spec.model import McpAdapter, RestAdapter
+    from .capability.model import McpAdapter, RestAdapter
 
     found = []
     for adapter in capability.adapters:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from .binding.binds import BindValues
+from .capability.model import Action, Capability, McpAdapter, OtherAdapter, RestAdapter
 from .invoke.request import join_url
-from .spec.model import Action, Capability, McpAdapter, OtherAdapter, RestAdapter
 
 
 def _upstream(action: Action) -> str:

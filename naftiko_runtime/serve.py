@@ -18,14 +18,25 @@ from aiohttp import web
 
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
+from .capability.loader import load
+from .capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .exposes.listen import CappedSite, runner_settings
-from .exposes.rest.app import ROUTES, Mounted, RouteConflict, build_rest_app, build_routes
+from .exposes.rest.app import (
+    ROUTES,
+    Mounted,
+    RouteConflict,
+    build_rest_app,
+    build_routes,
+)
 from .invoke.client import UpstreamPool, UpstreamSettings
 from .invoke.invoker import Invoker
-from .limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENCY, ConnectionLimits, limit_concurrency
+from .limits import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONCURRENCY,
+    ConnectionLimits,
+    limit_concurrency,
+)
 from .logs import LOGGER, SECRETS
-from .spec.loader import load
-from .spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
 # Local-only APIs (no public host) name the engine's own default address as their baseUri.

@@ -15,9 +15,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ..spec.diagnostics import Diagnostic
-from ..spec.locations import resolve_location
-from ..spec.model import Bind, Capability
+from ..capability.diagnostics import Diagnostic
+from ..capability.locations import resolve_location
+from ..capability.model import Bind, Capability
 
 
 @dataclass
@@ -46,13 +46,6 @@ class BindValues:
         for ns, vals in self.by_namespace.items():
             ctx.setdefault(ns, vals)
         return ctx
-
-    def resolved_namespace(self, namespace: str) -> bool:
-        return all(s.resolved for s in self.status if s.namespace == namespace)
-
-    @property
-    def all_resolved(self) -> bool:
-        return all(s.resolved for s in self.status)
 
 
 def _read_dotenv(text: str) -> dict[str, str]:

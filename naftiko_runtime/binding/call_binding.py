@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.model import Call, ConsumedOperation, WithValue
-from ..spec.templates import is_missing, lookup_ci
+from ..capability.model import Call, ConsumedOperation, WithValue
+from ..expressions.templates import is_missing, lookup_ci
 from .incoming import Incoming, InputError
 
 IMPLICIT_BODY_METHODS = ("POST", "PUT", "PATCH")

@@ -10,8 +10,8 @@ from functools import lru_cache
 from typing import Any
 
 from .. import jsonfast
-from ..spec.jsonpaths import JsonPath
-from ..spec.model import InputParam
+from ..capability.model import InputParam
+from ..expressions.jsonpaths import JsonPath
 from .incoming import InputError
 
 
@@ -62,7 +62,8 @@ def coerce(param: InputParam, raw: Any) -> Any:
             raw = str(raw)
         else:
             raise InputError(f"{expected}, got {json.dumps(raw)}", param.name)
-    if param.pattern and isinstance(raw, str) and not _pattern(param.pattern).search(raw):
+    regex = param.regex or (_pattern(param.pattern) if param.pattern else None)
+    if regex is not None and isinstance(raw, str) and not regex.search(raw):
         raise InputError(f"{where} '{param.name}' must match /{param.pattern}/, got '{raw}'", param.name)
     return raw
 

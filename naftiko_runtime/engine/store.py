@@ -18,7 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from .model import Approval, Criteria, Job, LogLine, Pipeline, PipelineVersion, Run, now, parse_iso
+from .model import (
+    Approval,
+    Criteria,
+    Job,
+    LogLine,
+    Pipeline,
+    PipelineVersion,
+    Run,
+    now,
+    parse_iso,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.model import Auth
+from ..capability.model import Auth
 
 
 @dataclass

@@ -22,10 +22,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from .. import __version__
-from ..spec.model import Capability, OtherAdapter
+from ..capability.control import ControlAdapter
+from ..capability.model import Capability
 from .auth import Credentials
 from .health import Readiness
 
@@ -150,23 +158,12 @@ class RuntimeMetrics:
         return generate_latest(self.registry)
 
 
-def _flag(section: Any, key: str, default: bool) -> bool:
-    value = section.get(key) if isinstance(section, dict) else None
-    return value if isinstance(value, bool) else default
-
-
-def metrics_enabled(adapter: OtherAdapter) -> bool:
-    observability = adapter.raw.get("observability")
-    if not isinstance(observability, dict):
-        return True
-    if not _flag(observability, "enabled", True):
-        return False
-    local = (observability.get("metrics") or {}).get("local") if isinstance(observability.get("metrics"), dict) else None
-    return _flag(local, "enabled", True)
+def metrics_enabled(adapter: ControlAdapter) -> bool:
+    return adapter.observability.metrics
 
 
 def build_control_app(
-    adapter: OtherAdapter,
+    adapter: ControlAdapter,
     capability: Capability,
     *,
     readiness: Readiness,
@@ -174,7 +171,7 @@ def build_control_app(
     metrics: RuntimeMetrics,
     bind_context: dict[str, Any] | None = None,
 ) -> web.Application:
-    management = adapter.raw.get("management") if isinstance(adapter.raw.get("management"), dict) else {}
+    management = adapter.management
     credentials = Credentials.from_spec(adapter.auth, bind_context or {})
 
     @web.middleware
@@ -199,7 +196,7 @@ def build_control_app(
     async def status(_: web.Request) -> web.Response:
         uptime = max(0.0, time.time() - metrics.started)
         body = {
-            "capability": {"label": capability.label, "specVersion": capability.raw.get("naftiko")},
+            "capability": {"label": capability.label, "specVersion": capability.spec_version},
             "engine": {"name": "naftiko-runtime", "version": __version__},
             "uptime": f"PT{uptime:.3f}S",
             "uptimeSeconds": round(uptime, 3),
@@ -213,10 +210,10 @@ def build_control_app(
         return response
 
     app = web.Application(middlewares=[guard])
-    if _flag(management, "health", True):
+    if management.health:
         app.router.add_get("/health/live", live)
         app.router.add_get("/health/ready", ready)
-    if _flag(management, "info", False):
+    if management.info:
         app.router.add_get("/status", status)
     if metrics_enabled(adapter):
         app.router.add_get("/metrics", prometheus)

@@ -25,12 +25,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ..spec.model import Capability, McpAdapter, OtherAdapter, RestAdapter
+from ..capability.locations import resolve_location
+from ..capability.model import Capability, McpAdapter, RestAdapter
+from ..capability.skills import Skill, SkillAdapter
 from .auth import Credentials
-from ..spec.locations import resolve_location
 from .health import Readiness, add_health_routes
-
-FRONTMATTER = ("license", "compatibility", "argument-hint", "allowed-tools", "user-invocable", "disable-model-invocation")
 
 
 def _error(status: int, error: str, message: str) -> web.Response:
@@ -46,76 +45,72 @@ def _media_type(name: str) -> str:
 
 
 class SkillCatalog:
-    """The skills of one skill adapter, with the namespaces of their sibling adapters."""
+    """The skills of one skill adapter, with the namespaces of their sibling adapters.
 
-    def __init__(self, adapter: OtherAdapter, capability: Capability) -> None:
+    Each skill's `location` folder and its file listing are resolved once, when the app is built
+    (skill adapters keep the definition they started with), not per request.
+    """
+
+    def __init__(self, adapter: SkillAdapter, capability: Capability) -> None:
         self.adapter = adapter
         self.base_dir = capability.base_dir
-        self.skills: list[dict[str, Any]] = [s for s in adapter.raw.get("skills") or [] if isinstance(s, dict)]
+        self.skills: list[Skill] = list(adapter.skills)
         self.modes: dict[str, str] = {}
         for other in capability.adapters:
             if isinstance(other, McpAdapter):
                 self.modes[other.namespace] = "mcp"
             elif isinstance(other, RestAdapter):
                 self.modes[other.namespace] = "rest"
+        self._folders: dict[int, tuple[Path, list[Path]] | None] = {id(s): self._folder(s) for s in self.skills}
 
-    def find(self, name: str) -> dict[str, Any] | None:
-        return next((s for s in self.skills if str(s.get("name")) == name), None)
-
-    @staticmethod
-    def _tools(skill: dict[str, Any]) -> list[dict[str, Any]]:
-        return [t for t in skill.get("tools") or [] if isinstance(t, dict)]
+    def find(self, name: str) -> Skill | None:
+        return next((s for s in self.skills if str(s.name) == name), None)
 
     def catalog(self) -> dict[str, Any]:
         entries = []
         for skill in self.skills:
-            entry: dict[str, Any] = {"name": skill.get("name"), "description": skill.get("description")}
-            if skill.get("license") is not None:
-                entry["license"] = skill["license"]
-            entry["tools"] = [t.get("name") for t in self._tools(skill)]
+            entry: dict[str, Any] = {"name": skill.name, "description": skill.description}
+            if skill.license is not None:
+                entry["license"] = skill.license
+            entry["tools"] = [t.name for t in skill.tools]
             entries.append(entry)
         return {"count": len(entries), "skills": entries}
 
-    def detail(self, skill: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": skill.get("name"), "description": skill.get("description")}
-        for key in FRONTMATTER:
-            if skill.get(key) is not None:
-                out[key] = skill[key]
-        metadata = skill.get("metadata")
-        if isinstance(metadata, dict) and metadata:
-            out["metadata"] = {str(k): str(v) for k, v in metadata.items()}
+    def detail(self, skill: Skill) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": skill.name, "description": skill.description, **skill.frontmatter}
+        if skill.metadata:
+            out["metadata"] = dict(skill.metadata)
         tools = []
-        for tool in self._tools(skill):
-            entry: dict[str, Any] = {"name": tool.get("name"), "description": tool.get("description")}
-            source = tool.get("from")
-            if isinstance(source, dict):
-                namespace = str(source.get("sourceNamespace", ""))
+        for tool in skill.tools:
+            entry: dict[str, Any] = {"name": tool.name, "description": tool.description}
+            if tool.source_namespace is not None:
                 entry["type"] = "derived"
                 entry["invocationRef"] = {
-                    "targetNamespace": namespace,
-                    "action": source.get("action"),
-                    "mode": self.modes.get(namespace, "unknown"),
+                    "targetNamespace": tool.source_namespace,
+                    "action": tool.action,
+                    "mode": self.modes.get(tool.source_namespace, "unknown"),
                 }
-            elif tool.get("instruction") is not None:
+            elif tool.instruction is not None:
                 entry["type"] = "instruction"
-                entry["instruction"] = tool["instruction"]
+                entry["instruction"] = tool.instruction
             tools.append(entry)
         out["tools"] = tools
         return out
 
-    def folder(self, skill: dict[str, Any]) -> Path | None:
-        location = skill.get("location")
-        if not location:
+    def _folder(self, skill: Skill) -> tuple[Path, list[Path]] | None:
+        if not skill.location:
             return None
-        folder = resolve_location(str(location), self.base_dir)
-        return folder if folder.is_dir() else None
+        folder = resolve_location(skill.location, self.base_dir)
+        if not folder.is_dir():
+            return None
+        return folder, sorted(p for p in folder.rglob("*") if p.is_file())
 
-    @staticmethod
-    def files(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.rglob("*") if p.is_file())
+    def folder(self, skill: Skill) -> tuple[Path, list[Path]] | None:
+        """The skill's folder and the files in it, as found when the app was built."""
+        return self._folders.get(id(skill))
 
 
-def build_skill_app(adapter: OtherAdapter, capability: Capability, readiness: Readiness, bind_context: dict[str, Any] | None = None) -> web.Application:
+def build_skill_app(adapter: SkillAdapter, capability: Capability, readiness: Readiness, bind_context: dict[str, Any] | None = None) -> web.Application:
     catalog = SkillCatalog(adapter, capability)
     credentials = Credentials.from_spec(adapter.auth, bind_context or {}) if adapter.auth else None
 
@@ -130,22 +125,22 @@ def build_skill_app(adapter: OtherAdapter, capability: Capability, readiness: Re
     def not_found(message: str) -> web.HTTPNotFound:
         return web.HTTPNotFound(text=json.dumps({"error": "not_found", "message": message}), content_type="application/json")
 
-    def skill_of(request: web.Request) -> dict[str, Any]:
+    def skill_of(request: web.Request) -> Skill:
         name = request.match_info["name"]
         skill = catalog.find(name)
         if skill is None:
             raise not_found(f"Skill not found: {name}")
         return skill
 
-    def folder_of(request: web.Request) -> tuple[dict[str, Any], Path]:
-        """The skill and its `location` folder; 404 when either is missing."""
+    def folder_of(request: web.Request) -> tuple[Skill, Path, list[Path]]:
+        """The skill, its `location` folder and the files in it; 404 when either is missing."""
         skill = skill_of(request)
-        if not skill.get("location"):
-            raise not_found(f"No location configured for skill: {skill.get('name')}")
-        folder = catalog.folder(skill)
-        if folder is None:
-            raise not_found(f"Location directory not found for skill: {skill.get('name')}")
-        return skill, folder
+        if not skill.location:
+            raise not_found(f"No location configured for skill: {skill.name}")
+        found = catalog.folder(skill)
+        if found is None:
+            raise not_found(f"Location directory not found for skill: {skill.name}")
+        return skill, *found
 
     async def list_skills(_: web.Request) -> web.Response:
         return web.json_response(catalog.catalog())
@@ -154,28 +149,30 @@ def build_skill_app(adapter: OtherAdapter, capability: Capability, readiness: Re
         return web.json_response(catalog.detail(skill_of(request)))
 
     async def contents(request: web.Request) -> web.Response:
-        skill, folder = folder_of(request)
+        skill, folder, listing = folder_of(request)
         files = [
             {"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size, "type": _media_type(p.name)}
-            for p in catalog.files(folder)
+            for p in listing
+            if p.is_file()
         ]
-        return web.json_response({"name": skill.get("name"), "files": files})
+        return web.json_response({"name": skill.name, "files": files})
 
     async def file(request: web.Request) -> web.StreamResponse:
-        _, folder = folder_of(request)
+        _, folder, _ = folder_of(request)
         wanted = (folder / request.match_info["file"]).resolve()
         if not wanted.is_relative_to(folder) or not wanted.is_file():
             raise not_found(f"File not found: {request.match_info['file']}")
         return web.Response(body=wanted.read_bytes(), content_type=_media_type(wanted.name))
 
     async def download(request: web.Request) -> web.Response:
-        skill, folder = folder_of(request)
+        skill, folder, listing = folder_of(request)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for p in catalog.files(folder):
-                archive.write(p, p.relative_to(folder).as_posix())
+            for p in listing:
+                if p.is_file():
+                    archive.write(p, p.relative_to(folder).as_posix())
         response = web.Response(body=buffer.getvalue(), content_type="application/zip")
-        response.headers["Content-Disposition"] = f'attachment; filename="{skill.get("name")}.zip"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{skill.name}.zip"'
         return response
 
     app = web.Application(middlewares=[guard])

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 from ..binding.binds import BindValues
+from ..capability.model import Auth, Capability
 from ..logs import SECRETS
-from ..spec.model import Auth, Capability
 from .request import UpstreamRequest
 
 

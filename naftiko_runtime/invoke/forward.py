@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 from ..binding.call_binding import as_param_text
 from ..binding.incoming import InputError
-from ..spec.model import Forward
+from ..capability.model import Forward
 from .auth import apply_auth
 from .client import UpstreamResponse
 from .errors import UpstreamError

@@ -14,13 +14,14 @@ from typing import Any
 from ..binding.binds import BindValues
 from ..binding.call_binding import bind_call
 from ..binding.incoming import Incoming, InputError
-from ..spec.model import Action, Call, Capability
+from ..capability.model import Action, Call, Capability
 from .auth import apply_auth
 from .client import FORWARDED_HEADERS, UpstreamPool, UpstreamResponse, is_redirect
 from .errors import InvokeError, UpstreamError
 from .formats import FormatError, parse_body
 from .output import NOTHING, apply_mappings, map_outputs
 from .request import BaseUriMissing, build_request, override_base
+from .scripts import ScriptPlans
 from .steps import run_steps
 
 PASSED_HEADERS = ("ETag", "Location", "Link", "Retry-After")
@@ -102,6 +103,7 @@ class Invoker:
         self.pool = pool
         self.base_overrides = base_overrides or {}
         self._bases: dict[tuple[str, str | None], str] = {}
+        self.scripts = ScriptPlans(capability)  # interpreters, folders, timeouts: resolved once, here
 
     def base_uri(self, namespace: str) -> str:
         override = self.base_overrides.get(namespace) or self.base_overrides.get("*")

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..spec.jsonpaths import JsonPath
-from ..spec.model import Mapping as StepMapping
-from ..spec.model import Output
+from ..capability.model import Mapping as StepMapping
+from ..capability.model import Output
+from ..expressions.jsonpaths import JsonPath
 from .formats import XmlDocument
 
 NOTHING: Any = object()

@@ -15,9 +15,9 @@ from yarl import URL
 
 from ..binding.call_binding import UNSET, BoundCall, as_param_text
 from ..binding.incoming import InputError
-from ..spec.paths import PathTemplate
-from ..spec.model import Body
-from ..spec.templates import Template, is_missing, lookup_ci
+from ..capability.model import Body
+from ..expressions.paths import PathTemplate
+from ..expressions.templates import Template, is_missing, lookup_ci
 
 
 @dataclass

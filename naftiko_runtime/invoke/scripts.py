@@ -16,20 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
+import shutil
 import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..spec.locations import resolve_location
-from ..spec.model import Step
-from ..spec.scripting import interpreter, script_language, unavailable_reason
+from ..capability.control import ControlAdapter
+from ..capability.locations import resolve_location
+from ..capability.model import Action, Capability, McpAdapter, RestAdapter, Step
+from ..capability.scripting import LANGUAGES
 from .errors import InvokeError
+
+log = logging.getLogger("naftiko.scripts")
 
 TIMEOUT_SECONDS = 60.0
 MAX_OUTPUT = 10 * 1024 * 1024
 SAFE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+COMMANDS = {"javascript": ("node", "nodejs"), "groovy": ("groovy",)}
+INSTALL_HINT = {"javascript": "install Node.js (node)", "groovy": "install Groovy (groovy)"}
 
 PYTHON_BOOTSTRAP = """\
 import json, sys
@@ -72,24 +82,93 @@ out.flush()
 """
 
 
-def script_folder(step: Step, base_dir: Path) -> Path:
-    return resolve_location(str((step.script or {}).get("location") or "."), base_dir)
+def interpreter(language: str) -> str | None:
+    """The program that runs `language` on this machine, or None when none is installed."""
+    if language == "python":
+        return sys.executable
+    return next((found for command in COMMANDS.get(language, ()) if (found := shutil.which(command))), None)
 
 
-def script_files(step: Step, base_dir: Path) -> list[Path]:
-    """Dependencies then the main file, each checked to be a file inside the script folder."""
-    spec = step.script or {}
-    folder = script_folder(step, base_dir)
-    names = [str(d) for d in spec.get("dependencies") or []] + [str(spec.get("file") or "")]
-    files = []
-    for name in names:
-        path = (folder / name).resolve()
-        if not name or not path.is_relative_to(folder):
-            raise InvokeError(500, "script_missing", f"step '{step.name}': script '{name}' is not a file inside {folder}")
-        if not path.is_file():
-            raise InvokeError(500, "script_missing", f"step '{step.name}': script {path} not found")
-        files.append(path)
-    return files
+@dataclass(frozen=True)
+class ScriptPlan:
+    """One script step, resolved for this machine when a server starts: interpreter, folder, timeout."""
+
+    step: str
+    language: str
+    program: str | None
+    unavailable: str | None  # why it cannot run here (the step answers 501)
+    folder: Path
+    names: tuple[str, ...]  # dependencies, then the main file
+    timeout: float
+    env: tuple[tuple[str, str], ...]  # the only environment the script sees
+
+    def files(self) -> list[Path]:
+        """Dependencies then the main file, each checked to be a file inside the script folder."""
+        files = []
+        for name in self.names:
+            path = (self.folder / name).resolve()
+            if not name or not path.is_relative_to(self.folder):
+                raise InvokeError(500, "script_missing", f"step '{self.step}': script '{name}' is not a file inside {self.folder}")
+            if not path.is_file():
+                raise InvokeError(500, "script_missing", f"step '{self.step}': script {path} not found")
+            files.append(path)
+        return files
+
+
+class ScriptPlans:
+    """The plans of every script step of a capability (looked up once per language, not per call)."""
+
+    def __init__(self, capability: Capability) -> None:
+        self.base_dir = capability.base_dir
+        self.timeout = scripting_timeout(capability)
+        self.env = (*((k, os.environ[k]) for k in SAFE_ENV if k in os.environ), ("PYTHONIOENCODING", "utf-8"))
+        self._programs: dict[str, str | None] = {}
+        self._plans: dict[int, ScriptPlan] = {}
+        for step in _script_steps(capability):
+            plan = self.plan(step)
+            if plan.unavailable:
+                log.warning("script step '%s' cannot run: %s", step.name, plan.unavailable)
+
+    def plan(self, step: Step) -> ScriptPlan:
+        plan = self._plans.get(id(step))
+        if plan is None:
+            plan = self._plans[id(step)] = self._resolve(step)
+        return plan
+
+    def _resolve(self, step: Step) -> ScriptPlan:
+        script = step.script
+        assert script is not None
+        language = script.language
+        if language not in self._programs:
+            self._programs[language] = interpreter(language) if language in LANGUAGES else None
+        program = self._programs[language]
+        unavailable = None
+        if program is None:
+            unavailable = (
+                f"{language} script steps need an interpreter and none is on PATH "
+                f"({INSTALL_HINT.get(language, 'install it')}, or write the step in Python)"
+            )
+        folder = resolve_location(script.location, self.base_dir)
+        return ScriptPlan(step.name, language, program, unavailable, folder, (*script.dependencies, script.file), self.timeout, self.env)
+
+
+def scripting_timeout(capability: Capability) -> float:
+    """`management.scripting.timeout` of the capability's control adapter (seconds), else the default."""
+    for adapter in capability.adapters:
+        if isinstance(adapter, ControlAdapter) and adapter.management.scripting.timeout_ms is not None:
+            return adapter.management.scripting.timeout_ms / 1000.0
+    return TIMEOUT_SECONDS
+
+
+def _script_steps(capability: Capability) -> Iterator[Step]:
+    actions: list[Action] = list(capability.aggregates.values())
+    for adapter in capability.adapters:
+        if isinstance(adapter, RestAdapter):
+            actions += [op.action for res in adapter.resources for op in res.operations]
+        elif isinstance(adapter, McpAdapter):
+            actions += adapter.tools + [r.action for r in adapter.resources if r.action is not None]
+    for action in actions:
+        yield from (s for s in action.steps if s.kind == "script" and s.script is not None)
 
 
 def _command(language: str, program: str) -> list[str]:
@@ -100,32 +179,26 @@ def _command(language: str, program: str) -> list[str]:
     return [program, "-e", GROOVY_BOOTSTRAP]
 
 
-async def run_script(step: Step, context: dict[str, Any], base_dir: Path, timeout: float = TIMEOUT_SECONDS) -> Any:
-    """Run the step's script with `context`; its `result`, decoded from JSON."""
-    spec = step.script or {}
-    language = script_language(spec)
-    reason = unavailable_reason(language)
-    program = interpreter(language)
-    if reason or program is None:
-        raise InvokeError(501, "script_language", f"step '{step.name}': {reason}")
-    files = script_files(step, base_dir)
+async def run_script(plan: ScriptPlan, context: dict[str, Any]) -> Any:
+    """Run the planned script with `context`; its `result`, decoded from JSON."""
+    if plan.unavailable or plan.program is None:
+        raise InvokeError(501, "script_language", f"step '{plan.step}': {plan.unavailable}")
+    files = plan.files()
     try:
         payload = json.dumps({"context": context, "files": [str(f) for f in files]}, default=str).encode()
     except ValueError as exc:
-        raise InvokeError(500, "script_failed", f"step '{step.name}': inputs are not serialisable: {exc}") from None
-    env = {k: os.environ[k] for k in SAFE_ENV if k in os.environ}
-    env["PYTHONIOENCODING"] = "utf-8"
+        raise InvokeError(500, "script_failed", f"step '{plan.step}': inputs are not serialisable: {exc}") from None
     proc = await asyncio.create_subprocess_exec(
-        *_command(language, program),
+        *_command(plan.language, plan.program),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=env, cwd=str(script_folder(step, base_dir)), start_new_session=True, limit=MAX_OUTPUT,
+        env=dict(plan.env), cwd=str(plan.folder), start_new_session=True, limit=MAX_OUTPUT,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(payload), timeout)
+        out, err = await asyncio.wait_for(proc.communicate(payload), plan.timeout)
     except asyncio.TimeoutError:
         _kill_group(proc)
         await proc.wait()
-        raise InvokeError(504, "script_timeout", f"step '{step.name}': script ran longer than {timeout:g} s") from None
+        raise InvokeError(504, "script_timeout", f"step '{plan.step}': script ran longer than {plan.timeout:g} s") from None
     except asyncio.CancelledError:
         _kill_group(proc)
         raise
@@ -133,12 +206,12 @@ async def run_script(step: Step, context: dict[str, Any], base_dir: Path, timeou
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         errors = [line for line in lines if re.match(r"^\s*(\w+\.)*\w*(Error|Exception)\b", line)]
         tail = (errors or lines or [f"exit status {proc.returncode}"])[-1]
-        raise InvokeError(500, "script_failed", f"step '{step.name}': {tail.strip()[:500]}")
+        raise InvokeError(500, "script_failed", f"step '{plan.step}': {tail.strip()[:500]}")
     text = out.decode("utf-8", "replace").strip()
     try:
         return json.loads(text) if text else None
     except ValueError:
-        raise InvokeError(500, "script_failed", f"step '{step.name}': result is not JSON: {text[:200]}") from None
+        raise InvokeError(500, "script_failed", f"step '{plan.step}': result is not JSON: {text[:200]}") from None
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..binding.incoming import Incoming, InputError
-from ..spec.jsonpaths import JsonPath
-from ..spec.templates import is_missing, lookup_ci
-from ..spec.model import Action, Step
+from ..capability.model import Action, Step
+from ..expressions.jsonpaths import JsonPath
+from ..expressions.templates import is_missing, lookup_ci
 from .client import FORWARDED_HEADERS, is_redirect
 from .errors import InvokeError
 
@@ -110,7 +110,7 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
 
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await run_script(step, context, invoker.capability.base_dir, _script_timeout(invoker))
+            results[step.name] = await run_script(invoker.scripts.plan(step), context)
     return results, None
 
 
@@ -127,16 +127,3 @@ def _with_values(step: Step, context: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = spec.literal
     return out
-
-
-def _script_timeout(invoker: "Invoker") -> float:
-    """`management.scripting.timeout` (ms) of the capability's control adapter, else the default."""
-    from .scripts import TIMEOUT_SECONDS
-
-    for adapter in invoker.capability.adapters:
-        if getattr(adapter, "type", None) == "control":
-            scripting = ((getattr(adapter, "raw", None) or {}).get("management") or {}).get("scripting")
-            timeout = scripting.get("timeout") if isinstance(scripting, dict) else None
-            if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-                return timeout / 1000.0
-    return TIMEOUT_SECONDS

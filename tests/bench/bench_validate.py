@@ -14,8 +14,8 @@ import subprocess
 import sys
 import time
 
-from naftiko_runtime.spec import loader, yaml_source
-from naftiko_runtime.spec.schema import check_schema
+from naftiko_runtime.capability import loader, yaml_source
+from naftiko_runtime.capability.schema import check_schema
 from tests.support.paths import CORPUS
 
 

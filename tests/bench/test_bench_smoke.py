@@ -1,13 +1,13 @@
 """The benchmark harness still runs: `--quick`, cheap arms only (direct + REST, aiohttp stub,
 the Python load generator), so neither nginx nor wrk is needed. No figure is asserted:
-performance is measured by `python -m naftiko_runtime.bench`, never by a timed test."""
+performance is measured by `python -m benchmarks`, never by a timed test."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from naftiko_runtime.bench.__main__ import main
+from benchmarks.__main__ import main
 
 
 def test_quick_bench_runs_and_writes_json(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -7,11 +7,26 @@ import itertools
 import pytest
 
 from naftiko_runtime.engine.errors import BadRequest, IllegalTransition, Unprocessable
-from naftiko_runtime.engine.expressions import ExpressionError, condition, evaluate, render
-from naftiko_runtime.engine.model import (
-    JOB_TRANSITIONS, RUN_TRANSITIONS, Job, JobState, Run, RunState, Step,
+from naftiko_runtime.engine.expressions import (
+    ExpressionError,
+    condition,
+    evaluate,
+    render,
 )
-from naftiko_runtime.engine.pipeline_yaml import normalise_uses, parse_pipeline, validate_inputs
+from naftiko_runtime.engine.model import (
+    JOB_TRANSITIONS,
+    RUN_TRANSITIONS,
+    Job,
+    JobState,
+    Run,
+    RunState,
+    Step,
+)
+from naftiko_runtime.engine.pipeline_yaml import (
+    normalise_uses,
+    parse_pipeline,
+    validate_inputs,
+)
 
 
 def _run(state: RunState) -> Run:

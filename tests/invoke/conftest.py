@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import Capability
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import Capability
 
 from ..support.recording_upstream import RecordingUpstream
 

@@ -7,7 +7,7 @@ from typing import Any
 from multidict import CIMultiDict
 
 from naftiko_runtime.binding.incoming import Incoming
-from naftiko_runtime.spec.model import Action, Capability, McpAdapter, RestAdapter
+from naftiko_runtime.capability.model import Action, Capability, McpAdapter, RestAdapter
 
 # Header names every aiohttp client request carries; what is left is what the runtime chose to send.
 CLIENT_DEFAULT_HEADERS = {"host", "accept", "accept-encoding", "user-agent", "content-length"}

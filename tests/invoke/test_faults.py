@@ -12,7 +12,13 @@ import pytest
 from naftiko_runtime.invoke.client import UpstreamSettings
 from naftiko_runtime.invoke.errors import InvokeError
 
-from ..support.recording_upstream import close_connection, digest_protected, endless_body, hang, reply
+from ..support.recording_upstream import (
+    close_connection,
+    digest_protected,
+    endless_body,
+    hang,
+    reply,
+)
 from .conftest import CAPABILITIES, FAST, load_capability
 from .helpers import mcp_incoming, tool
 

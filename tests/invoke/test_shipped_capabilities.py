@@ -17,7 +17,14 @@ import pytest
 from naftiko_runtime.binding.incoming import Incoming
 
 from .conftest import CAPABILITIES, load_capability
-from .helpers import all_actions, mcp_incoming, rest_action, rest_incoming, sent_headers, tool
+from .helpers import (
+    all_actions,
+    mcp_incoming,
+    rest_action,
+    rest_incoming,
+    sent_headers,
+    tool,
+)
 
 INNGEST = "inngest-runs.yaml"
 EVENT = "humanitec-event.yaml"

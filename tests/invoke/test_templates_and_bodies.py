@@ -248,7 +248,7 @@ async def _multipart(body: bytes, content_type: str) -> list[tuple[str | None, s
 
 def test_form_and_xml_templates_escape_values() -> None:
     """A value can add neither a form field nor an XML element."""
-    from naftiko_runtime.spec.templates import Template
+    from naftiko_runtime.expressions.templates import Template
 
     form = Template.compile("name={{name}}&role=user", "form").render({"name": "a&role=admin"})
     assert form == "name=a%26role%3Dadmin&role=user"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 
 from ..reference.helpers import serve
 

@@ -5,9 +5,9 @@ client, the bundled local engine as upstream.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.request
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import Action, McpAdapter
 from naftiko_runtime.exposes.mcp.schema import annotations, input_schema, output_schema
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import Action, McpAdapter
 
 from .conftest import EVENT, INNGEST, PIPELINERUNS
 

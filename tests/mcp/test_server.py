@@ -21,12 +21,12 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter
 from naftiko_runtime.exposes.mcp.http import serve_mcp_http
 from naftiko_runtime.exposes.mcp.server import build_server
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter
 
 FIXTURE = Path(__file__).parent / "fixtures" / "shipyard.yaml"
 SHIPS = {"IMO-9321483": {"imo": "IMO-9321483", "name": "Northern Star", "status": "active"}}

@@ -93,6 +93,18 @@ def test_live_mode_from_the_environment_fails_loudly_on_a_missing_secret(tmp_pat
     assert "runs live but its binds do not resolve: OPS_TOKEN" in (tmp_path / "run.log").read_text()
 
 
+def test_with_json_logs_the_refusal_is_one_json_log_line(tmp_path: Path, capability: Path) -> None:
+    env = {"OPS_KEY": "only-one-of-two", "NAFTIKO_MODE": "live", "NAFTIKO_LOG_FORMAT": "json",
+           "NAFTIKO_REST_PORT": "0", "NAFTIKO_MCP_PORT": "0"}
+    proc = _spawn(["run", str(capability)], env, tmp_path / "run.log")
+    assert proc.wait(30) == 1
+    lines = [json.loads(line) for line in (tmp_path / "run.log").read_text().splitlines() if line.strip()]
+    refusal = lines[-1]
+    assert refusal["level"] == "error" and refusal["event"] == "startup refused"
+    assert "runs live but its binds do not resolve: OPS_TOKEN" in refusal["error"]
+    assert "only-one-of-two" not in (tmp_path / "run.log").read_text()
+
+
 def test_every_run_option_has_an_environment_variable() -> None:
     from naftiko_runtime.cli import run
 
@@ -138,7 +150,8 @@ def _env(instructions: list[tuple[str, str]]) -> dict[str, str]:
 def test_dockerfile_is_well_formed_and_copies_files_that_exist() -> None:
     instructions = _dockerfile()
     names = [name for name, _ in instructions]
-    assert names[0] == "FROM" and "slim" in instructions[0][1]
+    # the base is an argument (python:3.12-slim by default; scripts/build-image.sh passes a Debian one)
+    assert instructions[0] == ("ARG", "BASE_IMAGE=python:3.12-slim") and instructions[1] == ("FROM", "${BASE_IMAGE}")
     assert {"USER", "HEALTHCHECK", "ENTRYPOINT", "CMD", "EXPOSE"} <= set(names)
     user = next(args for name, args in instructions if name == "USER")
     assert user not in ("root", "0")

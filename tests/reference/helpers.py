@@ -12,11 +12,11 @@ from typing import Any
 import aiohttp
 from mcp.client import Client
 
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import Capability
 from naftiko_runtime.exposes.mcp.server import build_server
 from naftiko_runtime.logs import LOGGER
 from naftiko_runtime.serve import RunOptions, Runtime
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import Capability
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from naftiko_runtime.spec.loader import load
+from naftiko_runtime.capability.loader import load
 
 from ..support.recording_upstream import RecordingUpstream, reply
 from .helpers import fixture, get_json, serve

@@ -14,12 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from naftiko_runtime import logs
 from naftiko_runtime.binding.binds import resolve_capability_binds
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import Capability, McpAdapter, RestAdapter
 from naftiko_runtime.exposes.mcp.http import serve_mcp_http
 from naftiko_runtime.exposes.rest.app import Mounted, build_rest_app
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import Capability, McpAdapter, RestAdapter
 
 from ..support.paths import CAPABILITIES
 from ..support.recording_upstream import RecordingUpstream

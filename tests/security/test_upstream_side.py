@@ -21,8 +21,8 @@ from jsonschema import Draft202012Validator
 from mcp.client import Client
 from openapi_spec_validator import validate as validate_openapi
 
+from naftiko_runtime.capability.loader import load
 from naftiko_runtime.exposes.rest.openapi import build_openapi
-from naftiko_runtime.spec.loader import load
 from tests.ops.helpers import mcp_call
 from tests.support.paths import CAPABILITIES
 from tests.support.runtime import Runtime, start

@@ -24,9 +24,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter
 from naftiko_runtime.exposes.auth import Credentials
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0  # generous: CI machines may be busy; a healthy start takes 1-3 s

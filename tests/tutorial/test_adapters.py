@@ -18,11 +18,17 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
 from naftiko_runtime.binding.incoming import Incoming
-from naftiko_runtime.exposes.control import AdapterState, RuntimeMetrics, build_control_app
+from naftiko_runtime.capability.control import ControlAdapter
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter, RestAdapter
+from naftiko_runtime.capability.normalize.others import control_adapter
+from naftiko_runtime.exposes.control import (
+    AdapterState,
+    RuntimeMetrics,
+    build_control_app,
+)
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter, OtherAdapter, RestAdapter
 
 from .harness import RunningCapability, http_json
 from .mock_upstream import TUTORIAL_DIR, MockServer
@@ -235,10 +241,10 @@ def test_control_health_status_and_metrics(demo: RunningCapability) -> None:
     assert families["naftiko_uptime_seconds"].samples[0].value >= 0
 
 
-def _control_adapter(raw: dict[str, Any]) -> tuple[OtherAdapter, Any]:
+def _control_adapter(raw: dict[str, Any]) -> tuple[ControlAdapter, Any]:
     result = load(TUTORIAL_DIR / "step-1-shipyard-mock.yml")
     assert result.capability is not None
-    return OtherAdapter("control", None, 0, None, None, {"type": "control", "port": 1, **raw}), result.capability
+    return control_adapter({"type": "control", "port": 1, **raw}, None, 0, None, None), result.capability
 
 
 async def test_control_ready_is_degraded_when_an_adapter_is_down() -> None:

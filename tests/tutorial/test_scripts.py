@@ -1,5 +1,5 @@
 """`script` steps: real interpreters in subprocesses, the reference's `context`/`result` contract,
-timeouts, no inherited secrets, and the load-time refusal of languages without an interpreter."""
+timeouts, no inherited secrets; interpreters looked up when a server starts, never at load."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 
 from naftiko_runtime.binding.binds import resolve_capability_binds
 from naftiko_runtime.binding.incoming import Incoming
+from naftiko_runtime.capability.loader import load
+from naftiko_runtime.capability.model import McpAdapter
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.errors import InvokeError
 from naftiko_runtime.invoke.invoker import Invoker
-from naftiko_runtime.spec.loader import load
-from naftiko_runtime.spec.model import McpAdapter
 
 
 def _capability(tmp_path: Path, steps: str, *, control: str = "", outputs: str = "") -> Path:
@@ -201,13 +201,20 @@ async def test_javascript_script_runs_under_node(tmp_path: Path) -> None:
     assert not [k for k in data["env"] if k.startswith("SCRIPT_")]
 
 
-def test_languages_without_an_interpreter_are_refused_at_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    empty = tmp_path / "empty-bin"
+def _as_data(path: Path) -> list[tuple[str, str, int, int, str]]:
+    result = load(path)
+    return [(d.severity, d.code, d.line, d.col, d.message) for d in result.diagnostics]
+
+
+def test_loading_does_not_depend_on_the_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script step in a language whose interpreter is absent validates exactly as when it is present."""
+    empty, fake = tmp_path / "empty-bin", tmp_path / "fake-bin"
     empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
+    for command in ("node", "groovy"):
+        _write(fake, command, "#!/bin/sh\necho null\n")
+        (fake / command).chmod(0o755)
     _write(tmp_path, "a.js", "var result = 1;\n")
     _write(tmp_path, "a.groovy", "result = 1\n")
-    _write(tmp_path, "a.py", "result = 1\n")
     for language, file in (("javascript", "a.js"), ("groovy", "a.groovy")):
         path = _capability(tmp_path, f"""\
             - name: s
@@ -215,17 +222,61 @@ def test_languages_without_an_interpreter_are_refused_at_load(tmp_path: Path, mo
               language: {language}
               file: {file}
             """)
-        result = load(path, strict=False)
-        errors = [d for d in result.errors if d.code == "script-language"]
-        assert errors, [str(d) for d in result.diagnostics]
-        assert f"{language} script steps need an interpreter" in errors[0].message
-        assert "write the step in Python" in errors[0].message
+        monkeypatch.setenv("PATH", str(empty))
+        absent = _as_data(path)
+        monkeypatch.setenv("PATH", str(fake))
+        present = _as_data(path)
+        assert absent == present
+        assert load(path).ok, absent
+
+
+async def test_a_missing_interpreter_is_found_when_the_server_starts_and_answers_501(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    _write(tmp_path, "a.js", "var result = 1;\n")
     path = _capability(tmp_path, """\
         - name: s
           type: script
-          file: a.py
+          language: javascript
+          file: a.js
         """)
-    assert load(path).ok  # Python needs nothing on PATH: it runs on the runtime's own interpreter
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(InvokeError) as err:
+        await _invoke(path, {})
+    assert err.value.status == 501
+    assert "javascript script steps need an interpreter" in err.value.message
+    assert "write the step in Python" in err.value.message
+
+
+async def test_the_interpreter_is_looked_up_once_when_the_invoker_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PATH is read when the server starts, not per call: a later PATH change does not matter."""
+    fake = tmp_path / "fake-bin"
+    _write(fake, "node", '#!/bin/sh\nwhile read -r _; do :; done\necho \'{"via": "fake-node"}\'\n')
+    (fake / "node").chmod(0o755)
+    _write(tmp_path, "a.js", "var result = 1;\n")
+    path = _capability(tmp_path, """\
+        - name: s
+          type: script
+          language: javascript
+          file: a.js
+        """)
+    result = load(path)
+    assert result.ok and result.capability is not None
+    cap = result.capability
+    pool = UpstreamPool(UpstreamSettings())
+    try:
+        monkeypatch.setenv("PATH", str(fake))
+        invoker = Invoker(cap, resolve_capability_binds(cap), pool)
+        monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+        tool = next(a for a in cap.adapters if isinstance(a, McpAdapter)).tools[0]
+        outcome = await invoker.invoke(tool, Incoming(values={}, origin="mcp"))
+        assert outcome.data == {"via": "fake-node"}
+    finally:
+        await pool.close()
 
 
 def test_unknown_script_language_is_an_error(tmp_path: Path) -> None:

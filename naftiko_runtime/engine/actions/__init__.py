@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import ACTIONS, Action, ActionContext, action
 from . import approve, basic, environment, http, script, simulated  # noqa: F401  (registers the actions)
+from .base import ACTIONS, Action, ActionContext, action
 
 __all__ = ["ACTIONS", "Action", "ActionContext", "action"]

@@ -47,11 +47,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import jsonfast
+from ...capability.model import McpAdapter
 from ...invoke.client import FORWARDED_HEADERS
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY, ConnectionLimits
 from ...logs import LOGGER
-from ...spec.model import McpAdapter
 from ...tracing import AsgiContext
 from ..auth import Credentials
 from ..headers import header_values, repeated_host

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...spec.model import Action, Call, ConsumedParam, InputParam, Output
+from ...capability.model import Action, Call, ConsumedParam, InputParam, Output
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -29,11 +29,11 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
 from ... import __version__, jsonfast
 from ...binding.incoming import Incoming
+from ...capability.model import Action, McpAdapter, McpPrompt, McpResource
 from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
-from ...spec.model import Action, McpAdapter, McpPrompt, McpResource
 from .schema import annotations, input_schema, output_schema
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
@@ -233,6 +233,11 @@ class McpService:
 
     def __post_init__(self) -> None:
         self.tools = {t.name: ToolSpec.of(t) for t in self.adapter.tools}
+        # Resource and prompt locations, and the files of resource folders, resolved once per server
+        # (a reload builds a new one), not per request.
+        self._roots = {id(r): _location_path(r.location, self.base_dir) for r in self.adapter.resources if r.location}
+        self._listing = self._list_resources()
+        self._prompt_files = {p.name: self._prompt_file(p) for p in self.adapter.prompts if p.location}
 
     @property
     def base_dir(self) -> Path:
@@ -300,12 +305,13 @@ class McpService:
 
     # -- resources -------------------------------------------------------------------
     def _directory(self, resource: McpResource) -> Path | None:
-        if not resource.location:
-            return None
-        path = _location_path(resource.location, self.base_dir)
-        return path if path.is_dir() else None
+        path = self._roots.get(id(resource))
+        return path if path is not None and path.is_dir() else None
 
     def list_resources(self) -> list[types.Resource]:
+        return list(self._listing)
+
+    def _list_resources(self) -> list[types.Resource]:
         out: list[types.Resource] = []
         for r in self.adapter.resources:
             if _URI_VAR.search(r.uri):
@@ -369,8 +375,7 @@ class McpService:
         return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime, text=text)])
 
     def _read_location(self, resource: McpResource, values: dict[str, str], rel: str | None, uri: str) -> Any:
-        assert resource.location is not None
-        root = _location_path(resource.location, self.base_dir)
+        root = self._roots[id(resource)]
         if root.is_file():
             return _read_file(root, uri, resource.mime_type)
         target_rel = rel if rel is not None else "/".join(values.values())
@@ -385,8 +390,7 @@ class McpService:
             types.Prompt(
                 name=p.name, title=p.label, description=p.description,
                 arguments=[
-                    types.PromptArgument(name=str(a.get("name", "")), title=a.get("label"), description=a.get("description"),
-                                         required=bool(a.get("required", True)))
+                    types.PromptArgument(name=a.name, title=a.label, description=a.description, required=a.required)
                     for a in p.arguments
                 ],
             )
@@ -398,7 +402,7 @@ class McpService:
         if prompt is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}", data={"prompt": name})
         arguments = arguments or {}
-        missing = [str(a.get("name")) for a in prompt.arguments if a.get("required", True) and a.get("name") not in arguments]
+        missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
         if missing:
             raise MCPError(code=INVALID_PARAMS, message=f"Prompt '{name}' needs argument(s): {', '.join(missing)}",
                            data={"prompt": name, "missing": missing})
@@ -409,13 +413,18 @@ class McpService:
         ]
         return types.GetPromptResult(description=prompt.description, messages=messages)
 
+    def _prompt_file(self, prompt: McpPrompt) -> Path:
+        """A prompt's `location`: the file itself, or in a folder `<name>.md`, `<name>.txt` or `<name>`."""
+        path = _location_path(prompt.location or "", self.base_dir)
+        if path.is_dir():
+            path = next((path / f"{prompt.name}{ext}" for ext in (".md", ".txt", "") if (path / f"{prompt.name}{ext}").is_file()), path)
+        return path
+
     def _prompt_parts(self, prompt: McpPrompt) -> list[tuple[str, str]]:
         if prompt.template:
-            return [(str(m.get("role", "user")), str(m.get("content", ""))) for m in prompt.template]
+            return [(m.role, m.content) for m in prompt.template]
         if prompt.location:
-            path = _location_path(prompt.location, self.base_dir)
-            if path.is_dir():
-                path = next((path / f"{prompt.name}{ext}" for ext in (".md", ".txt", "") if (path / f"{prompt.name}{ext}").is_file()), path)
+            path = self._prompt_files.get(prompt.name) or self._prompt_file(prompt)
             if path.is_file():
                 return [("user", path.read_text("utf-8"))]
             raise MCPError(code=INTERNAL_ERROR, message=f"Prompt '{prompt.name}': cannot read {prompt.location}")

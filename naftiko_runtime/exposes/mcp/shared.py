@@ -9,9 +9,10 @@ cannot share a server and stop the start with both places named.
 from __future__ import annotations
 
 from dataclasses import replace
+
 from ...binding.incoming import Incoming
+from ...capability.model import Action, McpAdapter
 from ...invoke.invoker import Invoker, Outcome
-from ...spec.model import Action, McpAdapter
 
 
 class SharingConflict(Exception):
@@ -39,7 +40,7 @@ def merge(adapters: list[tuple[McpAdapter, Invoker]]) -> tuple[McpAdapter, Invok
     names: dict[str, str] = {}
     tools, resources, prompts = [], [], []
     for adapter, invoker in adapters:
-        if (adapter.auth.raw if adapter.auth else None) != (first.auth.raw if first.auth else None):
+        if adapter.auth != first.auth:
             raise SharingConflict(
                 f"MCP adapters '{first.namespace}' ({first.where}) and '{adapter.namespace}' ({adapter.where}) share a "
                 "port but require different authentication; give one of them another port"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from mcp.server.stdio import stdio_server
 
+from ...capability.model import McpAdapter
 from ...invoke.invoker import Invoker
 from ...logs import LOGGER
-from ...spec.model import McpAdapter
 from .server import build_server
 
 

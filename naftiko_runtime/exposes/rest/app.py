@@ -22,10 +22,10 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
+from ...capability.model import RestAdapter
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
-from ...spec.model import RestAdapter
 from ..auth import Credentials
 from ..health import add_health_routes
 from .forward import ForwardHandler, forward_route

@@ -18,8 +18,8 @@ from ...invoke.errors import InvokeError
 from ...invoke.forward import Passthrough, send_forward
 from ...invoke.invoker import PASSED_HEADERS, Invoker
 from ...logs import SECRETS
-from ...spec.model import RestResource
-from ...spec.paths import PathTemplate
+from ...capability.model import RestResource
+from ...expressions.paths import PathTemplate
 from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id

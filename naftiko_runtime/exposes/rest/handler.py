@@ -18,11 +18,11 @@ from aiohttp import web
 from ... import jsonfast
 from ...binding.incoming import Incoming, InputError
 from ...binding.inputs import extract
+from ...capability.model import RestOperation, RestResource
 from ...invoke.errors import InvokeError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import SECRETS, redact_outcome
-from ...spec.model import RestOperation, RestResource
 from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
-from ...spec.model import RestOperation, RestResource
+from ...capability.model import RestOperation, RestResource
 
 _LINK = re.compile(r"<([^>]*)>([^,]*)")
 

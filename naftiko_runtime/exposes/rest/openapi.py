@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...spec.model import Action, Capability, Output, RestAdapter, RestOperation, RestResource
+from ...capability.model import (
+    Action,
+    Capability,
+    Output,
+    RestAdapter,
+    RestOperation,
+    RestResource,
+)
 
 _JSON = "application/json"
 _ERROR = {

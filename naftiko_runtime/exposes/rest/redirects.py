@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
-from ...spec.model import RestAdapter, RestOperation, RestResource
+from ...capability.model import RestAdapter, RestOperation, RestResource
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,0 @@
-"""Benchmarks: `python -m naftiko_runtime.bench` (see __main__.py)."""

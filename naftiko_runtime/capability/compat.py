@@ -1,0 +1,147 @@
+"""Dialects of published capability files that the runtime serves with a warning.
+
+The schema check reports these as violations of alpha2; each has one unambiguous
+meaning, so a rule here gives the issue its deviation code (the `dialect` rows of
+:mod:`.deviations`, which say what the runtime does). Rules read the issue's path,
+keyword, fields and owner, never its message. Every code has a matching behaviour in
+`normalize/` or `invoke/`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from .schema_issue import SchemaIssue
+
+
+def _at(data: Any, path: tuple[str | int, ...]) -> Any:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _in(path: tuple[str | int, ...], *keys: str) -> bool:
+    return all(k in path for k in keys)
+
+
+_Rule = Callable[[SchemaIssue, Any], "str | None"]
+
+
+def _base_uri(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.path and issue.path[-1] == "baseUri":
+        value = _at(data, issue.path)
+        if isinstance(value, str) and value == "":
+            return "baseuri-empty"
+        if isinstance(value, str) and "{" in value and re.match(r"^(https?://|\{\{)", value):
+            return "baseuri-placeholder"
+    return None
+
+
+def _auth(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.path and issue.path[-1] in ("auth",) or (_unknown(issue, "consumed API") and issue.fields == ("auth",)):
+        return "auth-alias"
+    idx = next((i for i, p in enumerate(issue.path) if p in ("authentication", "auth")), None)
+    if idx is None:
+        return None
+    auth = _at(data, issue.path[: idx + 1])
+    if not isinstance(auth, dict):
+        return None
+    kind = auth.get("type")
+    if kind == "apikey" and (set(auth) - {"type", "key", "value", "placement"}) <= {"in", "name", "headers"}:
+        return "apikey-dialect"
+    if kind == "query" and isinstance(auth.get("parameters"), list) and set(auth) <= {"type", "parameters"}:
+        return "auth-query-parameters"
+    if isinstance(kind, str) and kind in UNSUPPORTED_AUTH:
+        return "auth-unsupported"
+    return None
+
+
+#: Real schemes published files use that this runtime cannot compute (request signing).
+UNSUPPORTED_AUTH = ("oauth1", "hmac", "aws-sig-v4", "aws-sigv4")
+
+
+def _body(issue: SchemaIssue, data: Any) -> str | None:
+    if "body" in issue.path:
+        idx = issue.path.index("body")
+        body = _at(data, issue.path[: idx + 1])
+        if isinstance(body, dict) and body.get("type") in ("form", "multipart"):
+            return "body-type-alias"
+    return None
+
+
+def _method(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.path and issue.path[-1] == "method" and _at(data, issue.path) == "HEAD":
+        return "method-head"
+    return None
+
+
+def _binds(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.path and issue.path[0] == "binds" or _in(issue.path, "binds"):
+        if issue.keyword == "minItems" and issue.path[-1] == "binds":
+            return "empty-binds"
+        key = issue.path[-1] if issue.path else None
+        if isinstance(key, str) and re.fullmatch(r"[0-9][A-Z0-9_]*", key):
+            return "bind-key-digit"
+    return None
+
+
+def _outputs(issue: SchemaIssue, data: Any) -> str | None:
+    if _required(issue, "items", "array output"):
+        return "array-output-without-items"
+    return None
+
+
+def _unknown(issue: SchemaIssue, owner: str) -> bool:
+    """An unknown-field issue in an object whose definition's title contains `owner`."""
+    return issue.keyword == "additionalProperties" and owner in (issue.owner or "")
+
+
+def _required(issue: SchemaIssue, name: str, owner: str) -> bool:
+    """A missing required `name` in an object whose definition's title starts with `owner`."""
+    return issue.keyword == "required" and issue.fields == (name,) and (issue.owner or "").startswith(owner)
+
+
+def _operation_fields(issue: SchemaIssue, data: Any) -> str | None:
+    operation = (issue.owner or "").startswith(("consumed operation", "exposed REST operation"))
+    if issue.keyword == "additionalProperties" and operation and issue.fields and set(issue.fields) <= {"path", "id"}:
+        return "operation-id-alias" if "id" in issue.fields else "operation-path"
+    if _required(issue, "name", "consumed operation"):
+        op = _at(data, issue.path)
+        if isinstance(op, dict) and isinstance(op.get("id"), str):
+            return "operation-id-alias"
+    if _unknown(issue, "exposed input parameter") and issue.fields == ("required",):
+        return "exposed-param-required"
+    if _unknown(issue, "consumed input parameter") and issue.fields == ("properties",):
+        return "consumed-param-extra-fields"
+    if _required(issue, "data", "JSON request body"):
+        return "body-json-passthrough"
+    return None
+
+
+def _call(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.path and issue.path[-1] in ("call",):
+        value = _at(data, issue.path)
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", value):
+            return "three-part-call"
+    return None
+
+
+RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call)
+
+
+def reclassify(issue: SchemaIssue, data: Any) -> SchemaIssue:
+    """The same issue, with a deviation code when it is one of the tolerated dialects."""
+    if issue.deviation:
+        return issue
+    for rule in RULES:
+        code = rule(issue, data)
+        if code:
+            return replace(issue, deviation=code)
+    return issue

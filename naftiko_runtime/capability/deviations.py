@@ -1,0 +1,139 @@
+"""The one table of deviations from alpha2 that the runtime tolerates.
+
+Each real-world deviation has a stable code, what the file does, its severity at each validation
+level, and what the runtime does with it. The schema check (`schema_messages.py`), the dialect
+rules (`compat.py`) and the normaliser attach codes; the loader reads severities and wording here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .diagnostics import Severity
+
+#: Who attaches the code: the schema check itself, a dialect rule over a schema issue, or the normaliser.
+SeenBy = Literal["schema", "dialect", "normalise"]
+
+
+@dataclass(frozen=True)
+class Deviation:
+    code: str
+    message: str  # what the file does, and why that is tolerable
+    runtime: str  # what the runtime does with it
+    seen_by: SeenBy
+    default: Severity = "warning"  # at the default level
+    strict: Severity = "error"  # at `--strict`
+
+
+_TABLE = (
+    # -- attached by the schema check --------------------------------------------------------------
+    Deviation(
+        "consumed-param-extra-fields",
+        "A consumed inputParameter carries `type`, `description` or `required`, which alpha2 does not define but "
+        "the reference engine reads",
+        "the runtime uses them for MCP input schemas and required-argument checks.",
+        "schema",
+    ),
+    Deviation(
+        "rest-adapter-description",
+        "A `type: rest` adapter has a `description` (alpha2 gives only MCP and skill adapters one) and nothing reads it",
+        "the runtime ignores it.",
+        "schema",
+    ),
+    Deviation(
+        "object-output-without-properties",
+        "A `type: object` output has `mapping` (or `value`) but no `properties`, for which the reference engine "
+        "returns `{}`",
+        "the runtime passes the mapped subtree through unchanged.",
+        "schema",
+    ),
+    Deviation(
+        "resource-name-not-kebab",
+        "A resource `name` has characters besides letters, digits and `-` (e.g. `plan_id`, `emoji.list`, "
+        "`#Create`, copied from upstream paths) but no `call` refers to resource names",
+        "the runtime keeps the name as given.",
+        "schema",
+    ),
+    Deviation(
+        "param-name-chars",
+        "An input parameter `name` uses `.`, `[`, `]` or `:` as real upstream names do (`filter[tags]`, `svm.name`, "
+        "`id:in`, which the reference regex even admits in part by accident)",
+        "the runtime sends the name unchanged.",
+        "schema",
+    ),
+    Deviation(
+        "missing-description",
+        "A `description` that alpha2 requires is absent (exposed or tool input parameter, MCP tool, skill tool) "
+        "although nothing depends on it",
+        "the runtime falls back to the label or the name.",
+        "schema",
+    ),
+    Deviation(
+        "info-metadata",
+        "`info` uses `title` instead of `label`, or carries extra descriptive fields such as `personas`, and `info` "
+        "is never interpreted",
+        "the runtime shows `title` as the label and ignores the rest.",
+        "schema",
+    ),
+    # -- dialects of published files, recognised over a schema issue (compat.py) -------------------
+    Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}`",
+              "the placeholders are filled per call from binds, then the environment, then the call's values", "dialect"),
+    Deviation("baseuri-empty", "`baseUri` is empty",
+              "calls answer 502 until `--upstream NAMESPACE=URL` names the upstream", "dialect"),
+    Deviation("auth-alias", "`auth` is written for `authentication`", "'auth' is read as 'authentication'", "dialect"),
+    Deviation("apikey-dialect", "API-key authentication uses OpenAPI's `in`/`name` or a `headers` map",
+              "API-key authentication written OpenAPI-style ('in'/'name') or as a 'headers' map is sent as such", "dialect"),
+    Deviation("auth-query-parameters", "`type: query` authentication lists `parameters`",
+              "each of the 'parameters' is added to the query string of every call", "dialect"),
+    Deviation("body-type-alias", "a body `type` is `form` or `multipart`",
+              "'form' is read as formUrlEncoded, 'multipart' as multipartForm", "dialect"),
+    Deviation("method-head", "an operation's `method` is HEAD", "HEAD is sent as HEAD", "dialect"),
+    Deviation("bind-key-digit", "a bind key starts with a digit",
+              "the key is read from the environment or file under that exact name", "dialect"),
+    Deviation("empty-binds", "`binds` is an empty list", "an empty 'binds' list is ignored", "dialect"),
+    Deviation("array-output-without-items", "an array output has no `items`",
+              "the array's elements pass through unchanged", "dialect"),
+    Deviation("operation-path", "an operation has its own `path`",
+              "the operation's own path is used: as is when it starts with the resource path, else appended to it", "dialect"),
+    Deviation("operation-id-alias", "an operation is named by `id`", "an operation's 'id' is read as its 'name'", "dialect"),
+    Deviation("body-json-passthrough", "a JSON body has no `data`",
+              "a JSON body without 'data' sends the caller's JSON body (REST) or 'body' argument (MCP)", "dialect"),
+    Deviation("auth-unsupported", "an authentication scheme this runtime cannot compute (request signing)",
+              "calls are sent without credentials (the upstream will likely answer 401)", "dialect"),
+    Deviation("exposed-param-required", "an exposed input parameter has `required`",
+              "'required' on an exposed input parameter is honoured", "dialect"),
+    Deviation("three-part-call", "a `call` is `namespace.resource.operation`",
+              "'namespace.resource.operation' names the resource explicitly (a runtime extension)", "dialect"),
+    # -- seen by the normaliser: the schema cannot see them ----------------------------------------
+    Deviation(
+        "single-brace-placeholder",
+        "A consumed resource path uses OpenAPI `{x}` instead of `{{x}}`, which alpha2 does not constrain and the "
+        "reference engine leaves literal",
+        "the runtime substitutes `{x}` like `{{x}}`.",
+        "normalise",
+    ),
+    Deviation(
+        "with-reference-prefix",
+        "A `with` value is `rest.x`, `tools.x` or `mcp.x`, which the schema allows as any string and the reference "
+        "engine sends literally",
+        "the runtime treats it as a reference to the incoming value `x`.",
+        "normalise",
+    ),
+    Deviation(
+        "unresolved-call",
+        "A `call` names no consumes namespace or operation",
+        "the operation answers 502 until the call is fixed; the rest of the file serves",
+        "normalise",
+    ),
+)
+
+DEVIATIONS: dict[str, Deviation] = {d.code: d for d in _TABLE}
+
+
+def severity(code: str | None, *, strict: bool) -> Severity | None:
+    """The severity a deviation has at a level; None when `code` is not a deviation."""
+    deviation = DEVIATIONS.get(code or "")
+    if deviation is None:
+        return None
+    return deviation.strict if strict else deviation.default

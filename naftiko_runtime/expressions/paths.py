@@ -1,0 +1,46 @@
+"""URL path templates: `/orgs/{orgId}/runs/{{runId}}`, both brace styles alike."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+?)\s*\}\}|\{([^{}\s]+)\}")
+
+
+@dataclass(frozen=True)
+class PathTemplate:
+    """A path split once into literal text and placeholder names."""
+
+    raw: str
+    parts: tuple[str | tuple[str], ...]
+    single_brace: bool
+
+    @classmethod
+    def parse(cls, raw: str) -> PathTemplate:
+        parts: list[str | tuple[str]] = []
+        single = False
+        pos = 0
+        for match in PLACEHOLDER.finditer(raw):
+            if match.start() > pos:
+                parts.append(raw[pos : match.start()])
+            name = match.group(1) or match.group(2)
+            single = single or match.group(2) is not None
+            parts.append((name,))
+            pos = match.end()
+        if pos < len(raw):
+            parts.append(raw[pos:])
+        return cls(raw, tuple(parts), single)
+
+    @property
+    def names(self) -> list[str]:
+        return [p[0] for p in self.parts if isinstance(p, tuple)]
+
+    @property
+    def route(self) -> str:
+        """The path in `{name}` form, as aiohttp and OpenAPI write it."""
+        return "".join(f"{{{p[0]}}}" if isinstance(p, tuple) else p for p in self.parts)
+
+    def shape(self) -> tuple[str, ...]:
+        """Segments with every placeholder as `{}`: two paths of one shape match the same URLs."""
+        return tuple("{}" if s.startswith("{") else s for s in self.route.strip("/").split("/"))
