@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ...binding.incoming import InputError
+from ...capability.model import RestResource
+from ...expressions.paths import PathTemplate
 from ...invoke.errors import InvokeError
 from ...invoke.forward import Passthrough, send_forward
 from ...invoke.invoker import PASSED_HEADERS, Invoker
 from ...logs import SECRETS
-from ...capability.model import RestResource
-from ...expressions.paths import PathTemplate
 from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
