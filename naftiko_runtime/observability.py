@@ -18,6 +18,7 @@ and a different one elsewhere is warned about: a process has one tracer.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +35,9 @@ class TracingPlan:
     local_buffer: int | None = None  # the size of the `/traces` buffer, None when no control adapter serves it
     warnings: list[str] = field(default_factory=list)
 
-    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
-        """`env` with the file's values filling only what it does not set."""
+    def environment(self, env: Mapping[str, str] | None) -> dict[str, str]:
+        """`env` (default: the process environment) with the file's values filling only what it does not set."""
+        env = os.environ if env is None else env
         merged = dict(self.variables)
         merged.update({k: v for k, v in env.items() if v})
         return merged

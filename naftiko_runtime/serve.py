@@ -18,6 +18,7 @@ from aiohttp import web
 
 from . import tracing
 from .binding.binds import BindValues, resolve_capability_binds
+from .capability.control import ControlAdapter
 from .capability.loader import load
 from .capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
 from .exposes.listen import CappedSite, runner_settings
@@ -132,8 +133,6 @@ class Runtime:
         self.endpoints: list[str] = []
         self.started: dict[tuple[str, str | None], int] = {}  # (adapter type, namespace) -> bound port
         self.in_flight = limit_concurrency(self.pool, options.max_concurrency)
-        if tracing.requested(options.env) and tracing.setup():
-            tracing.instrument_pool(self.pool)
         self.metrics: Any = None  # RuntimeMetrics, when a control adapter or --metrics-port serves it
         self.rest_apps: dict[tuple[str, int], web.Application] = {}  # for --watch
         self.mcp_servers: dict[str, Any] = {}  # namespace -> uvicorn server, for --watch
@@ -259,6 +258,7 @@ class Runtime:
 
     async def start(self) -> None:
         self.load()
+        self._setup_tracing()
         if self.needs_engine:
             await self.start_engine()
         if self.options.metrics_port is not None or any(
@@ -287,6 +287,19 @@ class Runtime:
 
             host = self.options.host or "127.0.0.1"
             await self._listen(build_metrics_app(self.metrics, self.readiness), host, self.options.metrics_port, "metrics")
+
+    def _setup_tracing(self) -> None:
+        """OpenTelemetry from the run's `OTEL_*` variables over the control adapters' `observability` blocks."""
+        from .observability import plan_tracing
+
+        controls = [(str(a.where or item.capability.file), a.observability, item.invoker.bind_context)
+                    for item in self.loaded for a in item.capability.adapters if isinstance(a, ControlAdapter)]
+        plan = plan_tracing(controls)
+        for warning in plan.warnings:
+            LOGGER.warning(warning)
+        env = plan.environment(self.options.env)
+        if (tracing.requested(env) or plan.needed) and tracing.setup(env, plan.local_buffer):
+            tracing.instrument_pool(self.pool)
 
     def _instrument(self, invoker: Invoker) -> None:
         """Metrics and tracing wrap the invoker (each at most once); neither costs anything when off."""
@@ -329,6 +342,7 @@ class Runtime:
                 app = build_control_app(
                     adapter, item.capability, readiness=self.readiness, adapters=self.adapter_states,
                     metrics=metrics, bind_context=item.invoker.bind_context,
+                    scripting=item.invoker.scripts.governance, traces=tracing.local_buffer(),
                 )
             bound = await self._listen(app, host, port, f"{adapter.type} {adapter.namespace or ''}".strip())
             self.started[(adapter.type, adapter.namespace)] = bound

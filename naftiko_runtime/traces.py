@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,8 +125,10 @@ def summarise(root: Any, spans: list[Any]) -> TraceSummary:
     )
 
 
-def span_capture(buffer: TraceBuffer) -> Any:
-    """An OpenTelemetry SDK span processor that fills `buffer` (imports the SDK: call only when tracing is on)."""
+def span_capture(target: Callable[[], TraceBuffer | None]) -> Any:
+    """An OpenTelemetry SDK span processor that fills the buffer `target()` gives (none: spans are dropped).
+
+    Imports the SDK: call only when tracing is on."""
     from opentelemetry.sdk.trace import SpanProcessor
 
     class TraceCapture(SpanProcessor):
@@ -143,7 +146,8 @@ def span_capture(buffer: TraceBuffer) -> Any:
                     del self.pending[trace_id]
                 elif len(self.pending) > MAX_PENDING:
                     self.pending.popitem(last=False)
-            if is_root:
+            buffer = target()
+            if is_root and buffer is not None:
                 buffer.add(summarise(span, spans))
 
         def shutdown(self) -> None:

@@ -36,8 +36,12 @@ from ..capability.control import ControlAdapter
 from ..capability.model import Capability
 from .auth import Credentials
 from .health import Readiness
+from .scripting_route import add_scripting_routes
+from .traces_route import add_trace_routes
 
 if TYPE_CHECKING:
+    from ..invoke.governance import ScriptGovernance
+    from ..traces import TraceBuffer
     from ..invoke.invoker import Invoker
 
 
@@ -170,7 +174,11 @@ def build_control_app(
     adapters: AdapterStates,
     metrics: RuntimeMetrics,
     bind_context: dict[str, Any] | None = None,
+    scripting: ScriptGovernance | None = None,
+    traces: TraceBuffer | None = None,
 ) -> web.Application:
+    """`scripting`: the governance `/scripting` shows and changes; `traces`: the buffer behind `/traces`
+    (None while tracing is off: `/traces` answers 503)."""
     management = adapter.management
     credentials = Credentials.from_spec(adapter.auth, bind_context or {})
 
@@ -217,6 +225,10 @@ def build_control_app(
         app.router.add_get("/status", status)
     if metrics_enabled(adapter):
         app.router.add_get("/metrics", prometheus)
+    if adapter.observability.traces:
+        add_trace_routes(app, traces)
+    if management.scripting.declared and scripting is not None:
+        add_scripting_routes(app, scripting)
     return app
 
 

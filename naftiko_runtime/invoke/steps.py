@@ -106,11 +106,9 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
         elif step.kind == "lookup":
             results[step.name] = _lookup(step, results, values)
         elif step.kind == "script":
-            from .scripts import run_script
-
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await run_script(invoker.scripts.plan(step), context)
+            results[step.name] = await invoker.scripts.run(step, context)
     return results, None
 
 

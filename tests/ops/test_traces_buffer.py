@@ -12,7 +12,7 @@ from naftiko_runtime.traces import TraceBuffer, span_capture
 
 def _tracer(buffer: TraceBuffer) -> trace.Tracer:
     provider = TracerProvider()
-    provider.add_span_processor(span_capture(buffer))
+    provider.add_span_processor(span_capture(lambda: buffer))
     return provider.get_tracer("test")
 
 
