@@ -67,7 +67,9 @@ def setup(env: Mapping[str, str] | None = None, local_buffer: int | None = None)
     _provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler(env))
     endpoint = _traces_endpoint(env) if requested(env) else None
     if endpoint:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter,
+        )
 
         _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     _provider.add_span_processor(span_capture(lambda: _local))

@@ -41,8 +41,8 @@ from .traces_route import add_trace_routes
 
 if TYPE_CHECKING:
     from ..invoke.governance import ScriptGovernance
-    from ..traces import TraceBuffer
     from ..invoke.invoker import Invoker
+    from ..traces import TraceBuffer
 
 
 @dataclass

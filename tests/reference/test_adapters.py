@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ..support.recording_upstream import RecordingUpstream, reply
 from naftiko_runtime.observability import plan_tracing
 
+from ..support.recording_upstream import RecordingUpstream, reply
 from .helpers import get_json, load_ok, serve
-
 
 
 async def test_control_capability_health_metrics_and_traces() -> None:
