@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from naftiko_runtime.traces import TraceBuffer, span_capture
+
+from ..reference.helpers import get_json, serve
+from ..support.recording_upstream import RecordingUpstream, reply
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[RecordingUpstream]:
+    recording = await RecordingUpstream().start()
+    yield recording
+    await recording.stop()
 
 
 def _tracer(buffer: TraceBuffer) -> trace.Tracer:
@@ -51,3 +66,61 @@ def test_the_buffer_keeps_the_newest_and_filters() -> None:
 def test_a_buffer_holds_at_least_one_trace() -> None:
     with pytest.raises(ValueError):
         TraceBuffer(0)
+
+
+TRACED = """\
+naftiko: 1.0.0-alpha2
+info: {label: traced, description: local traces}
+capability:
+  consumes:
+  - type: http
+    namespace: up
+    baseUri: http://127.0.0.1:9
+    resources:
+    - {name: ship, path: /ship, operations: [{name: get-ship, method: GET}]}
+  exposes:
+  - type: rest
+    namespace: api
+    port: 8080
+    resources:
+    - path: /ship
+      operations:
+      - {method: GET, call: up.get-ship}
+  - type: control
+    port: 9199
+    observability:
+      traces:
+        local: {buffer-size: 10}
+"""
+
+
+async def test_control_traces_list_the_requests_served(tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """ControlIntegrationTest/TracesResourceTest: a served request appears in /traces with its server and client spans."""
+    upstream.route("GET", "/ship", reply(json={"imo": "1"}))
+    file = tmp_path / "traced.yaml"
+    file.write_text(TRACED)
+    async with serve(str(file), upstream.url) as served:
+        assert (await get_json(served, "GET", served.rest_url("api") + "/ship"))[0] == 200
+        base = served.url("control", None)
+
+        async def listed() -> Any:
+            status, body = await get_json(served, "GET", base + "/traces?operation=rest")
+            return body if status == 200 and body["traces"] else None
+
+        listing = await poll_async(listed)
+        [trace_item] = listing["traces"]
+        assert listing["bufferSize"] == 10 and trace_item["status"] == "OK" and trace_item["spanCount"] == 2
+        status, detail = await get_json(served, "GET", f"{base}/traces/{trace_item['traceId']}")
+    assert status == 200
+    assert sorted(s["kind"] for s in detail["spans"]) == ["CLIENT", "SERVER"]
+    assert upstream.requests[0].headers["traceparent"].split("-")[1] == trace_item["traceId"]
+
+
+async def poll_async(check: Any, timeout: float = 10.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found is not None or asyncio.get_running_loop().time() > deadline:
+            assert found is not None, "condition not met in time"
+            return found
+        await asyncio.sleep(0.05)
