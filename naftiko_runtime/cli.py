@@ -120,6 +120,32 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
         raise click.BadParameter(f"expected a size such as 1048576, 512k or 10M, got '{value}'") from None
 
 
+def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
+                skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
+                mode: str | None, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
+                timeout: float, connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int,
+                header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
+                shutdown_grace: float, watch: bool, watch_interval: float, **_: object):  # type: ignore[no-untyped-def]
+    """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
+    from .limits import ConnectionLimits
+    from .runtime import RunOptions
+
+    if max_header_size < 1024:
+        raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
+    return RunOptions(
+        files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
+        control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
+        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
+        allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
+        max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
+        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
+        connections=ConnectionLimits(
+            max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
+            keepalive_timeout=keepalive_timeout, max_connections=max_connections,
+        ),
+    )
+
+
 # Every option of `run` can be set from the environment as NAFTIKO_<OPTION> (README: "Operating it").
 # Precedence: the flag, then the environment variable, then the capability file, then the default.
 @main.command()
@@ -181,24 +207,17 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     import asyncio
 
     from . import logs
-    from .limits import ConnectionLimits
-    from .serve import RunOptions, StartupError, run_forever
+    from .runtime import StartupError, run_forever
 
-    if max_header_size < 1024:
-        raise click.BadParameter(f"at least 1k, got {max_header_size} bytes", param_hint="--max-header-size")
     logs.configure(log_format, log_level)
-    options = RunOptions(
-        files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
-        control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
-        mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
-        allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
-        max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
-        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
-        connections=ConnectionLimits(
-            max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
-            keepalive_timeout=keepalive_timeout, max_connections=max_connections,
-        ),
-    )
+    options = run_options(files=files, host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
+                          control_port=control_port, metrics_port=metrics_port, upstreams=upstreams, mode=mode,
+                          engine_port=engine_port, engine_db=engine_db, stdio=stdio, allowed_hosts=allowed_hosts,
+                          timeout=timeout, connect_timeout=connect_timeout, max_body=max_body,
+                          max_concurrency=max_concurrency, max_header_size=max_header_size,
+                          header_timeout=header_timeout, body_timeout=body_timeout,
+                          keepalive_timeout=keepalive_timeout, max_connections=max_connections,
+                          shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval)
     try:
         asyncio.run(run_forever(options))
     except StartupError as exc:
@@ -233,20 +252,24 @@ def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="An input value (JSON values such as 3, true or [1] are parsed).")
 @click.option("--body", "body", metavar="JSON|@FILE", help="A JSON body, inline or @file.json.")
 @click.option("--upstream", "upstreams", multiple=True, metavar="NAMESPACE=URL", help="Send a consumes namespace (or *) to URL.")
+@click.option("--local", "mode", flag_value="local", help="Send Humanitec and Inngest namespaces to the bundled local engine.")
+@click.option("--live", "mode", flag_value="live", help="Never use the local engine; missing credentials are an error.")
+@click.option("--mode", "mode", type=click.Choice(["auto", "local", "live"]), default="auto", show_default=True,
+              help="Engine mode, as for `naftiko run`.")
+@click.option("--engine-db", help="SQLite file of the local engine (default: the one `naftiko run` uses; ':memory:' for throwaway).")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
-def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], timeout: float) -> None:
+def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], mode: str | None,
+         engine_db: str | None, timeout: float) -> None:
     """Invoke one exposed operation or tool NAME of FILE once, without a server, and print the result.
 
+    Namespaces go where `naftiko run` would send them: --upstream, else the bundled local engine
+    (started for the call) for Humanitec and Inngest APIs without credentials, else their baseUri.
     Exit status 1 when the upstream answers an error or cannot be reached.
     """
     import asyncio
 
-    from .binding.binds import resolve_capability_binds
     from .binding.incoming import Incoming
-    from .invoke.auth import register_secrets
-    from .invoke.client import UpstreamPool, UpstreamSettings
     from .invoke.errors import InvokeError
-    from .invoke.invoker import Invoker
     from .invoke.output import NOTHING
     from .logs import SECRETS
 
@@ -281,17 +304,21 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         click.echo(SECRETS.redact(text), err=err)  # the servers' one redaction rule, for every line printed
 
     async def go() -> int:
-        binds = resolve_capability_binds(cap)
-        register_secrets(cap, binds)
-        pool = UpstreamPool(UpstreamSettings(total_timeout=timeout))
-        invoker = Invoker(cap, binds, pool, _parse_upstreams(upstreams))
+        from .runtime import RunOptions, StartupError
+        from .runtime.call import planned_invoker
+
+        options = RunOptions(files=[file], upstreams=_parse_upstreams(upstreams), mode=mode or "auto", engine_port=0,
+                             engine_db=engine_db, total_timeout=timeout)
         try:
-            outcome = await invoker.invoke(actions[0], Incoming(values=values, body=parsed_body, origin="cli"))
+            async with planned_invoker(file, options) as (entry, invoker):
+                action = _find_action(entry.capability, name)[0]
+                outcome = await invoker.invoke(action, Incoming(values=values, body=parsed_body, origin="cli"))
+        except StartupError as exc:
+            say(f"naftiko call: {exc}", err=True)
+            return 1
         except InvokeError as exc:
             say(json.dumps(exc.as_json(), indent=2), err=True)
             return 1
-        finally:
-            await pool.close()
         if outcome.is_redirect:
             say(f"upstream answered {outcome.status}, a redirect to {outcome.headers.get('Location', '?')}; "
                 "redirects are not followed", err=True)
@@ -318,6 +345,7 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
     """
     from .binding.binds import resolve_capability_binds
     from .inspection import describe, render_json, render_text
+    from .runtime.plan import decide_modes
 
     descs, failed = [], False
     for file in files:
@@ -328,7 +356,9 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
         if not result.ok or result.capability is None:
             failed = True
             continue
-        descs.append(describe(result.capability, resolve_capability_binds(result.capability)))
+        binds = resolve_capability_binds(result.capability)
+        modes = decide_modes(result.capability, binds, {}, "auto")
+        descs.append(describe(result.capability, binds, [m.as_json() for m in modes]))
     if fmt == "json":
         click.echo(render_json(descs))
     else:

@@ -21,11 +21,15 @@ def _upstream(action: Action) -> str:
     return "mock (no upstream)"
 
 
-def describe(cap: Capability, binds: BindValues) -> dict[str, Any]:
-    """A JSON-able description; secrets are never included, only whether they resolve."""
+def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A JSON-able description; secrets are never included, only whether they resolve.
+
+    `namespaces`: where each consumed namespace goes (mode and upstream), as `naftiko run` decides.
+    """
     from .exposes.mcp.schema import annotations, input_schema
 
-    out: dict[str, Any] = {"file": str(cap.file), "label": cap.label, "rest": [], "mcp": [], "other": [], "binds": []}
+    out: dict[str, Any] = {"file": str(cap.file), "label": cap.label, "rest": [], "mcp": [], "other": [], "binds": [],
+                           "namespaces": [{k: v for k, v in n.items() if k != "file"} for n in namespaces or []]}
     for adapter in cap.adapters:
         if isinstance(adapter, RestAdapter):
             for res in adapter.resources:
@@ -90,6 +94,9 @@ def render_text(desc: dict[str, Any]) -> str:
     if desc["other"]:
         rows = [[o["type"], str(o["namespace"]), str(o["port"])] for o in desc["other"]]
         sections.append("Other adapters\n" + _table(rows, ["TYPE", "NAMESPACE", "PORT"]))
+    if desc.get("namespaces"):
+        rows = [[n["namespace"], n["mode"], n["upstream"] or "the bundled local engine"] for n in desc["namespaces"]]
+        sections.append("Consumed namespaces (as naftiko run would send them)\n" + _table(rows, ["NAMESPACE", "MODE", "UPSTREAM"]))
     if desc["binds"]:
         rows = [[f"{b['namespace']}.{b['key']}", b["source"], b["from"], "yes" if b["resolved"] else "NO"] for b in desc["binds"]]
         sections.append("Binds (values never shown)\n" + _table(rows, ["BIND", "SOURCE KEY", "FROM", "RESOLVED"]))

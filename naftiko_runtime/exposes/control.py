@@ -17,6 +17,7 @@ invoker's `invoke` and `send`, so REST operations, MCP tools and skill-invoked t
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from .. import __version__
 from ..capability.control import ControlAdapter
 from ..capability.model import Capability
 from .auth import Credentials
-from .health import Readiness
+from .health import Readiness, add_health_routes
 from .scripting_route import add_scripting_routes
 from .traces_route import add_trace_routes
 
@@ -105,13 +106,13 @@ class RuntimeMetrics:
         self.active = Gauge("naftiko_capability_active", "Capabilities being served.", ["capability"], registry=self.registry)
         uptime = Gauge("naftiko_uptime_seconds", "Seconds since the runtime started.", registry=self.registry)
         uptime.set_function(lambda: time.time() - self.started)
-        self._observed: set[int] = set()
+        self._observed: weakref.WeakSet[Invoker] = weakref.WeakSet()  # not ids: a freed invoker's id is reused
 
     def observe(self, invoker: "Invoker") -> None:
         """Count every action `invoker` runs and every upstream call it sends (once per invoker)."""
-        if id(invoker) in self._observed:
+        if invoker in self._observed:
             return
-        self._observed.add(id(invoker))
+        self._observed.add(invoker)
         label = invoker.capability.label or invoker.capability.file.name
         self.active.labels(label).set(1)
         invoke, send = invoker.invoke, invoker.send
@@ -191,16 +192,6 @@ def build_control_app(
             return response
         return await handler(request)
 
-    async def live(_: web.Request) -> web.Response:
-        return web.json_response({"status": "UP"})
-
-    async def ready(_: web.Request) -> web.Response:
-        ok, detail = await readiness()
-        states = [a.as_json() for a in adapters()]
-        up = ok and all(a["state"] == "started" for a in states)
-        body = {"status": "UP" if up else "DEGRADED", "adapters": states, **detail}
-        return web.json_response(body, status=200 if up else 503)
-
     async def status(_: web.Request) -> web.Response:
         uptime = max(0.0, time.time() - metrics.started)
         body = {
@@ -219,8 +210,7 @@ def build_control_app(
 
     app = web.Application(middlewares=[guard])
     if management.health:
-        app.router.add_get("/health/live", live)
-        app.router.add_get("/health/ready", ready)
+        add_health_routes(app, readiness, adapters=adapters)
     if management.info:
         app.router.add_get("/status", status)
     if metrics_enabled(adapter):
@@ -234,7 +224,6 @@ def build_control_app(
 
 def build_metrics_app(metrics: RuntimeMetrics, readiness: Readiness) -> web.Application:
     """`--metrics-port`: `/metrics` plus the health probes, for capabilities without a control adapter."""
-    from .health import add_health_routes
 
     async def prometheus(_: web.Request) -> web.Response:
         response = web.Response(body=metrics.exposition())

@@ -49,3 +49,18 @@ def test_an_invalid_file_exits_1_with_its_errors(tmp_path) -> None:  # type: ign
     bad.write_text("naftiko: 1.0.0-alpha2\ncapability: 3\n")
     proc = inspect(str(bad))
     assert proc.returncode == 1 and f"{bad}:2:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_inspect_names_where_each_namespace_goes_as_run_decides() -> None:
+    """The run's plan: without its key a Humanitec namespace goes to the local engine; with it, to its baseUri."""
+    from click.testing import CliRunner
+
+    from naftiko_runtime.cli import main
+    from tests.support.paths import CAPABILITIES
+
+    file = str(CAPABILITIES / "humanitec-pipelineruns.yaml")
+    local = CliRunner().invoke(main, ["inspect", file, "--format", "json"], env={"HUMANITEC_API_KEY": None})
+    assert local.exit_code == 0, local.output
+    assert [(n["namespace"], n["mode"]) for n in json.loads(local.stdout)[0]["namespaces"]] == [("humanitec-pipelineruns", "local-engine")]
+    live = CliRunner().invoke(main, ["inspect", file], env={"HUMANITEC_API_KEY": "k"})
+    assert "humanitec-pipelineruns  live  https://api.humanitec.io" in live.stdout

@@ -25,7 +25,7 @@ from mcp.client import Client
 
 from naftiko_runtime.exposes.mcp.server import build_server
 from naftiko_runtime.logs import LOGGER
-from naftiko_runtime.serve import RunOptions, Runtime
+from naftiko_runtime.runtime import RunOptions, Runtime
 
 from ..support.recording_upstream import RecordingUpstream
 from .expect import BODY_METHODS, PLACEHOLDER, Consumes, ExpectedCall, sample
@@ -380,8 +380,8 @@ class Harness:
             for a in exposes if a.get("type") == "mcp"
             for t in (a.get("tools") or []) if isinstance(t, dict)
         }
-        for adapter, item in runtime._mcp_adapters():
-            async with Client(build_server(adapter, item.invoker)) as client:
+        for adapter, invoker in runtime.mcp_adapters():
+            async with Client(build_server(adapter, invoker)) as client:
                 for tool in (await client.list_tools()).tools:
                     raw = raw_tools.get((adapter.namespace, tool.name), {})
                     calls = _calls(raw)

@@ -4,61 +4,34 @@ the REST adapters drive the engine's APIs."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from naftiko_runtime.runtime import RunOptions, Runtime
+
 from .helpers import call, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def naftiko_run(capability: str) -> AsyncIterator[str]:
-    port = free_port()
+    """The runtime `naftiko run CAPABILITY` starts, in this loop, with the file's token bind unset."""
     env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_PIPELINES_TOKEN", "PIPELINE_RUNS_TOKEN", "INNGEST_SIGNING_KEY")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "naftiko_runtime", "run", str(ROOT / "capabilities" / capability),
-        "--engine-port", "0", "--engine-db", ":memory:", "--rest-port", str(port), "--mcp-port", "0",
-        cwd=str(ROOT), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    assert proc.stderr is not None
-    seen: list[str] = []
-
-    async def ready() -> bool:
-        line = (await proc.stderr.readline()).decode()  # type: ignore[union-attr]
-        if not line:
-            raise AssertionError("naftiko run exited early:\n" + "".join(seen))
-        seen.append(line)
-        return " ready " in f" {line} "
-
+    runtime = Runtime(RunOptions(files=[ROOT / "capabilities" / capability], rest_port=0, mcp_port=0,
+                                 engine_port=0, engine_db=":memory:", env=env))
     try:
-        await wait_until(ready, timeout=30, interval=0, what="naftiko run to be ready")
-        assert any("mode=local-engine" in line for line in seen), seen
-        drain = asyncio.ensure_future(proc.stderr.read())  # keep the pipe from filling up
+        await runtime.start()
+        assert any(m.mode == "local-engine" for m in runtime.modes), runtime.modes
+        port = next(port for (kind, _), port in runtime.started.items() if kind == "rest")
         yield f"http://127.0.0.1:{port}"
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        with contextlib.suppress(Exception):
-            drain.cancel()
+        await runtime.stop()
 
 
 async def test_local_pipelines_capability_drives_the_seed_001_api(session: aiohttp.ClientSession) -> None:

@@ -186,7 +186,7 @@ async def test_strict_auth_guards_the_page_and_links_carry_the_token(tmp_path: P
 
 
 async def test_naftiko_run_logs_the_pages_address_when_it_starts_the_engine(caplog, http) -> None:
-    from naftiko_runtime.serve import RunOptions, Runtime
+    from naftiko_runtime.runtime import RunOptions, Runtime
 
     runtime = Runtime(RunOptions(files=[], engine_port=0, engine_db=":memory:"))
     with caplog.at_level("INFO"):
@@ -197,7 +197,7 @@ async def test_naftiko_run_logs_the_pages_address_when_it_starts_the_engine(capl
         async with http.get(record.page) as r:
             assert r.status == 200 and "<h1>Pipelines</h1>" in await r.text()
     finally:
-        await runtime.engine.close()
+        await runtime.engine.stop()
 
 
 async def test_cancel_a_waiting_run_from_the_page(page_engine: EngineHandle, http) -> None:

@@ -99,3 +99,29 @@ async def test_call_missing_input_is_not_sent(upstream: Any) -> None:
     assert code in (1, 2)
     assert "runId" in err
     assert upstream.requests == []
+
+
+def test_call_without_credentials_goes_to_the_local_engine_as_run_does() -> None:
+    """The same plan as `naftiko run`: a Humanitec namespace without its key is served by the bundled engine."""
+    from click.testing import CliRunner
+
+    from naftiko_runtime.cli import main
+
+    args = ["call", str(CAPABILITIES / "humanitec-pipelineruns.yaml"), "create-run-within-pipeline",
+            "--arg", "orgId=demo-org", "--arg", "appId=demo-app", "--arg", "pipelineId=ci",
+            "--body", '{"inputs": {}}', "--engine-db", ":memory:"]
+    result = CliRunner().invoke(main, args, env={"HUMANITEC_API_KEY": None})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pipeline_id"] == "ci"
+
+
+def test_call_live_without_credentials_is_one_line() -> None:
+    from click.testing import CliRunner
+
+    from naftiko_runtime.cli import main
+
+    args = ["call", str(CAPABILITIES / "humanitec-pipelineruns.yaml"), "create-run-within-pipeline", "--live",
+            "--arg", "orgId=demo-org", "--arg", "appId=demo-app", "--arg", "pipelineId=ci"]
+    result = CliRunner().invoke(main, args, env={"HUMANITEC_API_KEY": None})
+    assert result.exit_code == 1
+    assert "runs live but its binds do not resolve: HUMANITEC_API_KEY" in result.stderr

@@ -1,25 +1,20 @@
-"""Fixtures: `naftiko run` as a subprocess per capability file, reached over loopback.
+"""Fixtures: the runtime `naftiko run` starts, in process, per capability file, reached over loopback.
 
-Each runtime gets a free MCP port and serves its consumes from the bundled local
-engine (`--engine-db :memory:`), and is waited for on `/health/ready`, never slept for.
+Each runtime binds its MCP port as 0 and serves its consumes from the bundled local
+engine (`--engine-db :memory:`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.runtime import InProcess, start
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPS = ROOT / "capabilities"
@@ -28,34 +23,15 @@ EVENT = CAPS / "humanitec-event.yaml"
 INNGEST = CAPS / "inngest-runs.yaml"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], deadline: float = 30.0) -> None:
-    """Poll `url` until it answers 200, the process dies, or the deadline passes."""
-    end = time.monotonic() + deadline
-    last: object = None
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"naftiko run exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, OSError) as exc:
-            last = exc
-        time.sleep(0.05)  # polling interval, not synchronisation: the loop ends on the answer
-    raise TimeoutError(f"{url} not ready after {deadline}s: {last}")
-
-
-@dataclass
 class Running:
-    proc: subprocess.Popen[bytes]
-    port: int
-    log: Path
+    """A runtime started in process for one capability file, reached over its MCP port."""
+
+    def __init__(self, runtime: InProcess) -> None:
+        self.runtime = runtime
+
+    @property
+    def port(self) -> int:
+        return self.runtime.mcp_port
 
     @property
     def url(self) -> str:
@@ -66,30 +42,11 @@ class Running:
         return f"http://127.0.0.1:{self.port}/"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.runtime.stop()
 
 
-def start_runtime(file: Path, log: Path, *extra: str, env: dict[str, str] | None = None) -> Running:
-    port = free_port()
-    cmd = [sys.executable, "-m", "naftiko_runtime", "run", str(file), "--engine-port", "0", "--engine-db", ":memory:",
-           "--rest-port", "0", "--mcp-port", str(port), *extra]
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMANITEC_", "INNGEST_", "NAFTIKO_"))}
-    full_env.update(env or {})
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env=full_env)
-    running = Running(proc, port, log)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/health/ready", proc)
-    except Exception:
-        running.stop()
-        raise RuntimeError(f"runtime for {file.name} did not start:\n{log.read_text()[-3000:]}") from None
-    return running
+def start_runtime(file: Path, log: Path | None = None, *extra: str, env: dict[str, str] | None = None) -> Running:
+    return Running(start(file, extra=list(extra), env=env, clean=True))
 
 
 @pytest.fixture(scope="module")

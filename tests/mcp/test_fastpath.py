@@ -4,7 +4,6 @@ to a runtime with it and to one without it (NAFTIKO_MCP_FASTPATH=0), and the ans
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,52 +26,33 @@ from naftiko_runtime.exposes.mcp.http import serve_mcp_http
 from naftiko_runtime.exposes.mcp.server import build_server
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
+from tests.support.recording_upstream import RecordingUpstream, reply
 
 FIXTURE = Path(__file__).parent / "fixtures" / "shipyard.yaml"
 SHIPS = {"IMO-9321483": {"imo": "IMO-9321483", "name": "Northern Star", "status": "active"}}
 MODES = ["legacy", "auto"]  # initialize handshake (2025-11-25) and the 2026-07-28 envelope
 
 
-@dataclass
-class Upstream:
-    url: str
-    seen: list[dict[str, Any]] = field(default_factory=list)
-
-
 @pytest.fixture
-async def upstream() -> AsyncIterator[Upstream]:
-    record = Upstream("")
+async def upstream() -> AsyncIterator[RecordingUpstream]:
+    """The shipyard registry: one ship, listed (filtered by `status`), read, scrapped; an unknown one is 404."""
 
-    async def ships(request: web.Request) -> web.Response:
-        record.seen.append({"path": request.path, "headers": dict(request.headers), "query": dict(request.query)})
+    async def ships(request: web.BaseRequest, _: RecordingUpstream) -> web.Response:
         status = request.query.get("status")
-        items = [s for s in SHIPS.values() if status is None or s["status"] == status]
-        return web.json_response({"ships": items})
+        return web.json_response({"ships": [s for s in SHIPS.values() if status is None or s["status"] == status]})
 
-    async def ship(request: web.Request) -> web.Response:
-        record.seen.append({"path": request.path, "headers": dict(request.headers), "method": request.method})
-        imo = request.match_info["imo"]
-        if imo not in SHIPS:
-            return web.json_response({"message": f"ship {imo} not found"}, status=404)
-        if request.method == "DELETE":
-            return web.Response(status=204)
-        return web.json_response({**SHIPS[imo], "extra": 1})
-
-    app = web.Application()
-    app.router.add_get("/ships", ships)
-    app.router.add_route("*", "/ships/{imo}", ship)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    record.url = f"http://127.0.0.1:{port}"
+    record = await RecordingUpstream().start()
+    record.route("GET", "/ships", ships)
+    for imo, ship in SHIPS.items():
+        record.route("GET", f"/ships/{imo}", reply(json={**ship, "extra": 1}))
+        record.route("DELETE", f"/ships/{imo}", reply(204))
+    record.route("GET", "/ships/IMO-0", reply(404, json={"message": "ship IMO-0 not found"}))
     yield record
-    await runner.cleanup()
+    await record.stop()
 
 
 @pytest.fixture
-async def wired(upstream: Upstream) -> AsyncIterator[tuple[McpAdapter, Invoker]]:
+async def wired(upstream: RecordingUpstream) -> AsyncIterator[tuple[McpAdapter, Invoker]]:
     cap = load(FIXTURE).capability
     assert cap is not None
     pool = UpstreamPool(UpstreamSettings(retries=0))
@@ -115,21 +95,21 @@ async def test_list_tools_title_schema_annotations(connect: Callable[[], Client]
         assert greet.annotations is not None and greet.annotations.open_world_hint is False
 
 
-async def test_call_maps_object_output(connect: Callable[[], Client], upstream: Upstream) -> None:
+async def test_call_maps_object_output(connect: Callable[[], Client], upstream: RecordingUpstream) -> None:
     async with connect() as client:
         result = await client.call_tool("get-ship", {"imo": "IMO-9321483"})
         assert not result.is_error
         assert result.structured_content == {"imo": "IMO-9321483", "name": "Northern Star"}
         assert json.loads(result.content[0].text) == result.structured_content  # type: ignore[union-attr]
-        assert upstream.seen[-1]["path"] == "/ships/IMO-9321483"
+        assert upstream.requests[-1].raw_path == "/ships/IMO-9321483"
 
 
-async def test_array_output_is_wrapped(connect: Callable[[], Client], upstream: Upstream) -> None:
+async def test_array_output_is_wrapped(connect: Callable[[], Client], upstream: RecordingUpstream) -> None:
     async with connect() as client:
         result = await client.call_tool("list-ships", {"status": "active"})
         assert result.structured_content == {"result": [{"imo": "IMO-9321483"}]}
         assert json.loads(result.content[0].text) == [{"imo": "IMO-9321483"}]  # type: ignore[union-attr]
-        assert upstream.seen[-1]["query"] == {"status": "active"}
+        assert dict(upstream.requests[-1].query) == {"status": "active"}
 
 
 async def test_empty_2xx_is_success(connect: Callable[[], Client]) -> None:
@@ -148,17 +128,17 @@ async def test_upstream_404_is_error_result_with_status_and_message(connect: Cal
 
 
 async def test_missing_and_unknown_arguments_name_the_argument_before_any_upstream_call(
-    connect: Callable[[], Client], upstream: Upstream
+    connect: Callable[[], Client], upstream: RecordingUpstream
 ) -> None:
     async with connect() as client:
-        before = len(upstream.seen)
+        before = len(upstream.requests)
         missing = await client.call_tool("get-ship", {})
         assert missing.is_error and "missing required argument 'imo'" in missing.content[0].text  # type: ignore[union-attr]
         wrong = await client.call_tool("greet", {"who": "crew", "times": "twice"})
         assert wrong.is_error and "argument 'times'" in wrong.content[0].text  # type: ignore[union-attr]
         unknown = await client.call_tool("get-ship", {"imo": "IMO-9321483", "colour": "red"})
         assert unknown.is_error and "unknown argument 'colour'" in unknown.content[0].text  # type: ignore[union-attr]
-        assert len(upstream.seen) == before
+        assert len(upstream.requests) == before
 
 
 async def test_unknown_tool_is_a_protocol_error(connect: Callable[[], Client]) -> None:
@@ -245,12 +225,12 @@ async def test_http_auth_required_with_challenge_and_json_body(http_url: str) ->
         assert health.status_code == 200 and health.json() == {"status": "UP", "checked": True}
 
 
-async def test_http_caller_credentials_never_reach_the_upstream(http_url: str, upstream: Upstream) -> None:
+async def test_http_caller_credentials_never_reach_the_upstream(http_url: str, upstream: RecordingUpstream) -> None:
     async with httpx2.AsyncClient(headers=AUTH) as http, _authed(f"{http_url}/mcp", http) as c:
         result = await c.call_tool("get-ship", {"imo": "IMO-9321483"})
     assert not result.is_error
-    sent = upstream.seen[-1]["headers"]
-    assert "Authorization" not in sent and "s3cret-mcp-token" not in json.dumps(sent)
+    sent = upstream.requests[-1].headers
+    assert "Authorization" not in sent and "s3cret-mcp-token" not in json.dumps(dict(sent))
 
 
 async def test_http_host_and_origin_checks_explain_themselves(http_url: str) -> None:

@@ -11,12 +11,12 @@ import pytest
 from mcp.client import Client
 
 from tests.support.paths import CAPABILITIES, SEEDED
-from tests.support.runtime import Runtime, free_port, start
+from tests.support.runtime import Runtime, start
 
 
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    runtime = start(*SEEDED, log=tmp_path_factory.mktemp("shared") / "run.log", wait_on="mcp")
+    runtime = start(*SEEDED, log=tmp_path_factory.mktemp("shared") / "run.log")
     yield runtime
     runtime.stop()
 
@@ -39,7 +39,7 @@ def test_colliding_tool_names_stop_the_start(tmp_path: Path) -> None:
     copy.write_text((CAPABILITIES / "inngest-runs.yaml").read_text().replace("path: /v1/v1/", "path: /v2/v2/"))
     proc = subprocess.run(
         [sys.executable, "-m", "naftiko_runtime", "run", str(CAPABILITIES / "inngest-runs.yaml"), str(copy),
-         "--rest-port", str(free_port()), "--mcp-port", str(free_port()), "--engine-port", "0", "--engine-db", ":memory:"],
+         "--rest-port", "0", "--mcp-port", "0", "--engine-port", "0", "--engine-db", ":memory:"],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.ops.helpers import CAPABILITY, SECRET_ENV, OpsUpstream
-from tests.support.runtime import Runtime, free_port, start
+from tests.support.runtime import Running, start
 
 
 @pytest.fixture()
@@ -23,16 +23,16 @@ def capability(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def metrics_port() -> int:
-    return free_port()
-
-
-@pytest.fixture()
-def ops(tmp_path: Path, capability: Path, upstream: OpsUpstream, metrics_port: int) -> Iterator[Runtime]:
-    """The ops capability against the test upstream, JSON logs, metrics on their own port."""
+def ops(tmp_path: Path, capability: Path, upstream: OpsUpstream) -> Iterator[Running]:
+    """The ops capability (in process) against the test upstream, JSON logs, metrics on their own port."""
     runtime = start(
         capability, log=tmp_path / "run.log", env=SECRET_ENV,
-        extra=["--upstream", f"*={upstream.url}", "--log-format", "json", "--metrics-port", str(metrics_port)],
+        extra=["--upstream", f"*={upstream.url}", "--log-format", "json", "--metrics-port", "0"],
     )
     yield runtime
     runtime.stop()
+
+
+@pytest.fixture()
+def metrics_port(ops: Running) -> int:
+    return ops.port("metrics")

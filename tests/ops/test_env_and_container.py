@@ -14,7 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.ops.helpers import SECRET_ENV, OpsUpstream
-from tests.support.runtime import free_port, poll, request
+from tests.support.runtime import request, spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,39 +25,23 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
                             stderr=subprocess.STDOUT, env={**clean, **env})
 
 
-def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
-    if proc.poll() is not None:
-        raise RuntimeError(f"naftiko run exited with {proc.returncode}")
-    try:
-        return request("GET", url)[0] == 200
-    except OSError:
-        return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(20)
-
-
 def test_settings_from_the_environment_take_effect(tmp_path: Path, capability: Path) -> None:
-    rest, mcp, metrics = free_port(), free_port(), free_port()
     with OpsUpstream() as up, OpsUpstream() as other:
         env = {
             **SECRET_ENV,
             "NAFTIKO_FILES": str(capability),
-            "NAFTIKO_REST_PORT": str(rest),
-            "NAFTIKO_MCP_PORT": str(mcp),
-            "NAFTIKO_METRICS_PORT": str(metrics),
+            "NAFTIKO_REST_PORT": "0",
+            "NAFTIKO_MCP_PORT": "0",
+            "NAFTIKO_METRICS_PORT": "0",
             # repeatable: comma- and space-separated
             "NAFTIKO_UPSTREAM": f"svc={up.url}, keyed={other.url}",
             "NAFTIKO_LOG_FORMAT": "json",
             "NAFTIKO_MAX_CONCURRENCY": "7",
             "NAFTIKO_ENGINE_PORT": "0",
         }
-        proc = _spawn(["run"], env, tmp_path / "run.log")
+        proc = spawn(["run"], tmp_path / "run.log", env, clean=True)
+        rest, mcp, metrics = proc.port("rest"), proc.port("mcp"), proc.port("metrics")
         try:
-            poll(lambda: _ready(f"http://127.0.0.1:{rest}/health/ready", proc), timeout=30)
             assert request("GET", f"http://127.0.0.1:{rest}/echo")[0] == 200
             assert request("GET", f"http://127.0.0.1:{rest}/keyed-error")[0] == 401
             assert [r["path"] for r in up.requests] == ["/echo"]
@@ -67,23 +51,23 @@ def test_settings_from_the_environment_take_effect(tmp_path: Path, capability: P
             lines = [json.loads(line) for line in (tmp_path / "run.log").read_text().splitlines() if line.strip()]
             assert any(line["event"] == "ready" for line in lines)
         finally:
-            _stop(proc)
+            proc.stop()
 
 
 def test_a_flag_wins_over_the_environment_which_wins_over_the_file(tmp_path: Path, capability: Path) -> None:
-    flag_port, env_port = free_port(), free_port()
+    env_port = 65535  # never bound: the flag's port 0 wins
     with OpsUpstream() as up:
         env = {**SECRET_ENV, "NAFTIKO_REST_PORT": str(env_port), "NAFTIKO_MCP_PORT": "0", "NAFTIKO_ENGINE_PORT": "0",
                "NAFTIKO_UPSTREAM": f"*={up.url}", "NAFTIKO_LOG_FORMAT": "json"}
-        proc = _spawn(["run", str(capability), "--rest-port", str(flag_port), "--log-format", "text"], env, tmp_path / "run.log")
+        proc = spawn(["run", str(capability), "--rest-port", "0", "--log-format", "text"], tmp_path / "run.log", env, clean=True)
+        flag_port = proc.port("rest")
         try:
-            poll(lambda: _ready(f"http://127.0.0.1:{flag_port}/health/ready", proc), timeout=30)
             assert request("GET", f"http://127.0.0.1:{flag_port}/echo")[0] == 200
             log = (tmp_path / "run.log").read_text()
             assert not log.lstrip().startswith("{")  # --log-format text beat NAFTIKO_LOG_FORMAT=json
             assert f":{env_port}" not in log and ":8080" not in log  # neither the variable's nor the file's port
         finally:
-            _stop(proc)
+            proc.stop()
 
 
 def test_live_mode_from_the_environment_fails_loudly_on_a_missing_secret(tmp_path: Path, capability: Path) -> None:
@@ -201,18 +185,17 @@ def test_the_compose_service_starts_and_becomes_ready(tmp_path: Path) -> None:
         if source.startswith("."):
             mounts[target] = (ROOT / "examples" / source).resolve()
     command = [str(mounts.get(arg, arg)) for arg in service["command"]]
-    rest, mcp, metrics = free_port(), free_port(), free_port()
     env = {**_env(instructions), **{k: str(v) for k, v in service["environment"].items()},
-           "NAFTIKO_REST_PORT": str(rest), "NAFTIKO_MCP_PORT": str(mcp), "NAFTIKO_METRICS_PORT": str(metrics),
+           "NAFTIKO_REST_PORT": "0", "NAFTIKO_MCP_PORT": "0", "NAFTIKO_METRICS_PORT": "0",
            "NAFTIKO_DATA_DIR": str(tmp_path), "NAFTIKO_ENGINE_PORT": "0"}
     # entry[0] is the `naftiko` script; the host is narrowed to loopback for the test machine (the last --host wins)
     args = [*entry[1:], *command, "--host", "127.0.0.1"]
-    proc = _spawn(args, env, tmp_path / "run.log")
+    proc = spawn(args, tmp_path / "run.log", env, clean=True, timeout=60)
+    rest, metrics = proc.port("rest"), proc.port("metrics")
     try:
-        poll(lambda: _ready(f"http://127.0.0.1:{metrics}/health/ready", proc), timeout=60)
         status, _, body = request("GET", f"http://127.0.0.1:{rest}/v1/orgs/demo-org/apps/demo-app/pipelines/ci/runs")
         assert status == 200, body
         assert request("GET", f"http://127.0.0.1:{metrics}/metrics")[0] == 200
         assert re.search(r'"mode": "local-engine"', (tmp_path / "run.log").read_text())
     finally:
-        _stop(proc)
+        proc.stop()

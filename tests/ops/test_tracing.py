@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tests.ops.helpers import SECRET_ENV, TOKEN, OpsUpstream, mcp_call
-from tests.support.runtime import poll, request, start
+from tests.support.runtime import poll, request, start_process
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_PARENT = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
@@ -61,7 +61,7 @@ def test_spans_are_exported_and_traceparent_reaches_the_upstream(tmp_path: Path,
     with OtlpReceiver() as receiver:
         env = {**SECRET_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "50",
                "OTEL_SERVICE_NAME": "ops-sidecar"}
-        runtime = start(capability, log=tmp_path / "run.log", env=env, extra=["--upstream", f"*={upstream.url}"])
+        runtime = start_process(capability, log=tmp_path / "run.log", env=env, extra=["--upstream", f"*={upstream.url}"])
         try:
             assert request("GET", f"{runtime.rest}/echo", headers={"traceparent": CALLER_PARENT})[0] == 200
             sent = upstream.requests[-1]["headers"]

@@ -16,7 +16,7 @@ from naftiko_runtime.capability.loader import load
 from naftiko_runtime.capability.model import Capability
 from naftiko_runtime.exposes.mcp.server import build_server
 from naftiko_runtime.logs import LOGGER
-from naftiko_runtime.serve import RunOptions, Runtime
+from naftiko_runtime.runtime import RunOptions, Runtime
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -46,9 +46,9 @@ class Served:
 
     def mcp(self, namespace: str) -> Client:
         """An SDK client on the server object `naftiko run` serves for this MCP adapter (enter it in the test)."""
-        for adapter, item in self.runtime._mcp_adapters():
+        for adapter, invoker in self.runtime.mcp_adapters():
             if adapter.namespace == namespace:
-                return Client(build_server(adapter, item.invoker))
+                return Client(build_server(adapter, invoker))
         raise KeyError(namespace)
 
 

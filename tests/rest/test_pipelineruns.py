@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -134,4 +133,4 @@ def test_etag_and_access_log(rt: Runtime) -> None:
     status, headers, _ = request("GET", f"{rt.rest}{APP}/pipelines/ci/runs/{run['id']}")
     assert status == 200 and headers.get("ETag")
     assert "X-Request-Id" in headers
-    poll(lambda: "route=/v1/orgs/{orgid}/apps/{appid}/pipelines/{pipelineid}/runs/{runid}" in Path(rt.log).read_text())
+    poll(lambda: "route=/v1/orgs/{orgid}/apps/{appid}/pipelines/{pipelineid}/runs/{runid}" in rt.logs())

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from openapi_spec_validator import validate
 from ruamel.yaml import YAML
 
+from naftiko_runtime.cli import main
 from tests.support.paths import CAPABILITIES, SEEDED, SHIPPED
-from tests.support.runtime import Runtime, free_port, poll, request, start
+from tests.support.runtime import Runtime, poll, request, start, start_process
 from tests.support.threaded_upstream import ThreadedUpstream
 
 GUARDED = """\
@@ -108,7 +110,10 @@ def test_json_access_log_redacts_secrets(guarded: Runtime) -> None:
     assert TOKEN not in guarded.logs()
 
 
-def test_sigterm_finishes_in_flight_requests(guarded: Runtime, upstream: ThreadedUpstream) -> None:
+def test_sigterm_finishes_in_flight_requests(tmp_path: Path, upstream: ThreadedUpstream) -> None:
+    file = tmp_path / "guarded.yaml"
+    file.write_text(GUARDED)
+    guarded = start_process(file, log=tmp_path / "run.log", extra=["--upstream", f"items={upstream.url}"], env={"GUARD_TOKEN": TOKEN})
     result: dict[str, object] = {}
     worker = threading.Thread(target=lambda: result.update(r=request("GET", f"{guarded.rest}/slow/one", headers=AUTH)))
     worker.start()
@@ -143,7 +148,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_colliding_routes_name_both_files(tmp_path: Path) -> None:
     copy = tmp_path / "copy.yaml"
     copy.write_text((CAPABILITIES / "inngest-runs.yaml").read_text())
-    proc = _run(str(CAPABILITIES / "inngest-runs.yaml"), str(copy), "--rest-port", str(free_port()), "--mcp-port", str(free_port()), "--engine-port", "0", "--engine-db", ":memory:")
+    proc = _run(str(CAPABILITIES / "inngest-runs.yaml"), str(copy), "--rest-port", "0", "--mcp-port", "0", "--engine-port", "0", "--engine-db", ":memory:")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "inngest-runs.yaml:" in proc.stderr and "copy.yaml:" in proc.stderr and "collides" in proc.stderr
@@ -156,7 +161,7 @@ def test_port_in_use_is_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        proc = _run(str(CAPABILITIES / "inngest-runs.yaml"), "--rest-port", str(port), "--mcp-port", str(free_port()), "--engine-port", "0", "--engine-db", ":memory:")
+        proc = _run(str(CAPABILITIES / "inngest-runs.yaml"), "--rest-port", str(port), "--mcp-port", "0", "--engine-port", "0", "--engine-db", ":memory:")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("naftiko run:")]
@@ -166,8 +171,8 @@ def test_port_in_use_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_export_openapi_is_valid_and_typed(tmp_path: Path, path: Path) -> None:
     out = tmp_path / "openapi.yaml"
-    proc = subprocess.run([sys.executable, "-m", "naftiko_runtime", "export", "openapi", str(path), "-o", str(out)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    result = CliRunner().invoke(main, ["export", "openapi", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
     document = YAML(typ="safe").load(out.read_text())
     validate(document)
     assert document["openapi"] == "3.1.0"
@@ -185,10 +190,10 @@ def test_export_openapi_is_valid_and_typed(tmp_path: Path, path: Path) -> None:
 def test_export_openapi_lists_security_without_secret(tmp_path: Path) -> None:
     file = tmp_path / "guarded.yaml"
     file.write_text(GUARDED)
-    proc = subprocess.run([sys.executable, "-m", "naftiko_runtime", "export", "openapi", str(file), "--format", "json"], capture_output=True, text=True, env={"GUARD_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"})
-    assert proc.returncode == 0, proc.stderr
-    document = json.loads(proc.stdout)
+    result = CliRunner().invoke(main, ["export", "openapi", str(file), "--format", "json"], env={"GUARD_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
     validate(document)
     assert document["components"]["securitySchemes"] == {"guarded-auth": {"type": "http", "scheme": "bearer"}}
-    assert TOKEN not in proc.stdout
+    assert TOKEN not in result.output
     assert document["paths"]["/items/{id}"]["get"]["parameters"][0]["schema"]["pattern"] == "^[a-z0-9-]+$"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from naftiko_runtime.limits import ConnectionLimits
-from naftiko_runtime.serve import RunOptions, Runtime
+from naftiko_runtime.runtime import RunOptions, Runtime
 
 PIPELINERUNS = Path(__file__).resolve().parents[2] / "capabilities" / "humanitec-pipelineruns.yaml"
 

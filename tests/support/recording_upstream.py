@@ -53,6 +53,7 @@ class RecordingUpstream:
     url: str = ""
     released: asyncio.Event = field(default_factory=asyncio.Event)
     streamed_bytes: int = 0
+    fallback: Behaviour | None = None  # answers what no route matches (default: 404 no_route)
     _runner: web.ServerRunner | None = None
 
     def route(self, method: str, raw_path: str, *behaviours: Behaviour) -> None:
@@ -87,6 +88,8 @@ class RecordingUpstream:
             Recorded(request.method, path, query_string, list(request.query.items()), CIMultiDict(request.headers), body)
         )
         queue = self.routes.get((request.method, path))
+        if queue is None and self.fallback is not None:
+            return await self.fallback(request, self)
         if queue is None:
             return web.json_response({"error": "no_route", "message": f"no route {request.method} {path}"}, status=404)
         behaviour = queue.pop(0) if len(queue) > 1 else queue[0]

@@ -26,9 +26,8 @@ import asyncio
 import contextlib
 import functools
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
@@ -41,7 +40,6 @@ from mcp_types import INVALID_REQUEST, PARSE_ERROR
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,11 +54,11 @@ from ...tracing import AsgiContext
 from ..auth import Credentials
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
+from ..health import Readiness, starlette_routes
 from .fastpath import is_json, with_fast_path
 from .protocol import BoundedHttpToolsProtocol
 from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, build_server
 
-Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 
 
@@ -256,17 +254,6 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-def health_routes(readiness: Readiness) -> list[Route]:
-    async def live(_: Request) -> Response:
-        return JSONResponse({"status": "UP"})
-
-    async def ready(_: Request) -> Response:
-        ok, detail = await readiness()
-        return JSONResponse({"status": "UP" if ok else "DOWN", **detail}, status_code=200 if ok else 503)
-
-    return [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
-
-
 def build_http_app(
     manager: StreamableHTTPSessionManager,
     readiness: Readiness,
@@ -276,7 +263,7 @@ def build_http_app(
 ) -> Starlette:
     """Health routes, then the guarded MCP endpoint at `/mcp` and `/`. The manager is run by the caller."""
     endpoint = McpGuard(with_fast_path(StreamableHTTPASGIApp(manager), manager), policy, credentials, max_body)
-    app = Starlette(routes=[*health_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
+    app = Starlette(routes=[*starlette_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
     app.state.guard = endpoint
     return app
 

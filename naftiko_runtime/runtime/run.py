@@ -1,0 +1,210 @@
+"""`naftiko run`: build the plan, start the engine and every adapter server from it, stop them as one.
+
+This is the one place that wires the layers together; adapters and the engine know
+nothing of each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+from ..capability.model import McpAdapter
+from ..exposes.rest.app import Mounted
+from ..invoke.invoker import Invoker
+from ..logs import LOGGER
+from .invokers import Pool, build_invoker
+from .options import RunOptions, StartupError
+from .plan import NamespaceMode, Plan
+from .servers.control import ControlServer, MetricsServer
+from .servers.engine import EngineServer
+from .servers.mcp import McpHttpServer
+from .servers.rest import RestServer
+from .servers.skill import SkillServer
+from .servers.stdio import StdioServer
+
+
+class Runtime:
+    """Everything `naftiko run` serves, started and stopped as one."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.plan = Plan(options, [])
+        self.layers = Pool(options)
+        self.pool = self.layers.pool
+        self.in_flight = self.layers.in_flight
+        self.engine: EngineServer | None = None
+        self.metrics: Any = None  # RuntimeMetrics, when a control adapter or --metrics-port serves it
+        self.invokers: list[Invoker] = []
+        self.rest: dict[tuple[str, int], RestServer] = {}
+        self.mcp: dict[tuple[str, int], McpHttpServer] = {}
+        self.skills: list[SkillServer] = []
+        self.controls: list[ControlServer] = []
+        self.metrics_server: MetricsServer | None = None
+        self.stdio: StdioServer | None = None
+        self.stopping = False
+
+    # -- what is served ----------------------------------------------------------------
+    @property
+    def modes(self) -> list[NamespaceMode]:
+        return self.plan.modes
+
+    @property
+    def engine_url(self) -> str | None:
+        return self.engine.url if self.engine is not None and self.engine.ready else None
+
+    def servers(self) -> list[Any]:
+        extra = [s for s in (self.metrics_server, self.stdio) if s is not None]
+        return [*self.rest.values(), *self.mcp.values(), *self.skills, *self.controls, *extra]
+
+    @property
+    def started(self) -> dict[tuple[str, str | None], int]:
+        """(adapter type, namespace) -> bound port, for every adapter being served on a port."""
+        out: dict[tuple[str, str | None], int] = {}
+        for server in [*self.rest.values(), *self.mcp.values()]:
+            if server.ready:
+                out.update({(server.kind, ns): server.port for ns in server.namespaces})
+        for other in [*self.skills, *self.controls]:
+            if other.ready:
+                out[(other.kind, other.namespace)] = other.port
+        return out
+
+    @property
+    def endpoints(self) -> list[str]:
+        return [f"{s.name} {s.url}" for s in self.servers() if s.port is not None]
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        namespaces = [m.as_json(self.engine_url) for m in self.modes]
+        ok = all(m.binds_resolved or m.mode != "live" for m in self.modes)
+        if self.stopping:
+            return False, {"stopping": True, "namespaces": namespaces}
+        return ok, {"namespaces": namespaces}
+
+    def adapter_states(self) -> list[Any]:
+        """Every declared adapter with its bound port and whether it is being served (for the control adapter)."""
+        from ..exposes.control import AdapterState
+
+        started = self.started
+        stdio = {a.namespace for a, _ in self.plan.stdio_adapters()}  # served over stdio, or by the desktop agent
+        states = []
+        for entry in self.plan.entries:
+            for adapter in entry.capability.adapters:
+                key = (adapter.type, adapter.namespace)
+                state = "started" if key in started or (adapter.type == "mcp" and adapter.namespace in stdio) else "stopped"
+                states.append(AdapterState(adapter.type, adapter.namespace, started.get(key, adapter.port), state))
+        return states
+
+    def mcp_adapters(self) -> list[tuple[Any, Invoker]]:
+        """Every MCP adapter (HTTP or stdio) with the invoker serving it."""
+        return [(a, self.invokers[i]) for i, e in enumerate(self.plan.entries) for a in e.adapters(McpAdapter)]
+
+    # -- starting ----------------------------------------------------------------------
+    async def start_engine(self) -> None:
+        if self.engine is None:
+            self.engine = EngineServer(self.options.engine_port, self.options.engine_db)
+        if not self.engine.ready:
+            await self.engine.start()
+
+    async def start(self) -> None:
+        self.plan = Plan.build(self.options)
+        self.layers.trace(self.plan)
+        if self.plan.needs_engine:
+            await self.start_engine()
+        if self.plan.wants_metrics:
+            from ..exposes.control import RuntimeMetrics
+
+            self.metrics = RuntimeMetrics()
+        self.invokers = [build_invoker(e, self.pool, self.engine_url, self.metrics) for e in self.plan.entries]
+        self._create_servers()
+        for server in [*self.rest.values(), *self.mcp.values(), *self.skills, *self.controls]:
+            await server.start()
+        if self.metrics_server is not None:
+            await self.metrics_server.start()
+
+    def _create_servers(self) -> None:
+        plan, options, limits = self.plan, self.options, self.options.connections
+        common: dict[str, Any] = {"limits": limits, "shutdown_grace": options.shutdown_grace}
+        for (host, port), members in plan.rest_groups().items():
+            mounted = [Mounted(a, self.invokers[i]) for a, i in members]
+            self.rest[(host, port)] = RestServer(host, port, mounted, self.readiness, max_body=options.max_body,
+                                                 swappable=options.watch, **common)
+        for (host, port), members in plan.mcp_groups().items():
+            group = [(a, self.invokers[i]) for a, i in members]
+            self.mcp[(host, port)] = McpHttpServer(host, max(port, 0), group, self.readiness, max_body=options.max_body,
+                                                   allowed_hosts=options.allowed_hosts, **common)
+        for adapter, i in plan.other_adapters("skill"):
+            self.skills.append(SkillServer(plan.host(adapter), plan.other_port(adapter), adapter, self.invokers[i],
+                                           self.readiness, **common))
+        for adapter, i in plan.other_adapters("control"):
+            self.controls.append(ControlServer(plan.host(adapter), plan.other_port(adapter), adapter, self.invokers[i],
+                                               self.readiness, adapters=self.adapter_states, metrics=self.metrics, **common))
+        if options.metrics_port is not None:
+            self.metrics_server = MetricsServer(options.host or "127.0.0.1", options.metrics_port, self.metrics,
+                                                self.readiness, **common)
+        # --stdio serves the first MCP adapter over stdin/stdout; without it, the one whose file says `transport: stdio`.
+        adapters = plan.stdio_adapters()
+        if not options.stdio and len(adapters) > 1:
+            names = ", ".join(a.namespace for a, _ in adapters)
+            raise StartupError(f"MCP adapters {names} all declare transport: stdio; one process serves one of them on stdin/stdout")
+        if adapters:
+            adapter, i = adapters[0]
+            self.stdio = StdioServer(adapter, self.invokers[i])
+
+    # -- hot reload --------------------------------------------------------------------
+    async def reload(self, index: int) -> bool:
+        from .reload import reload
+
+        return await reload(self, index)
+
+    async def watch(self, interval: float | None = None) -> None:
+        from .reload import watch
+
+        await watch(self, self.options.watch_interval if interval is None else interval)
+
+    # -- stopping ----------------------------------------------------------------------
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (bounded), close upstream sessions."""
+        self.stopping = True
+        for server in self.mcp.values():
+            server.begin_stop()
+        await asyncio.gather(*(s.stop() for s in self.mcp.values()))
+        others = [*self.rest.values(), *self.skills, *self.controls]
+        if self.metrics_server is not None:
+            others.append(self.metrics_server)
+        for server in reversed(others):
+            await server.stop()
+        if self.engine is not None:
+            await self.engine.stop()
+        await self.layers.close()
+
+
+async def run_forever(options: RunOptions) -> None:
+    runtime = Runtime(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    watcher = None
+    try:
+        await runtime.start()
+        if options.stdio and runtime.stdio is None:
+            raise StartupError("--stdio: no MCP adapter in the given files")
+        if options.watch:
+            watcher = asyncio.create_task(runtime.watch(), name="watch")
+        if runtime.stdio is not None:
+            stdio_task = asyncio.create_task(runtime.stdio.serve())
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait({stdio_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+            stop_task.cancel()
+        else:
+            for mode in runtime.modes:
+                LOGGER.info("namespace", extra={"namespace": mode.namespace, "mode": mode.mode,
+                                                "upstream": mode.target(runtime.engine_url)})
+            LOGGER.info("ready", extra={"endpoints": runtime.endpoints})
+            await stop.wait()
+            LOGGER.info("stopping")
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await runtime.stop()

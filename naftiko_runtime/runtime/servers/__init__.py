@@ -1,0 +1,1 @@
+"""One module per adapter server kind: REST, MCP (HTTP and stdio), skill, control and metrics, the local engine."""

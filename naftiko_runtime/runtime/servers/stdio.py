@@ -1,0 +1,62 @@
+"""MCP over stdin/stdout (`--stdio`): one adapter, its handlers re-registered on reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...capability.model import McpAdapter
+from ...invoke.invoker import Invoker
+from ...logs import LOGGER
+
+# The requests `build_server` may answer; a reload registers the new adapter's handlers for them.
+METHODS = ("tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read",
+           "prompts/list", "prompts/get")
+
+
+class StdioServer:
+    kind = "mcp"
+    port = None
+
+    def __init__(self, adapter: McpAdapter, invoker: Invoker) -> None:
+        from ...exposes.mcp.server import build_server
+
+        self.adapter = adapter
+        self.server: Any = build_server(adapter, invoker)
+        self.running = False
+
+    @property
+    def namespaces(self) -> list[str]:
+        return [self.adapter.namespace]
+
+    @property
+    def name(self) -> str:
+        return f"mcp {self.adapter.namespace} (stdio)"
+
+    @property
+    def ready(self) -> bool:
+        return self.running
+
+    async def serve(self) -> None:
+        """Serve until the client closes stdin."""
+        from mcp.server.stdio import stdio_server
+
+        LOGGER.info("serving MCP over stdio", extra={"adapter": self.adapter.namespace})
+        self.running = True
+        try:
+            async with stdio_server() as (read_stream, write_stream):
+                await self.server.run(read_stream, write_stream, self.server.create_initialization_options())
+        finally:
+            self.running = False
+        LOGGER.info("stdio closed", extra={"adapter": self.adapter.namespace})
+
+    def swap(self, adapter: McpAdapter, invoker: Invoker) -> None:
+        """The session stays open; the next request runs the reloaded adapter's handler."""
+        from ...exposes.mcp.server import build_server
+
+        new = build_server(adapter, invoker)
+        for method in METHODS:
+            entry = new.get_request_handler(method)
+            if entry is not None:
+                self.server.add_request_handler(method, entry.params_type, entry.handler)
+        self.server.get_tool_input_schema = new.get_tool_input_schema
+        self.adapter = adapter
