@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from ... import tracing
-
 from ...capability.control import ControlAdapter
 from ...exposes.control import (
     AdapterStates,
