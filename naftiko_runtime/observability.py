@@ -9,7 +9,9 @@ variables (a variable that is set wins):
 - `exporters.otlp.endpoint` (bind placeholders filled) -> `OTEL_EXPORTER_OTLP_ENDPOINT`. This
   runtime exports OTLP over HTTP: an endpoint on 4317, OTLP/gRPC's port, is warned about.
 - `traces.local` -> the `/traces` ring buffer (`buffer-size`, default 100), kept whenever the
-  control adapter serves `/traces`, with or without an exporter.
+  control adapter serves `/traces`, with or without an exporter;
+- `enabled: false` -> no tracing at all, as in the reference (unless another file's control
+  adapter keeps it on).
 
 With several control adapters (several files), the first one that declares `observability` is used
 and a different one elsewhere is warned about: a process has one tracer.
@@ -34,6 +36,7 @@ class TracingPlan:
     variables: dict[str, str] = field(default_factory=dict)
     local_buffer: int | None = None  # the size of the `/traces` buffer, None when no control adapter serves it
     warnings: list[str] = field(default_factory=list)
+    disabled: bool = False  # `observability.enabled: false`: no tracing at all, whatever the variables say
 
     def environment(self, env: Mapping[str, str] | None) -> dict[str, str]:
         """`env` (default: the process environment) with the file's values filling only what it does not set."""
@@ -51,8 +54,10 @@ def plan_tracing(settings: list[tuple[str, Any, Mapping[str, Any]]]) -> TracingP
     """`settings`: (where, typed Observability, bind values) of each control adapter, in file order."""
     plan = TracingPlan()
     chosen: tuple[str, Any] | None = None
+    switched_off = False
     for where, obs, binds in settings:
         if not obs.enabled:
+            switched_off = True
             continue
         if obs.traces_local and plan.local_buffer is None:
             plan.local_buffer = obs.buffer_size
@@ -65,6 +70,7 @@ def plan_tracing(settings: list[tuple[str, Any, Mapping[str, Any]]]) -> TracingP
             continue
         chosen = (where, obs)
         _apply(plan, where, obs, binds)
+    plan.disabled = switched_off and chosen is None and plan.local_buffer is None
     return plan
 
 

@@ -39,7 +39,9 @@ class Pool:
         for warning in wanted.warnings:
             LOGGER.warning(warning)
         env = wanted.environment(self.env)
-        if (tracing.requested(env) or wanted.needed) and tracing.setup(env, wanted.local_buffer):
+        if wanted.disabled:
+            LOGGER.info("tracing off: the capability's observability.enabled is false")
+        elif (tracing.requested(env) or wanted.needed) and tracing.setup(env, wanted.local_buffer):
             tracing.instrument_pool(self.pool)
 
     async def close(self) -> None:

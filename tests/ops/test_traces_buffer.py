@@ -124,3 +124,20 @@ async def poll_async(check: Any, timeout: float = 10.0) -> Any:
             assert found is not None, "condition not met in time"
             return found
         await asyncio.sleep(0.05)
+
+
+def test_observability_block_plans() -> None:
+    """Disabled observability switches tracing off whatever OTEL_* says (as the reference); two files that differ warn."""
+    from naftiko_runtime.capability.control import Observability
+    from naftiko_runtime.expressions.templates import Template
+    from naftiko_runtime.observability import plan_tracing
+
+    off = plan_tracing([("a.yaml:3:5", Observability(enabled=False, declared=True), {})])
+    assert off.disabled and off.local_buffer is None
+    one = Observability(declared=True, sampling=0.5, buffer_size=20, otlp_endpoint=Template.compile("http://{{HOST}}:4318"))
+    other = Observability(declared=True, sampling=0.1)
+    plan = plan_tracing([("a.yaml:3:5", one, {"HOST": "collector"}), ("b.yaml:9:5", other, {})])
+    assert not plan.disabled and plan.local_buffer == 20
+    assert plan.variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4318"
+    assert plan.variables["OTEL_TRACES_SAMPLER_ARG"] == "0.5"
+    assert [w for w in plan.warnings if w.startswith("b.yaml:9:5")]
