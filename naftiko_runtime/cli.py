@@ -123,7 +123,8 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
 def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
                 skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
                 mode: str | None, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
-                timeout: float, connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int,
+                cors_origins: tuple[str, ...] = (), timeout: float, connect_timeout: float, max_body: int,
+                max_concurrency: int, max_header_size: int,
                 header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
                 shutdown_grace: float, watch: bool, watch_interval: float, **_: object):  # type: ignore[no-untyped-def]
     """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
@@ -136,7 +137,8 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
         files=_capability_files(files), host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
         control_port=control_port, upstreams=_parse_upstreams(_split_env_list(upstreams)),
         mode=mode or "auto", engine_port=engine_port, engine_db=engine_db, stdio=stdio,
-        allowed_hosts=list(_split_env_list(allowed_hosts)), total_timeout=timeout, connect_timeout=connect_timeout,
+        allowed_hosts=list(_split_env_list(allowed_hosts)), cors_origins=list(_split_env_list(cors_origins)),
+        total_timeout=timeout, connect_timeout=connect_timeout,
         max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
         metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
         connections=ConnectionLimits(
@@ -168,6 +170,8 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 @click.option("--stdio", is_flag=True, envvar="NAFTIKO_STDIO", help="Serve the MCP adapter over stdin/stdout, whatever the file says.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, envvar=["NAFTIKO_ALLOWED_HOST", "NAFTIKO_ALLOWED_HOSTS"],
               help="Extra Host/Origin values the MCP endpoint accepts.")
+@click.option("--cors-origin", "cors_origins", multiple=True, envvar="NAFTIKO_CORS_ORIGIN", metavar="ORIGIN",
+              help="A browser origin (https://app.example.com, or *) allowed to call the REST and MCP ports; none by default.")
 @click.option("--timeout", envvar="NAFTIKO_TIMEOUT", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Total upstream timeout in seconds.")
 @click.option("--connect-timeout", envvar="NAFTIKO_CONNECT_TIMEOUT", type=click.FloatRange(0.1), default=5.0, show_default=True)
 @click.option("--max-body", envvar="NAFTIKO_MAX_BODY", default="10M", show_default=True, callback=_size, metavar="SIZE",
@@ -193,15 +197,16 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 @click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
-        mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...], timeout: float,
+        mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
+        cors_origins: tuple[str, ...], timeout: float,
         connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
         watch_interval: float, log_format: str, log_level: str) -> None:
     """Serve the REST, MCP, skill and control adapters of capability FILES (files, or directories of them).
 
     Every option can also be set from the environment: NAFTIKO_ and the option's name in capitals
-    with _ for - (NAFTIKO_REST_PORT, NAFTIKO_MODE, ...); NAFTIKO_UPSTREAM and NAFTIKO_ALLOWED_HOST
-    take several values separated by spaces or commas. A flag wins over the environment, the
+    with _ for - (NAFTIKO_REST_PORT, NAFTIKO_MODE, ...); NAFTIKO_UPSTREAM, NAFTIKO_ALLOWED_HOST and
+    NAFTIKO_CORS_ORIGIN take several values separated by spaces or commas. A flag wins over the environment, the
     environment over the capability file, the file over the defaults.
     """
     import asyncio
@@ -213,13 +218,15 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     options = run_options(files=files, host=host, rest_port=rest_port, mcp_port=mcp_port, skill_port=skill_port,
                           control_port=control_port, metrics_port=metrics_port, upstreams=upstreams, mode=mode,
                           engine_port=engine_port, engine_db=engine_db, stdio=stdio, allowed_hosts=allowed_hosts,
+                          cors_origins=cors_origins,
                           timeout=timeout, connect_timeout=connect_timeout, max_body=max_body,
                           max_concurrency=max_concurrency, max_header_size=max_header_size,
                           header_timeout=header_timeout, body_timeout=body_timeout,
                           keepalive_timeout=keepalive_timeout, max_connections=max_connections,
                           shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval)
     try:
-        asyncio.run(run_forever(options))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:  # type: ignore[arg-type]
+            runner.run(run_forever(options))
     except StartupError as exc:
         if log_format == "json":  # a log collector reads the refusal like every other line
             logs.LOGGER.error("startup refused", extra={"error": str(exc)})
@@ -269,7 +276,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     import asyncio
 
     from .binding.incoming import Incoming
-    from .invoke.errors import InvokeError
+    from .errors import NaftikoError
     from .invoke.output import NOTHING
     from .logs import SECRETS
 
@@ -316,7 +323,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         except StartupError as exc:
             say(f"naftiko call: {exc}", err=True)
             return 1
-        except InvokeError as exc:
+        except NaftikoError as exc:
             say(json.dumps(exc.as_json(), indent=2), err=True)
             return 1
         if outcome.is_redirect:
@@ -367,16 +374,22 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
 
 
 def _loop_factory() -> object:
-    """uvloop only when asked for (NAFTIKO_UVLOOP=1) and installed: the benchmark showed no gain
-    from it on this workload (aiohttp and uvicorn spend their time above the loop)."""
+    """`naftiko run`'s event loop: uvloop only when asked for (NAFTIKO_UVLOOP=1) and installed.
+
+    The benchmark showed no gain from it on this workload (aiohttp and uvicorn spend their time
+    above the loop), so it is not a dependency; the switch stays so that it can be measured again."""
     import os
+
+    from .logs import LOGGER
 
     if os.environ.get("NAFTIKO_UVLOOP") != "1":
         return None
     try:
-        import uvloop
+        import uvloop  # type: ignore[import-not-found]
     except ImportError:
+        LOGGER.warning("NAFTIKO_UVLOOP=1 but uvloop is not installed (pip install uvloop): using the asyncio loop")
         return None
+    LOGGER.info("event loop: uvloop")
     return uvloop.new_event_loop
 
 

@@ -1,12 +1,14 @@
 """OpenTelemetry tracing, switched on by `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`).
 
-When it is unset nothing here is installed: no provider, no wrappers, no imports of the
-SDK, so serving costs what it did. When it is set (and the `otel` extra is installed):
+When it is unset nothing here is installed: no provider, no layers, no imports of the
+SDK, so serving costs what it did. When it is set (and the `otel` extra is installed),
+`naftiko_runtime.stack` adds two layers:
 
-- every exposed action (REST operation, MCP tool or resource) runs in a SERVER span whose
-  parent is the caller's W3C `traceparent` (REST headers, or the MCP HTTP request's);
-- every upstream call runs in a CLIENT span, and its `traceparent`/`tracestate` are
-  injected into the upstream request;
+- `server_span`, an invoke middleware: every exposed action (REST operation, MCP tool or
+  resource) runs in a SERVER span whose parent is the caller's W3C `traceparent` (REST
+  headers, or the MCP HTTP request's);
+- `TraceTransport`, an upstream layer: every upstream call runs in a CLIENT span, and its
+  `traceparent`/`tracestate` are injected into the upstream request;
 - spans go to the OTLP/HTTP exporter, which reads the standard `OTEL_*` variables
   (endpoint, headers, timeout; `OTEL_SERVICE_NAME`, default `naftiko-runtime`).
 
@@ -20,11 +22,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .errors import NaftikoError
+from .invoke.request import UpstreamRequest
+from .invoke.transport import UpstreamResponse, Wrapper
 from .logs import LOGGER, SECRETS
 
 if TYPE_CHECKING:
-    from .invoke.client import UpstreamPool
-    from .invoke.invoker import Invoker
+    from .binding.incoming import Incoming
+    from .capability.model import Action
+    from .invoke.middleware import Next
+    from .invoke.outcome import Outcome
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 ENABLED = False
@@ -33,8 +40,7 @@ _provider: Any = None
 _local: Any = None  # the `/traces` buffer of the running runtime
 
 
-def requested(env: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
+def requested(env: Mapping[str, str]) -> bool:
     return any(env.get(name) for name in ENDPOINT_VARIABLES) and env.get("OTEL_SDK_DISABLED", "").lower() != "true"
 
 
@@ -151,57 +157,50 @@ def _parent(headers: Mapping[str, str] | None) -> Any:
     return None
 
 
-def instrument_invoker(invoker: "Invoker") -> None:
-    """A SERVER span around every action `invoker` runs (once per invoker)."""
-    if not ENABLED or getattr(invoker, "_naftiko_traced", False):
-        return
+async def server_span(action: Action, incoming: Incoming, call_next: Next) -> Outcome:
+    """Invoke middleware: a SERVER span around the action, child of the caller's `traceparent`."""
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    invoke = invoker.invoke
-
-    async def traced_invoke(action: Any, incoming: Any) -> Any:
-        attributes = {"naftiko.adapter": action.adapter, "naftiko.operation": action.name, "naftiko.origin": incoming.origin}
-        if incoming.request_id:
-            attributes["naftiko.request_id"] = incoming.request_id
-        with _tracer.start_as_current_span(
-            f"{incoming.origin} {action.name}", kind=SpanKind.SERVER, context=_parent(incoming.headers),
-            attributes=attributes, record_exception=False,
-        ) as span:
-            try:
-                outcome = await invoke(action, incoming)
-            except Exception as exc:
-                span.set_attribute("http.response.status_code", getattr(exc, "status", 500))
-                span.set_status(Status(StatusCode.ERROR, getattr(exc, "error", type(exc).__name__)))
-                raise
-            span.set_attribute("http.response.status_code", outcome.status)
-            if outcome.status >= 500:
-                span.set_status(Status(StatusCode.ERROR))
-            return outcome
-
-    invoker.invoke = traced_invoke  # type: ignore[method-assign]
-    invoker._naftiko_traced = True  # type: ignore[attr-defined]
+    attributes = {"naftiko.adapter": action.adapter, "naftiko.operation": action.name, "naftiko.origin": incoming.origin}
+    if incoming.request_id:
+        attributes["naftiko.request_id"] = incoming.request_id
+    with _tracer.start_as_current_span(
+        f"{incoming.origin} {action.name}", kind=SpanKind.SERVER, context=_parent(incoming.headers),
+        attributes=attributes, record_exception=False,
+    ) as span:
+        try:
+            outcome = await call_next(action, incoming)
+        except NaftikoError as exc:
+            span.set_attribute("http.response.status_code", exc.status)
+            span.set_status(Status(StatusCode.ERROR, exc.error))
+            raise
+        except Exception as exc:
+            span.set_attribute("http.response.status_code", 500)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        span.set_attribute("http.response.status_code", outcome.status)
+        if outcome.status >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+        return outcome
 
 
-def instrument_pool(pool: "UpstreamPool") -> None:
-    """A CLIENT span around every upstream call, with W3C context injected into its headers."""
-    if not ENABLED:
-        return
-    from opentelemetry import propagate
-    from opentelemetry.trace import SpanKind, Status, StatusCode
+class TraceTransport(Wrapper):
+    """Upstream layer: a CLIENT span around every call, with W3C context injected into its headers."""
 
-    send = pool.send
+    async def send(self, req: UpstreamRequest) -> UpstreamResponse:
+        from opentelemetry import propagate
+        from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    async def traced_send(namespace: str, upstream: str, req: Any, middlewares: list[Any] | None = None) -> Any:
         url = SECRETS.redact(req.url.split("?", 1)[0])
-        attributes = {"http.request.method": req.method, "url.full": url, "naftiko.upstream": upstream,
-                      "naftiko.namespace": namespace.split("@", 1)[0]}
-        with _tracer.start_as_current_span(f"{req.method} {upstream}", kind=SpanKind.CLIENT, attributes=attributes,
+        attributes = {"http.request.method": req.method, "url.full": url, "naftiko.upstream": req.upstream,
+                      "naftiko.namespace": req.namespace}
+        with _tracer.start_as_current_span(f"{req.method} {req.upstream}", kind=SpanKind.CLIENT, attributes=attributes,
                                            record_exception=False) as span:
             propagate.inject(req.headers)
             try:
-                response = await send(namespace, upstream, req, middlewares)
+                response = await self.inner.send(req)
             except Exception as exc:
-                span.set_attribute("error.type", getattr(exc, "error", type(exc).__name__))
+                span.set_attribute("error.type", exc.error if isinstance(exc, NaftikoError) else type(exc).__name__)
                 span.set_status(Status(StatusCode.ERROR, SECRETS.redact(str(exc))))
                 raise
             span.set_attribute("http.response.status_code", response.status)
@@ -210,8 +209,6 @@ def instrument_pool(pool: "UpstreamPool") -> None:
             if response.status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             return response
-
-    pool.send = traced_send  # type: ignore[method-assign]
 
 
 class AsgiContext:

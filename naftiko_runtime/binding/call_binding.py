@@ -15,7 +15,6 @@ any other value of that name, so a query parameter `?orgId=` can never replace t
 from __future__ import annotations
 
 import json
-import os
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,8 +73,11 @@ def bind_call(
     binds: dict[str, Any],
     *,
     extra: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> BoundCall:
-    """Resolve `call` for `incoming`; raises InputError naming what is missing."""
+    """Resolve `call` for `incoming`; raises InputError naming what is missing.
+
+    `env` is the environment captured when the capability was loaded (`in: environment`)."""
     op = call.operation
     values: dict[str, Any] = dict(incoming.values)
     if extra:
@@ -97,7 +99,7 @@ def bind_call(
     for p in op.params:
         value = p.value.render_value(context) if p.value is not None else None
         if value is None or value == "":
-            value = _param_value(p.name, p.location, params, incoming, sole_body, mapped)
+            value = _param_value(p.name, p.location, params, incoming, sole_body, mapped, env or {})
         if value is None:
             if p.required and p.location != "body":
                 raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
@@ -148,11 +150,12 @@ def bind_call(
 
 
 def _param_value(
-    name: str, location: str, params: dict[str, Any], incoming: Incoming, sole_body: bool, mapped: dict[str, Any]
+    name: str, location: str, params: dict[str, Any], incoming: Incoming, sole_body: bool, mapped: dict[str, Any],
+    env: Mapping[str, str],
 ) -> Any:
     """A consumed parameter's value by name; the whole incoming body only fills the one body parameter."""
     if location == "environment":
-        return os.environ.get(name)
+        return env.get(name)
     found = _first(name, mapped, incoming.path, params) if location == "path" else lookup_ci(params, name)
     if found is not UNSET and not is_missing(found):
         return found

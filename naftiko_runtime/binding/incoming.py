@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InputError
+
+__all__ = ["Incoming", "InputError"]
+
 
 @dataclass
 class Incoming:
@@ -28,12 +32,3 @@ class Incoming:
     origin: str = "rest"
     request_id: str | None = None
     forward_query: bool = False  # forward undeclared query parameters (an operation that declares no inputs)
-
-
-class InputError(Exception):
-    """A caller's input cannot be used: answered with 400 (REST) or an error result (MCP)."""
-
-    def __init__(self, message: str, parameter: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.parameter = parameter

@@ -155,6 +155,8 @@ class InputParam:
     value: JsonPath | str | None = None
     items: dict[str, Any] | None = None
     regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)  # `pattern`, compiled at load
+    enum: list[Any] | None = None  # the only values accepted
+    example: Any = None  # shown to agents (MCP `examples`) and in the exported OpenAPI
 
 
 @dataclass

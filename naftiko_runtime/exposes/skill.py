@@ -29,11 +29,8 @@ from ..capability.locations import resolve_location
 from ..capability.model import Capability, McpAdapter, RestAdapter
 from ..capability.skills import Skill, SkillAdapter
 from .auth import Credentials
+from .errors import unauthorized
 from .health import Readiness, add_health_routes
-
-
-def _error(status: int, error: str, message: str) -> web.Response:
-    return web.Response(status=status, text=json.dumps({"error": error, "message": message}), content_type="application/json")
 
 
 def _media_type(name: str) -> str:
@@ -117,9 +114,7 @@ def build_skill_app(adapter: SkillAdapter, capability: Capability, readiness: Re
     @web.middleware
     async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         if credentials is not None and request.path.startswith("/skills") and not credentials.check(request.headers, request.query):
-            response = _error(401, "unauthorized", "missing or invalid credentials")
-            response.headers["WWW-Authenticate"] = credentials.challenge
-            return response
+            return unauthorized(credentials.challenge)
         return await handler(request)
 
     def not_found(message: str) -> web.HTTPNotFound:

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..binding.call_binding import as_param_text
-from ..binding.incoming import InputError
 from ..capability.model import Forward
+from ..errors import InputError, UpstreamError
 from .auth import apply_auth
-from .client import UpstreamResponse
-from .errors import UpstreamError
 from .invoker import Invoker
 from .request import UpstreamRequest, join_url
+from .transport import UpstreamResponse
 
 
 @dataclass
@@ -83,6 +81,7 @@ async def send_forward(invoker: Invoker, forward: Forward, call: Passthrough) ->
     request = build_forward(invoker, forward, call)
     namespace = forward.target_namespace
     api = invoker.capability.api(namespace)
-    middlewares: list[Any] = apply_auth(api.auth if api else None, request, invoker.bind_context)
-    base = invoker.base_uri(namespace)
-    return await invoker.pool.send(f"{namespace}@{base}", f"{namespace} (forward)", request, middlewares)
+    request.middlewares = tuple(apply_auth(api.auth if api else None, request, invoker.bind_context))
+    request.pool_key, request.upstream = f"{namespace}@{invoker.base_uri(namespace)}", f"{namespace} (forward)"
+    request.namespace, request.operation = namespace, "forward"
+    return await invoker.transport.send(request)

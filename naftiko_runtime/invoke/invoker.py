@@ -6,104 +6,61 @@ an operation behaves the same whichever way it is reached.
 
 from __future__ import annotations
 
-import json
+import os
 from collections import ChainMap
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..binding.binds import BindValues
 from ..binding.call_binding import bind_call
-from ..binding.incoming import Incoming, InputError
+from ..binding.incoming import Incoming
 from ..capability.model import Action, Call, Capability
+from ..errors import InvokeError, NaftikoError, UpstreamError
 from .auth import apply_auth
-from .client import FORWARDED_HEADERS, UpstreamPool, UpstreamResponse, is_redirect
-from .errors import InvokeError, UpstreamError
+from .client import FORWARDED_HEADERS
 from .formats import FormatError, parse_body
+from .middleware import Middleware, chain
+from .outcome import Outcome, StepResult
 from .output import NOTHING, apply_mappings, map_outputs
-from .request import BaseUriMissing, build_request, override_base
+from .request import build_request, override_base
 from .scripts import ScriptPlans
 from .steps import run_steps
+from .transport import Transport, UpstreamResponse
+
+__all__ = ["Invoker", "Outcome", "StepResult"]
 
 PASSED_HEADERS = ("ETag", "Location", "Link", "Retry-After")
 
 
-@dataclass
-class Outcome:
-    """The answer to one call. `data` is NOTHING when the raw upstream body is passed through."""
-
-    status: int
-    data: Any = NOTHING
-    raw: bytes | None = None
-    content_type: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    upstream: str | None = None
-    upstream_status: int | None = None
-    message: str | None = None
-    upstream_url: str | None = None
-
-    @property
-    def is_error(self) -> bool:
-        return self.status >= 400
-
-    @property
-    def is_redirect(self) -> bool:
-        """The upstream redirected (never followed): no adapter may present it as a success."""
-        return is_redirect(self.status)
-
-    def body_value(self) -> Any:
-        """The upstream body: mapped data, else JSON if the raw body parses, else text, else None."""
-        if self.data is not NOTHING:
-            return self.data
-        if not self.raw:
-            return None
-        text = self.raw.decode("utf-8", "replace")
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-
-    def error_json(self) -> dict[str, Any]:
-        """An upstream error in the exported `Error` shape; the upstream's own body (redact it first) under `upstream`."""
-        where = f"upstream {self.upstream} " if self.upstream else "upstream "
-        return {
-            "error": "upstream_rejected" if 400 <= self.status < 500 else "upstream_failed",
-            "message": f"{where}answered {self.status}: {self.message or f'HTTP {self.status}'}",
-            "upstream": {
-                **({"operation": self.upstream} if self.upstream else {}),
-                "status": self.upstream_status or self.status,
-                "body": self.body_value(),
-            },
-        }
-
-    @property
-    def is_empty(self) -> bool:
-        """No content: an empty upstream answer, mapped or passed through."""
-        return self.data is None or (self.data is NOTHING and not self.raw)
-
-
-@dataclass
-class StepResult:
-    response: UpstreamResponse
-    data: Any
-
-
 class Invoker:
-    """Invokes the actions of one capability; shares the process-wide upstream pool."""
+    """Invokes the actions of one capability through its invoke middlewares and upstream transport.
+
+    The transport (often shared process-wide, see `naftiko_runtime.stack`) sends upstream;
+    `middlewares` wrap every action; `env` is the environment captured when the capability
+    was loaded (baseUri placeholders, `in: environment` parameters): nothing reads
+    `os.environ` per request.
+    """
 
     def __init__(
         self,
         capability: Capability,
         binds: BindValues,
-        pool: UpstreamPool,
+        transport: Transport,
         base_overrides: dict[str, str] | None = None,
+        *,
+        middlewares: Sequence[Middleware] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.capability = capability
         self.binds = binds
         self.bind_context = binds.context()
-        self.pool = pool
+        self.transport = transport
         self.base_overrides = base_overrides or {}
+        # Without an explicit mapping, the environment as it is now, once: never re-read per request.
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
         self._bases: dict[tuple[str, str | None], str] = {}
         self.scripts = ScriptPlans(capability)  # interpreters, folders, timeouts: resolved once, here
+        self._chain = chain(middlewares, self._run)
 
     def base_uri(self, namespace: str) -> str:
         override = self.base_overrides.get(namespace) or self.base_overrides.get("*")
@@ -116,17 +73,17 @@ class Invoker:
         return base
 
     async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
-        """Raises InvokeError (400 for bad input, 502/504 for upstream faults)."""
+        """Raises NaftikoError: InputError (400) for bad input, UpstreamError (502/504) for upstream faults."""
+        return await self._chain(action, incoming)
+
+    async def _run(self, action: Action, incoming: Incoming) -> Outcome:
         if action.broken:
             raise InvokeError(502, "operation_unavailable", f"'{action.name}' cannot run: {action.broken}")
-        try:
-            if action.steps:
-                return await self._steps(action, incoming)
-            if action.call is not None:
-                return await self._call(action, incoming)
-            return self._mock(action, incoming)
-        except InputError as exc:
-            raise InvokeError(400, "invalid_input", exc.message) from None
+        if action.steps:
+            return await self._steps(action, incoming)
+        if action.call is not None:
+            return await self._call(action, incoming)
+        return self._mock(action, incoming)
 
     def _mock(self, action: Action, incoming: Incoming) -> Outcome:
         ctx = ChainMap(incoming.values, self.bind_context)
@@ -141,22 +98,21 @@ class Invoker:
         The caller's Idempotency-Key / If-Match go on with it (steps withhold them, see steps)."""
         op = call.operation
         name = f"{op.namespace}.{op.name}"
-        bound = bind_call(call, incoming, self.bind_context, extra=extra)
+        bound = bind_call(call, incoming, self.bind_context, extra=extra, env=self.env)
         base = self.base_uri(op.namespace)
         try:
-            request = build_request(bound, base)
-        except BaseUriMissing as exc:
-            raise UpstreamError(502, "no_upstream", str(exc), name) from None
-        except InputError:
+            request = build_request(bound, base, self.env)
+        except NaftikoError:
             raise
         except ValueError as exc:
             raise InvokeError(400, "invalid_input", str(exc), name) from None
-        middlewares = apply_auth(op.api.auth if op.api else None, request, self.bind_context)
+        request.middlewares = tuple(apply_auth(op.api.auth if op.api else None, request, self.bind_context))
+        request.pool_key, request.upstream, request.namespace, request.operation = f"{op.namespace}@{base}", name, op.namespace, op.name
         if incoming.request_id:
             request.headers.setdefault("X-Request-Id", incoming.request_id)
         if incoming.headers:
             _forward(incoming.headers, request.headers)
-        response = await self.pool.send(f"{op.namespace}@{base}", name, request, middlewares)
+        response = await self.transport.send(request)
         data: Any = None
         if response.body:
             try:
@@ -194,7 +150,7 @@ class Invoker:
         return outcome
 
     async def _steps(self, action: Action, incoming: Incoming) -> Outcome:
-        results, failed = await run_steps(self, action, incoming)
+        results, failed = await run_steps(self.send, action, incoming, self.scripts)
         if failed is not None:
             return Outcome(
                 status=failed.response.status,
@@ -214,7 +170,7 @@ class Invoker:
         return Outcome(200, data)
 
     async def close(self) -> None:
-        await self.pool.close()
+        await self.transport.close()
 
 
 def _forward(incoming: Any, outgoing: dict[str, str]) -> None:

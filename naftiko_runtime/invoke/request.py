@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -16,6 +16,7 @@ from yarl import URL
 from ..binding.call_binding import UNSET, BoundCall, as_param_text
 from ..binding.incoming import InputError
 from ..capability.model import Body
+from ..errors import UpstreamError
 from ..expressions.paths import PathTemplate
 from ..expressions.templates import Template, is_missing, lookup_ci
 
@@ -27,6 +28,13 @@ class UpstreamRequest:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | aiohttp.FormData | None = None
     content_type: str | None = None
+    # Where it goes, for the transport layers: the session key (namespace@base), the consumed
+    # operation ("namespace.operation", as errors name it) and its parts (for metrics and spans).
+    pool_key: str = ""
+    upstream: str = ""
+    namespace: str = ""
+    operation: str = ""
+    middlewares: tuple[Any, ...] = ()  # aiohttp client middlewares (digest auth)
 
 
 def encode_segment(value: Any) -> str:
@@ -120,10 +128,12 @@ def _base_template(base: str) -> PathTemplate:
     return PathTemplate.parse(base)
 
 
-def render_base(base: str, bound: BoundCall) -> str:
-    """Fill placeholders of a templated baseUri (a tolerated dialect) from binds, environment, then call values."""
+def render_base(base: str, bound: BoundCall, env: Mapping[str, str] | None = None) -> str:
+    """Fill placeholders of a templated baseUri (a tolerated dialect) from binds and call values, then
+    `env` (the environment captured at load)."""
     if not base:
-        raise BaseUriMissing(bound.operation.namespace)
+        op = bound.operation
+        raise BaseUriMissing(op.namespace, f"{op.namespace}.{op.name}")
     template = _base_template(base)
     if not template.names:
         return base
@@ -135,7 +145,7 @@ def render_base(base: str, bound: BoundCall) -> str:
         name = part[0]
         value = lookup_ci(bound.context, name)
         if is_missing(value) or value in (None, ""):
-            value = os.environ.get(name.split(".")[-1])
+            value = (env or {}).get(name.split(".")[-1])
         if value in (None, ""):
             raise InputError(f"missing value for '{name}' in baseUri {base}", name)
         text = as_param_text(value)
@@ -146,11 +156,11 @@ def render_base(base: str, bound: BoundCall) -> str:
     return "".join(out)
 
 
-class BaseUriMissing(Exception):
-    """A namespace without an upstream: its baseUri is empty and no --upstream names one."""
+class BaseUriMissing(UpstreamError):
+    """A namespace without an upstream: its baseUri is empty and no --upstream names one (502 `no_upstream`)."""
 
-    def __init__(self, namespace: str) -> None:
-        super().__init__(f"consumes '{namespace}' has an empty baseUri; start with --upstream {namespace}=URL")
+    def __init__(self, namespace: str, upstream: str) -> None:
+        super().__init__(502, "no_upstream", f"consumes '{namespace}' has an empty baseUri; start with --upstream {namespace}=URL", upstream)
         self.namespace = namespace
 
 
@@ -160,9 +170,9 @@ def _normal_base(base_uri: str) -> str:
     return str(URL(base_uri))
 
 
-def build_request(bound: BoundCall, base_uri: str) -> UpstreamRequest:
+def build_request(bound: BoundCall, base_uri: str, env: Mapping[str, str] | None = None) -> UpstreamRequest:
     op = bound.operation
-    base_uri = render_base(base_uri, bound)
+    base_uri = render_base(base_uri, bound, env)
     # The URL is built fully encoded and sent as is (see client): yarl must not re-decode `%2E%2E` into `..`.
     url = join_url(_normal_base(base_uri), render_path(bound))
     if bound.query:

@@ -6,17 +6,19 @@ and JSONPaths read `$.step.field`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..binding.incoming import Incoming, InputError
-from ..capability.model import Action, Step
+from ..capability.model import Action, Call, Step
 from ..expressions.jsonpaths import JsonPath
 from ..expressions.templates import is_missing, lookup_ci
 from .client import FORWARDED_HEADERS, is_redirect
-from .errors import InvokeError
+from .outcome import StepResult
+from .scripts import ScriptPlans
 
-if TYPE_CHECKING:
-    from .invoker import Invoker, StepResult
+# How a step sends its call: the invoker's `send` (bind, send upstream, parse).
+Send = Callable[[Call, Incoming, "dict[str, Any] | None"], Awaitable[StepResult]]
 
 
 def _project(data: Any, step: Step) -> Any:
@@ -86,7 +88,7 @@ def _lookup(step: Step, results: dict[str, Any], values: dict[str, Any]) -> Any:
     return find(wanted)
 
 
-async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> tuple[dict[str, Any], "StepResult | None"]:
+async def run_steps(send: Send, action: Action, incoming: Incoming, scripts: ScriptPlans) -> tuple[dict[str, Any], StepResult | None]:
     """Run every step; stop at the first upstream error and return it."""
     results: dict[str, Any] = {}
     values = dict(incoming.values)
@@ -97,9 +99,9 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
         if step.kind == "call" and step.call is not None:
             step_incoming = Incoming(values=values, origin="step", request_id=incoming.request_id, headers=headers)
             try:
-                result = await invoker.send(step.call, step_incoming, extra=results)
+                result = await send(step.call, step_incoming, results)
             except InputError as exc:
-                raise InvokeError(400, "invalid_input", f"step '{step.name}': {exc.message}") from None
+                raise InputError(f"step '{step.name}': {exc.message}", exc.parameter) from None
             if result.response.status >= 400 or is_redirect(result.response.status):
                 return results, result
             results[step.name] = _project(result.data, step)
@@ -108,7 +110,7 @@ async def run_steps(invoker: "Invoker", action: Action, incoming: Incoming) -> t
         elif step.kind == "script":
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await invoker.scripts.run(step, context)
+            results[step.name] = await scripts.run(step, context)
     return results, None
 
 

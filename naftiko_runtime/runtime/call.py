@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from ..invoke.invoker import Invoker
@@ -20,13 +21,15 @@ from .servers.engine import EngineServer
 @contextlib.asynccontextmanager
 async def planned_invoker(file: Path, options: RunOptions) -> AsyncIterator[tuple[PlanEntry, Invoker]]:
     """The plan entry of `file` and its invoker; the local engine runs meanwhile when the plan sends a namespace to it."""
-    entry = plan_file(file, options)
     layers = Pool(options)
-    engine = EngineServer(options.engine_port, options.engine_db) if entry.needs_engine else None
+    engine: EngineServer | None = None
     try:
-        if engine is not None:
+        entry = plan_file(file, replace(options, env=layers.env))  # binds from the environment the pool read
+        layers.trace([entry])
+        if entry.needs_engine:
+            engine = EngineServer(options.engine_port, options.engine_db)
             await engine.start()
-        yield entry, build_invoker(entry, layers.pool, engine.url if engine is not None else None)
+        yield entry, build_invoker(entry, layers, engine.url if engine is not None else None)
     finally:
         if engine is not None:
             await engine.stop()

@@ -1,40 +1,45 @@
-"""The one place where a served capability's upstream pool and invokers are built and wrapped.
+"""The one place where a served capability's upstream stack and invokers are built.
 
-Every adapter server gets its invoker from `build_invoker`, so the cross-cutting layers
-around invocation (concurrency limits, metrics, tracing) are composed here and nowhere else.
+Every adapter server gets its invoker from `build_invoker`, which hands the composition of
+the cross-cutting layers (concurrency limit, metrics, tracing) to `naftiko_runtime.stack`;
+nothing is wrapped after the fact.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from .. import tracing
+from .. import stack, tracing
 from ..capability.control import ControlAdapter
-from ..invoke.client import UpstreamPool, UpstreamSettings
 from ..invoke.invoker import Invoker
-from ..limits import limit_concurrency
+from ..invoke.transport import Transport, UpstreamSettings
 from ..logs import LOGGER
 from .options import RunOptions
-from .plan import Plan, PlanEntry
+from .plan import PlanEntry
 
 if TYPE_CHECKING:
-    from ..exposes.control import RuntimeMetrics
+    from ..metrics import RuntimeMetrics
 
 
 class Pool:
-    """The process-wide upstream pool with its layers, and the in-flight counts of its limit."""
+    """The process-wide upstream stack (sessions and the concurrency limit are per process), and the
+    environment of the run, read once: binds, baseUri placeholders, `in: environment` and tracing use it."""
 
     def __init__(self, options: RunOptions) -> None:
-        self.pool = UpstreamPool(UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout))
-        self.in_flight = limit_concurrency(self.pool, options.max_concurrency)
-        self.env = options.env
+        self.env: dict[str, str] = dict(os.environ) if options.env is None else dict(options.env)
+        self.settings = UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout)
+        self.max_concurrency = options.max_concurrency
+        self.traced = False
+        self.transport: Transport = stack.upstream_stack(self.settings, max_concurrency=self.max_concurrency)
 
-    def trace(self, plan: Plan) -> None:
-        """OpenTelemetry from the run's `OTEL_*` variables over the control adapters' `observability` blocks."""
+    def trace(self, entries: list[PlanEntry]) -> None:
+        """Tracing from the run's `OTEL_*` variables over the control adapters' `observability` blocks
+        (call once, before any invoker is built: the upstream stack gains its trace layer here)."""
         from ..observability import plan_tracing
 
         controls = [(str(a.where or e.file), a.observability, e.binds.context())
-                    for e in plan.entries for a in e.adapters(ControlAdapter)]
+                    for e in entries for a in e.adapters(ControlAdapter)]
         wanted = plan_tracing(controls)
         for warning in wanted.warnings:
             LOGGER.warning(warning)
@@ -42,18 +47,18 @@ class Pool:
         if wanted.disabled:
             LOGGER.info("tracing off: the capability's observability.enabled is false")
         elif (tracing.requested(env) or wanted.needed) and tracing.setup(env, wanted.local_buffer):
-            tracing.instrument_pool(self.pool)
+            self.traced = True
+            self.transport = stack.upstream_stack(self.settings, max_concurrency=self.max_concurrency, traced=True)
 
     async def close(self) -> None:
-        await self.pool.close()
+        await self.transport.close()
         tracing.shutdown()
 
 
-def build_invoker(entry: PlanEntry, pool: UpstreamPool, engine_url: str | None = None,
+def build_invoker(entry: PlanEntry, pool: Pool, engine_url: str | None = None,
                   metrics: RuntimeMetrics | None = None) -> Invoker:
     """The invoker serving `entry`: its namespaces sent where the plan decided, counted and traced when asked."""
-    invoker = Invoker(entry.capability, entry.binds, pool, entry.base_overrides(engine_url))
-    if metrics is not None:
-        metrics.observe(invoker)
-    tracing.instrument_invoker(invoker)
-    return invoker
+    return stack.build_invoker(
+        entry.capability, entry.binds, pool.transport, base_overrides=entry.base_overrides(engine_url),
+        metrics=metrics, traced=pool.traced, env=pool.env,
+    )

@@ -26,6 +26,7 @@ class RunOptions:
     engine_db: str | None = None
     stdio: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
+    cors_origins: list[str] = field(default_factory=list)  # browser origins allowed on the REST and MCP ports
     connect_timeout: float = 5.0
     total_timeout: float = 30.0
     max_body: int = DEFAULT_MAX_BODY

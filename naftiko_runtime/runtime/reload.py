@@ -65,7 +65,7 @@ async def _prepare(runtime: Runtime, index: int) -> list[Any]:
         raise StartupError(f"a new adapter ({', '.join(new_others)}) needs a restart")
     if entry.needs_engine:
         await runtime.start_engine()
-    invoker = build_invoker(entry, runtime.pool, runtime.engine_url, runtime.metrics)
+    invoker = build_invoker(entry, runtime.layers, runtime.engine_url, runtime.metrics)
     invokers = [*runtime.invokers[:index], invoker, *runtime.invokers[index + 1 :]]
 
     swaps: list[Any] = []

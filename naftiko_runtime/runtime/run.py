@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from dataclasses import replace
 from typing import Any
 
 from ..capability.model import McpAdapter
@@ -29,11 +30,10 @@ class Runtime:
     """Everything `naftiko run` serves, started and stopped as one."""
 
     def __init__(self, options: RunOptions) -> None:
-        self.options = options
-        self.plan = Plan(options, [])
         self.layers = Pool(options)
-        self.pool = self.layers.pool
-        self.in_flight = self.layers.in_flight
+        # The environment is read once (by the pool): the plan resolves binds with it, on reloads too.
+        self.options = replace(options, env=self.layers.env)
+        self.plan = Plan(self.options, [])
         self.engine: EngineServer | None = None
         self.metrics: Any = None  # RuntimeMetrics, when a control adapter or --metrics-port serves it
         self.invokers: list[Invoker] = []
@@ -108,14 +108,14 @@ class Runtime:
 
     async def start(self) -> None:
         self.plan = Plan.build(self.options)
-        self.layers.trace(self.plan)
+        self.layers.trace(self.plan.entries)
         if self.plan.needs_engine:
             await self.start_engine()
         if self.plan.wants_metrics:
-            from ..exposes.control import RuntimeMetrics
+            from ..metrics import RuntimeMetrics
 
             self.metrics = RuntimeMetrics()
-        self.invokers = [build_invoker(e, self.pool, self.engine_url, self.metrics) for e in self.plan.entries]
+        self.invokers = [build_invoker(e, self.layers, self.engine_url, self.metrics) for e in self.plan.entries]
         self._create_servers()
         for server in [*self.rest.values(), *self.mcp.values(), *self.skills, *self.controls]:
             await server.start()
@@ -128,11 +128,12 @@ class Runtime:
         for (host, port), members in plan.rest_groups().items():
             mounted = [Mounted(a, self.invokers[i]) for a, i in members]
             self.rest[(host, port)] = RestServer(host, port, mounted, self.readiness, max_body=options.max_body,
-                                                 swappable=options.watch, **common)
+                                                 swappable=options.watch, cors_origins=options.cors_origins, **common)
         for (host, port), members in plan.mcp_groups().items():
             group = [(a, self.invokers[i]) for a, i in members]
             self.mcp[(host, port)] = McpHttpServer(host, max(port, 0), group, self.readiness, max_body=options.max_body,
-                                                   allowed_hosts=options.allowed_hosts, **common)
+                                                   allowed_hosts=options.allowed_hosts, cors_origins=options.cors_origins,
+                                                   **common)
         for adapter, i in plan.other_adapters("skill"):
             self.skills.append(SkillServer(plan.host(adapter), plan.other_port(adapter), adapter, self.invokers[i],
                                            self.readiness, **common))

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.support.paths import CAPABILITIES
+from tests.support.paths import SEEDED_DIR
 
 
 def inspect(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -18,7 +18,7 @@ def inspect(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def test_delete_a_webhook_calls_the_webhook_endpoint_and_ambiguity_is_warned() -> None:
-    proc = inspect(str(CAPABILITIES / "humanitec-event.yaml"))
+    proc = inspect(str(SEEDED_DIR / "humanitec-event.yaml"))
     assert proc.returncode == 0, proc.stderr
     rows = {line.split("  ")[0]: line for line in proc.stdout.splitlines()}
     delete_one = rows["DELETE /v1/orgs/{orgid}/apps/{appid}/webhooks/{jobid}"]
@@ -28,12 +28,12 @@ def test_delete_a_webhook_calls_the_webhook_endpoint_and_ambiguity_is_warned() -
     assert "DELETE https://api.humanitec.io/orgs/{orgId}/apps/{appId}/webhooks/{jobId}" in tool
     assert "jobId*: string" in tool and "destructive" in tool
     warnings = [line for line in proc.stderr.splitlines() if ": warning: operation name 'delete'" in line]
-    assert warnings and all(line.startswith("capabilities/") or "humanitec-event.yaml:" in line for line in warnings)
+    assert warnings and all("seeded/humanitec-event.yaml:" in line for line in warnings)
 
 
 def test_json_lists_schemas_and_binds_without_values() -> None:
     secret = "inngest-secret-value-123"
-    proc = inspect("--format", "json", str(CAPABILITIES / "inngest-runs.yaml"), env={"INNGEST_API_KEY": secret})
+    proc = inspect("--format", "json", str(SEEDED_DIR / "inngest-runs.yaml"), env={"INNGEST_API_KEY": secret})
     assert proc.returncode == 0, proc.stderr
     (desc,) = json.loads(proc.stdout)
     assert secret not in proc.stdout

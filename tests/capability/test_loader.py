@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from naftiko_runtime.capability.loader import load
-from tests.support.paths import CAPABILITIES, SEEDED, SHIPPED
+from tests.support.paths import SEEDED, SEEDED_DIR, SHIPPED
 
 NAFTIKO = [sys.executable, "-m", "naftiko_runtime"]
 
@@ -160,7 +160,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_warnings_say_what_the_runtime_does() -> None:
-    result = load(CAPABILITIES / "humanitec-pipelineruns.yaml")
+    result = load(SEEDED_DIR / "humanitec-pipelineruns.yaml")
     codes = {d.code for d in result.warnings}
     assert {"consumed-param-extra-fields", "rest-adapter-description", "object-output-without-properties"} <= codes
     assert "single-brace-placeholder" in codes and "with-reference-prefix" in codes
@@ -169,7 +169,7 @@ def test_warnings_say_what_the_runtime_does() -> None:
 
 
 def test_ambiguous_operation_names_resolve_by_path_and_warn() -> None:
-    result = load(CAPABILITIES / "humanitec-event.yaml")
+    result = load(SEEDED_DIR / "humanitec-event.yaml")
     cap = result.capability
     assert cap is not None
     rest = next(a for a in cap.adapters if a.type == "rest")
@@ -247,7 +247,7 @@ def test_an_unresolved_call_disables_only_its_operation(tmp_path: Path, target: 
 def test_unresolved_bind_is_a_warning_with_its_location() -> None:
     import os
 
-    path = CAPABILITIES / "inngest-runs.yaml"
+    path = SEEDED_DIR / "inngest-runs.yaml"
     env = {k: v for k, v in os.environ.items() if k != "INNGEST_API_KEY"}
     proc = subprocess.run([*NAFTIKO, "validate", str(path)], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0

@@ -151,7 +151,7 @@ def _own_lines(text: str) -> list[str]:
 async def _over_mcp(url: str) -> tuple[int, list[str]]:
     async with Client(url) as client:
         tools = (await client.list_tools()).tools
-        listed = await client.call_tool("list-runs-within-pipeline-ordered", {"orgId": "demo-org", "appId": "demo-app",
+        listed = await client.call_tool("list-pipeline-runs", {"orgId": "demo-org", "appId": "demo-app",
                                                                               "pipelineId": "ci"})
     assert not listed.is_error, listed.content
     return len(tools), [run["id"] for run in listed.structured_content["result"]]
@@ -181,7 +181,7 @@ def test_the_image_serves_the_local_engine_as_non_root_and_keeps_runs_across_a_r
 
     # MCP (the SDK's client) on the same engine
     tools, listed = asyncio.run(_over_mcp(f"{first.url(MCP)}/mcp"))
-    assert tools == 11 and run["id"] in listed
+    assert tools == 14 and run["id"] in listed
 
     code, _, metrics = request("GET", f"{first.url(METRICS)}/metrics")
     assert code == 200 and "naftiko_request_total" in str(metrics)

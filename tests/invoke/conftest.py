@@ -18,6 +18,7 @@ from ..support.recording_upstream import RecordingUpstream
 
 REPO = Path(__file__).resolve().parents[2]
 CAPABILITIES = REPO / "capabilities"
+SEEDED_DIR = REPO / "tests" / "support" / "seeded"  # the seed-generated files (seed deviations, reference failures)
 
 # Tests must never wait long on a backoff: jitter is kept, the base is tiny.
 FAST = UpstreamSettings(connect_timeout=2.0, total_timeout=5.0, retries=2, backoff=0.001)
@@ -25,7 +26,7 @@ FAST = UpstreamSettings(connect_timeout=2.0, total_timeout=5.0, retries=2, backo
 
 def load_capability(path: Path | str) -> Capability:
     """Load a file; the shipped files are loaded once per session (invocation never mutates the model)."""
-    if Path(path).parent == CAPABILITIES:
+    if Path(path).parent in (CAPABILITIES, SEEDED_DIR):
         return _load_shipped(str(path))
     return _load(path)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ..support.recording_upstream import reply
-from .conftest import CAPABILITIES, REPO
+from .conftest import REPO, SEEDED_DIR
 
 
 async def naftiko(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> tuple[int, str, str]:
@@ -31,7 +31,7 @@ async def naftiko(*args: str, env: dict[str, str] | None = None, cwd: Path = REP
 async def test_call_tool_prints_the_mapped_result(upstream: Any) -> None:
     upstream.route("GET", "/v1/runs/run-1", reply(json={"id": "run-1", "status": "Completed"}))
     code, out, err = await naftiko(
-        "call", str(CAPABILITIES / "inngest-runs.yaml"), "get-function-run-status",
+        "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--arg", "runId=run-1", "--upstream", f"*={upstream.url}", env={"INNGEST_API_KEY": "cli-key"},
     )
     assert code == 0, err
@@ -45,7 +45,7 @@ async def test_call_rest_operation_with_body_file(upstream: Any, tmp_path: Path)
     (tmp_path / "hook.json").write_text(json.dumps(body))
     upstream.route("POST", "/orgs/acme/apps/shop/webhooks", reply(201, json={"id": "wh-1", **body}))
     code, out, err = await naftiko(
-        "call", str(CAPABILITIES / "humanitec-event.yaml"), "POST /v1/orgs/{orgid}/apps/{appid}/webhooks",
+        "call", str(SEEDED_DIR / "humanitec-event.yaml"), "POST /v1/orgs/{orgid}/apps/{appid}/webhooks",
         "--arg", "orgid=acme", "--arg", "appid=shop", "--body", f"@{tmp_path / 'hook.json'}",
         "--upstream", f"humanitec-event={upstream.url}",
     )
@@ -58,7 +58,7 @@ async def test_call_rest_operation_with_body_file(upstream: Any, tmp_path: Path)
 async def test_call_exits_1_on_upstream_error_status(upstream: Any) -> None:
     upstream.route("GET", "/v1/runs/nope", reply(404, json={"message": "run not found"}))
     code, out, err = await naftiko(
-        "call", str(CAPABILITIES / "inngest-runs.yaml"), "get-function-run-status",
+        "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--arg", "runId=nope", "--upstream", f"*={upstream.url}", env={"INNGEST_API_KEY": "k"},
     )
     assert code == 1
@@ -68,7 +68,7 @@ async def test_call_exits_1_on_upstream_error_status(upstream: Any) -> None:
 async def test_call_exits_1_when_upstream_is_unreachable(upstream: Any) -> None:
     await upstream.stop()
     code, out, err = await naftiko(
-        "call", str(CAPABILITIES / "inngest-runs.yaml"), "get-function-run-status",
+        "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--arg", "runId=r", "--upstream", f"*={upstream.url}", "--timeout", "5", env={"INNGEST_API_KEY": "k"},
     )
     assert code == 1
@@ -84,7 +84,7 @@ async def test_call_exits_1_when_upstream_is_unreachable(upstream: Any) -> None:
 )
 async def test_call_usage_errors_exit_2(args: list[str], upstream: Any) -> None:
     code, out, err = await naftiko(
-        "call", str(CAPABILITIES / "inngest-runs.yaml"), "get-function-run-status", *args, env={"INNGEST_API_KEY": "k"},
+        "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status", *args, env={"INNGEST_API_KEY": "k"},
     )
     assert code == 2, (out, err)
     assert "Traceback" not in err
@@ -93,7 +93,7 @@ async def test_call_usage_errors_exit_2(args: list[str], upstream: Any) -> None:
 
 async def test_call_missing_input_is_not_sent(upstream: Any) -> None:
     code, out, err = await naftiko(
-        "call", str(CAPABILITIES / "inngest-runs.yaml"), "get-function-run-status",
+        "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--upstream", f"*={upstream.url}", env={"INNGEST_API_KEY": "k"},
     )
     assert code in (1, 2)
@@ -107,7 +107,7 @@ def test_call_without_credentials_goes_to_the_local_engine_as_run_does() -> None
 
     from naftiko_runtime.cli import main
 
-    args = ["call", str(CAPABILITIES / "humanitec-pipelineruns.yaml"), "create-run-within-pipeline",
+    args = ["call", str(SEEDED_DIR / "humanitec-pipelineruns.yaml"), "create-run-within-pipeline",
             "--arg", "orgId=demo-org", "--arg", "appId=demo-app", "--arg", "pipelineId=ci",
             "--body", '{"inputs": {}}', "--engine-db", ":memory:"]
     result = CliRunner().invoke(main, args, env={"HUMANITEC_API_KEY": None})
@@ -120,7 +120,7 @@ def test_call_live_without_credentials_is_one_line() -> None:
 
     from naftiko_runtime.cli import main
 
-    args = ["call", str(CAPABILITIES / "humanitec-pipelineruns.yaml"), "create-run-within-pipeline", "--live",
+    args = ["call", str(SEEDED_DIR / "humanitec-pipelineruns.yaml"), "create-run-within-pipeline", "--live",
             "--arg", "orgId=demo-org", "--arg", "appId=demo-app", "--arg", "pipelineId=ci"]
     result = CliRunner().invoke(main, args, env={"HUMANITEC_API_KEY": None})
     assert result.exit_code == 1

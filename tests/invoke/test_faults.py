@@ -19,10 +19,10 @@ from ..support.recording_upstream import (
     hang,
     reply,
 )
-from .conftest import CAPABILITIES, FAST, load_capability
+from .conftest import FAST, SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, tool
 
-INNGEST = CAPABILITIES / "inngest-runs.yaml"
+INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 ENV = {"INNGEST_API_KEY": "k"}
 GET_RUN = ("get-function-run-status", "GET", "/v1/runs/r1")
 CANCEL_RUN = ("cancel-function-run", "POST", "/v1/runs/r1/cancel")
@@ -161,7 +161,7 @@ async def test_concurrent_calls_share_one_pool(upstream: Any, make_invoker: Any)
     invoker = make_invoker(cap, env=ENV)
     outcomes = await asyncio.gather(*(invoker.invoke(tool(cap, "get-function-run-status"), mcp_incoming({"runId": "r1"})) for _ in range(20)))
     assert all(o.data == {"id": "r1"} for o in outcomes)
-    assert len(invoker.pool._sessions) == 1
+    assert invoker.transport.wire.session_count == 1
 
 
 DIGEST_CAPABILITY = """\

@@ -7,13 +7,13 @@ from urllib.parse import unquote
 
 import pytest
 
-from naftiko_runtime.invoke.errors import InvokeError
+from naftiko_runtime.errors import InputError
 
 from ..support.recording_upstream import reply
-from .conftest import CAPABILITIES, load_capability
+from .conftest import SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, rest_action, rest_incoming, tool
 
-EVENT = CAPABILITIES / "humanitec-event.yaml"
+EVENT = SEEDED_DIR / "humanitec-event.yaml"
 PREFIX = "/orgs/acme/apps/shop/webhooks/"
 
 # value -> the exact raw segment the upstream must see
@@ -110,7 +110,7 @@ capability:
 @pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nX-Injected: 1", "a\rb", "a\x00b"])
 async def test_header_value_with_line_breaks_is_refused(field: str, value: str, upstream: Any, make_invoker: Any, write_capability: Any) -> None:
     cap = write_capability(HEADER_CAPABILITY)
-    with pytest.raises(InvokeError) as caught:
+    with pytest.raises(InputError) as caught:
         await make_invoker(cap).invoke(tool(cap, "list-things"), mcp_incoming({field: value}))
     assert caught.value.status == 400
     assert upstream.requests == []
@@ -128,7 +128,7 @@ async def test_plain_header_and_cookie_values_are_sent(upstream: Any, make_invok
 
 
 async def test_query_values_cannot_add_parameters(upstream: Any, make_invoker: Any) -> None:
-    cap = load_capability(CAPABILITIES / "humanitec-pipelineruns.yaml")
+    cap = load_capability(SEEDED_DIR / "humanitec-pipelineruns.yaml")
     incoming = mcp_incoming({"orgId": "acme", "appId": "shop", "dry_run": "true&admin=1#x", "body": {}})
     await make_invoker(cap).invoke(tool(cap, "create-pipeline-run-appropriate-pipeline"), incoming)
     [seen] = upstream.requests

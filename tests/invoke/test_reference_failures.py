@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from naftiko_runtime.invoke.errors import InvokeError
+from naftiko_runtime.errors import InputError
 from naftiko_runtime.invoke.output import NOTHING
 
 from ..support.recording_upstream import reply
-from .conftest import CAPABILITIES, load_capability
+from .conftest import SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, rest_action, rest_incoming, tool
 
-EVENT = CAPABILITIES / "humanitec-event.yaml"
-RUNS = CAPABILITIES / "humanitec-pipelineruns.yaml"
-INNGEST = CAPABILITIES / "inngest-runs.yaml"
+EVENT = SEEDED_DIR / "humanitec-event.yaml"
+RUNS = SEEDED_DIR / "humanitec-pipelineruns.yaml"
+INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 
 
 async def test_single_brace_placeholders_are_substituted(upstream: Any, make_invoker: Any) -> None:
@@ -46,7 +46,7 @@ async def test_lowercase_exposed_path_variables_fill_camelcase_placeholders(upst
 async def test_missing_path_value_is_a_clear_400_and_nothing_is_sent(upstream: Any, make_invoker: Any) -> None:
     """The reference renders a missing value as "" (`/orgs//apps/...`); we refuse, naming the parameter."""
     cap = load_capability(EVENT)
-    with pytest.raises(InvokeError) as caught:
+    with pytest.raises(InputError) as caught:
         await make_invoker(cap).invoke(tool(cap, "get-webhook"), mcp_incoming({"orgId": "acme", "appId": "shop"}))
     assert caught.value.status == 400
     assert "jobId" in caught.value.message
@@ -105,7 +105,7 @@ async def test_tools_body_reference_sends_the_body_argument(upstream: Any, make_
 
 async def test_missing_required_body_is_a_400_and_nothing_is_sent(upstream: Any, make_invoker: Any) -> None:
     cap = load_capability(EVENT)
-    with pytest.raises(InvokeError) as caught:
+    with pytest.raises(InputError) as caught:
         await make_invoker(cap).invoke(tool(cap, "create-new-webhook"), mcp_incoming({"orgId": "acme", "appId": "shop"}))
     assert caught.value.status == 400 and "body" in caught.value.message
     assert upstream.requests == []

@@ -9,7 +9,6 @@ from multidict import CIMultiDict
 
 from naftiko_runtime.binding.incoming import Incoming, InputError
 from naftiko_runtime.binding.inputs import extract
-from naftiko_runtime.invoke.errors import InvokeError
 
 from ..support.recording_upstream import reply
 from .helpers import mcp_incoming, rest_action, rest_incoming, tool
@@ -199,7 +198,7 @@ async def test_steps_stop_at_the_first_upstream_error(upstream: Any, make_invoke
 
 async def test_steps_missing_input_is_400(upstream: Any, make_invoker: Any, write_capability: Any) -> None:
     cap = write_capability(STEPS_CAPABILITY)
-    with pytest.raises(InvokeError) as caught:
+    with pytest.raises(InputError) as caught:
         await make_invoker(cap).invoke(tool(cap, "ship-with-crew"), mcp_incoming({}))
     assert caught.value.status == 400 and "imo" in caught.value.message
     assert upstream.requests == []

@@ -1,4 +1,4 @@
-"""Every operation and tool of the three shipped capability files, against a recording upstream.
+"""Every operation and tool of the three seed-generated capability files (tests/support/seeded), against a recording upstream.
 
 Each case states, by hand, what the upstream must receive (method, raw path, query,
 headers, body) for one incoming call, and checks the mapped answer (`mapping: $.`
@@ -16,7 +16,7 @@ import pytest
 
 from naftiko_runtime.binding.incoming import Incoming
 
-from .conftest import CAPABILITIES, load_capability
+from .conftest import SEEDED_DIR, load_capability
 from .helpers import (
     all_actions,
     mcp_incoming,
@@ -138,7 +138,7 @@ def _find(cap: Any, action_id: str) -> Any:
 
 @pytest.mark.parametrize("file", [INNGEST, EVENT, RUNS])
 def test_every_exposed_operation_has_a_case(file: str) -> None:
-    cap = load_capability(CAPABILITIES / file)
+    cap = load_capability(SEEDED_DIR / file)
     declared = {name for name, _ in all_actions(cap)}
     covered = {c.action for c in CASES if c.file == file}
     assert declared == covered
@@ -150,7 +150,7 @@ async def test_upstream_receives_exact_request_and_answer_is_mapped(case: Case, 
 
     answer = {"served": f"{case.method} {case.path}", "items": [{"id": 1}, {"id": 2}], "note": None}
     upstream.route(case.method, case.path, reply(200, json=answer, headers={"ETag": '"v1"'}))
-    cap = load_capability(CAPABILITIES / case.file)
+    cap = load_capability(SEEDED_DIR / case.file)
     invoker = make_invoker(cap, env=ENV)
 
     outcome = await invoker.invoke(_find(cap, case.action), case.incoming)
@@ -178,7 +178,7 @@ async def test_callers_authorization_is_never_relayed(case: Case, upstream: Any,
     from ..support.recording_upstream import reply
 
     upstream.route(case.method, case.path, reply(json={}))
-    cap = load_capability(CAPABILITIES / case.file)
+    cap = load_capability(SEEDED_DIR / case.file)
     incoming = replace(case.incoming, headers={"Authorization": "Bearer caller-token", "Cookie": "session=caller"})
     await make_invoker(cap, env=ENV).invoke(_find(cap, case.action), incoming)
     [seen] = upstream.requests
@@ -192,7 +192,7 @@ async def test_missing_bind_sends_no_credential_value(upstream: Any, make_invoke
     from ..support.recording_upstream import reply
 
     upstream.route("GET", f"/v1/runs/{R}", reply(json={}))
-    cap = load_capability(CAPABILITIES / INNGEST)
+    cap = load_capability(SEEDED_DIR / INNGEST)
     await make_invoker(cap, env={}).invoke(tool(cap, "get-function-run-status"), mcp_incoming({"runId": R}))
     [seen] = upstream.requests
     assert "{{" not in seen.headers.get("Authorization", "")

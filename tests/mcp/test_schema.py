@@ -9,8 +9,9 @@ import pytest
 from naftiko_runtime.capability.loader import load
 from naftiko_runtime.capability.model import Action, McpAdapter
 from naftiko_runtime.exposes.mcp.schema import annotations, input_schema, output_schema
+from tests.support.paths import SEEDED_DIR
 
-from .conftest import EVENT, INNGEST, PIPELINERUNS
+PIPELINERUNS, EVENT, INNGEST = (SEEDED_DIR / f"{n}.yaml" for n in ("humanitec-pipelineruns", "humanitec-event", "inngest-runs"))
 
 FIXTURE = Path(__file__).parent / "fixtures" / "shipyard.yaml"
 
@@ -81,3 +82,64 @@ def test_output_schemas_objects_described_arrays_wrapped() -> None:
     assert listed["properties"]["result"]["type"] == ["array", "null"]
     assert output_schema(shipyard["scrap-ship"]) is None
     assert output_schema(shipyard["greet"]) == {"type": "object", "properties": {"greeting": {"type": ["string", "null"]}}}
+
+
+def test_openapi_export_and_mcp_describe_one_mapped_answer_alike(tmp_path: Path) -> None:
+    """Issue 17: one output converter. An operation exposed on REST and MCP with the same named
+    outputs gets the same schema in the OpenAPI export as in the tool's outputSchema."""
+    from naftiko_runtime.exposes.rest.openapi import build_openapi
+
+    outputs = """
+        outputParameters:
+        - type: object
+          properties:
+            imo: {type: string, mapping: $.imo}
+            crew:
+              type: array
+              mapping: $.crew
+              items:
+                type: object
+                properties:
+                  name: {type: string, mapping: $.name}
+                  age: {type: number, mapping: $.age}"""
+    file = tmp_path / "one.yaml"
+    file.write_text(f"""naftiko: 1.0.0-alpha2
+info: {{label: One, description: One answer, two surfaces.}}
+capability:
+  consumes:
+  - type: http
+    namespace: svc
+    baseUri: http://127.0.0.1:9
+    resources:
+    - {{name: things, path: "/things/{{{{id}}}}", operations: [{{name: get-thing, method: GET}}]}}
+  exposes:
+  - type: rest
+    namespace: api
+    port: 8080
+    resources:
+    - path: "/things/{{id}}"
+      operations:
+      - method: GET
+        name: get-thing
+        call: svc.get-thing
+        with: {{id: api.id}}{outputs}
+  - type: mcp
+    namespace: tools
+    port: 3000
+    tools:
+    - name: get-thing
+      description: One thing.
+      call: svc.get-thing
+      with: {{id: tools.id}}{outputs.replace(chr(10) + "        ", chr(10) + "      ")}
+""")
+    result = load(file)
+    assert result.ok, [str(d) for d in result.errors]
+    cap = result.capability
+    assert cap is not None
+    tool = next(a for a in cap.adapters if isinstance(a, McpAdapter)).tools[0]
+    document = build_openapi(cap)
+    rest = document["paths"]["/things/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    mcp = output_schema(tool)
+    assert mcp is not None and set(mcp["properties"]) == {"imo", "crew"}
+    assert rest["properties"] == mcp["properties"]
+    assert rest["properties"]["crew"]["items"]["properties"]["age"] == {"type": ["number", "null"]}

@@ -91,6 +91,7 @@ async def test_list_tools_title_schema_annotations(connect: Callable[[], Client]
             "properties": {"who": {"type": "string", "description": "Whom to greet."},
                            "times": {"type": "integer", "description": "How often."}},
             "required": ["who"],
+            "additionalProperties": False,  # an undeclared argument is refused, not silently dropped
         }
         assert greet.annotations is not None and greet.annotations.open_world_hint is False
 
@@ -115,8 +116,9 @@ async def test_array_output_is_wrapped(connect: Callable[[], Client], upstream: 
 async def test_empty_2xx_is_success(connect: Callable[[], Client]) -> None:
     async with connect() as client:
         result = await client.call_tool("scrap-ship", {"imo": "IMO-9321483"})
-        assert not result.is_error
-        assert result.content[0].text == ""  # type: ignore[union-attr]
+        assert not result.is_error  # and it says what happened, not an empty text and {"result": null}
+        assert result.structured_content == {"ok": True, "status": 204}
+        assert "answered 204 with no content" in result.content[0].text  # type: ignore[union-attr]
 
 
 async def test_upstream_404_is_error_result_with_status_and_message(connect: Callable[[], Client]) -> None:

@@ -44,4 +44,4 @@ def test_colliding_tool_names_stop_the_start(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     line = next(x for x in proc.stderr.splitlines() if x.startswith("naftiko run:"))
-    assert "MCP tool 'get-function-run-status'" in line and "copy.yaml:" in line and "inngest-runs.yaml:" in line
+    assert "MCP tool 'get-function-run'" in line and "copy.yaml:" in line and "inngest-runs.yaml:" in line

@@ -21,10 +21,10 @@ async def test_sdk_stdio_client_lists_and_calls_tools() -> None:
         async with Client(params, mode=mode) as client:
             assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
             tools = (await client.list_tools()).tools
-            assert len(tools) == 11
-            created = await client.call_tool("create-run-within-pipeline", {**APP, "pipelineId": "ci", "body": {"inputs": {}}})
+            assert len(tools) == 14
+            created = await client.call_tool("start-pipeline-run", {**APP, "pipelineId": "ci", "inputs": {}})
             assert not created.is_error and created.structured_content["pipeline_id"] == "ci"  # type: ignore[index]
-            missing = await client.call_tool("get-run-within-pipeline", APP)
+            missing = await client.call_tool("get-pipeline-run", APP)
             assert missing.is_error
 
 
@@ -60,7 +60,7 @@ def test_stdout_carries_only_protocol_messages_and_eof_ends_the_process() -> Non
     by_id = {r["id"]: r for r in replies}
     assert set(by_id) == {1, 2, 3, 4}  # the notification got no answer
     assert by_id[1]["result"]["protocolVersion"] == "2025-06-18"
-    assert len(by_id[2]["result"]["tools"]) == 11
+    assert len(by_id[2]["result"]["tools"]) == 14
     assert by_id[3]["result"] == {}
     assert by_id[4]["error"]["code"] == -32602
     assert b"local engine started" in stderr  # logs go to stderr

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.ops.helpers import SECRET_ENV, OpsUpstream
-from tests.support.runtime import request, spawn
+from tests.ops.helpers import CAPABILITY, SECRET_ENV, OpsUpstream
+from tests.support.runtime import request, spawn, start_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -199,3 +199,39 @@ def test_the_compose_service_starts_and_becomes_ready(tmp_path: Path) -> None:
         assert re.search(r'"mode": "local-engine"', (tmp_path / "run.log").read_text())
     finally:
         proc.stop()
+
+
+async def test_base_uri_placeholders_read_the_run_environment_not_the_process(tmp_path: Path) -> None:
+    """Issue 17: a baseUri placeholder reads the environment `naftiko run` was given (RunOptions.env),
+    captured at load, not `os.environ` at request time."""
+    from naftiko_runtime.runtime import RunOptions
+    from naftiko_runtime.runtime import Runtime as Served
+
+    name = "NAFTIKO_TEST_OPS_HOST"
+    assert name not in os.environ
+    text = CAPABILITY.replace("baseUri: http://127.0.0.1:9\n    authentication: {type: bearer",
+                              "baseUri: http://{{" + name + "}}\n    authentication: {type: bearer", 1)
+    assert text != CAPABILITY
+    file = tmp_path / "ops.yaml"
+    file.write_text(text)
+    with OpsUpstream() as up:
+        served = Served(RunOptions(files=[file], rest_port=0, mcp_port=0, env={**SECRET_ENV, name: up.url.split("//", 1)[1]}))
+        await served.start()
+        try:
+            import aiohttp
+
+            async with aiohttp.ClientSession() as client, client.get(f"http://127.0.0.1:{served.started[('rest', 'ops')]}/echo") as response:
+                assert response.status == 200
+            assert [r["path"] for r in up.requests] == ["/echo"]
+        finally:
+            await served.stop()
+
+
+def test_uvloop_switch_is_read_by_naftiko_run(tmp_path: Path, capability: Path) -> None:
+    """NAFTIKO_UVLOOP=1 picks the event loop of `naftiko run` (or says why it cannot); the process
+    itself is under test (the CLI chooses the loop), so it runs as a subprocess."""
+    runtime = start_process(capability, log=tmp_path / "run.log", env={**SECRET_ENV, "NAFTIKO_UVLOOP": "1"})
+    try:
+        assert "uvloop" in runtime.logs()
+    finally:
+        runtime.stop()

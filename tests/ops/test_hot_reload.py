@@ -132,7 +132,7 @@ async def test_every_invoker_built_is_counted_even_on_a_freed_invokers_id(capabi
     reused = False
     try:
         for n in range(1, 31):
-            invoker = build_invoker(entry, layers.pool, metrics=metrics)
+            invoker = build_invoker(entry, layers, metrics=metrics)
             reused |= id(invoker) in seen
             seen.add(id(invoker))
             assert (await invoker.invoke(action, Incoming(values={}, origin="mcp"))).status == 200

@@ -7,7 +7,13 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from tests.ops.helpers import SECRET_ENV, OpsUpstream, mcp_call, metric_samples
+from tests.ops.helpers import (
+    CAPABILITY,
+    SECRET_ENV,
+    OpsUpstream,
+    mcp_call,
+    metric_samples,
+)
 from tests.support.runtime import Runtime, poll, request, start
 
 
@@ -113,3 +119,72 @@ def test_concurrency_limit_503_with_retry_after(tmp_path: Path, capability: Path
         assert request("GET", f"{runtime.rest}/echo")[0] == 200
     finally:
         runtime.stop()
+
+
+def test_every_version_swapped_in_by_watch_is_counted(tmp_path: Path, capability: Path, upstream: OpsUpstream) -> None:
+    """Metrics are layers each invoker gets when it is built: an invoker loaded by --watch (whatever
+    address it happens to reuse) counts its calls like the first one."""
+    runtime = start(capability, log=tmp_path / "run.log", env=SECRET_ENV,
+                    extra=["--upstream", f"*={upstream.url}", "--metrics-port", "0",
+                           "--watch", "--watch-interval", "0.1"])
+    metrics = f"http://127.0.0.1:{runtime.port('metrics')}/metrics"
+    original = "    - path: /echo\n      operations: [{method: GET, name: echo, call: svc.get-echo}]\n"
+    assert original in CAPABILITY
+    try:
+        assert request("GET", f"{runtime.rest}/echo")[0] == 200
+        for version in range(1, 6):
+            edited = CAPABILITY.replace(original, original.replace("/echo", f"/v{version}").replace("name: echo", f"name: v{version}"))
+            capability.write_text(edited)
+            poll(lambda v=version: request("GET", f"{runtime.rest}/v{v}")[0] == 200, timeout=15)
+            assert request("GET", f"{runtime.rest}/v{version}")[0] == 200
+            samples = metric_samples(metrics)
+            assert _value(samples, "naftiko_request", "_total", adapter="ops", operation=f"v{version}", status="200") == 2
+            assert _value(samples, "naftiko_http_client", "_total", namespace="svc", operation="get-echo", status_code="200") == 1 + 2 * version
+    finally:
+        runtime.stop()
+
+
+async def test_reload_counts_the_new_invoker_even_at_a_reused_address(tmp_path: Path, upstream: OpsUpstream) -> None:
+    """Issue 17: metrics once keyed on `id(invoker)`, so a reloaded invoker at a freed one's address went uncounted.
+
+    Reload (in process, collecting the old versions) until a new invoker reuses an address, then count its calls."""
+    import gc
+
+    import aiohttp
+
+    from naftiko_runtime.runtime import RunOptions
+    from naftiko_runtime.runtime import Runtime as Served
+
+    file = tmp_path / "ops.yaml"
+    file.write_text(CAPABILITY)
+    served = Served(RunOptions(files=[file], rest_port=0, mcp_port=0, metrics_port=0, env=dict(SECRET_ENV),
+                               upstreams={"*": upstream.url}, watch=True))
+    await served.start()
+    try:
+        rest = f"http://127.0.0.1:{served.started[('rest', 'ops')]}"
+        metrics_url = next(e.split(" ", 1)[1] for e in served.endpoints if e.startswith("metrics ")) + "/metrics"
+        seen = {id(served.invokers[0])}
+        reused = False
+        async with aiohttp.ClientSession() as client:
+            for version in range(1, 400):  # an address is reused within ~150 reloads (CPython)
+                file.write_text(CAPABILITY.replace("name: echo, call", f"name: v{version}, call"))
+                gc.collect()
+                assert await served.reload(0)
+                address = id(served.invokers[0])
+                reused = address in seen
+                seen.add(address)
+                if version > 1 and not reused:
+                    continue
+                async with client.get(f"{rest}/echo") as response:
+                    assert response.status == 200
+                async with client.get(metrics_url) as response:
+                    text = await response.text()
+                from prometheus_client.parser import text_string_to_metric_families
+
+                samples = {f.name: f.samples for f in text_string_to_metric_families(text)}
+                assert _value(samples, "naftiko_request", "_total", adapter="ops", operation=f"v{version}", status="200") == 1
+                if reused:
+                    break
+        assert reused, "no reloaded invoker reused a freed address: the case this test is for did not occur"
+    finally:
+        await served.stop()

@@ -1,6 +1,6 @@
 """What one client connection may hold of a running server (issue 20, items 6 and 7).
 
-`naftiko run` in process (`serve.Runtime`) on loopback port 0, REST and MCP, with small
+`naftiko run` in process (`runtime.Runtime`) on loopback port 0, REST and MCP, with small
 limits; raw sockets play the attacker, and after each attack a normal request must
 still be answered.
 """

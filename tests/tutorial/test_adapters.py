@@ -439,3 +439,23 @@ def test_an_unknown_import_or_ref_fails_the_load(tmp_path: Path) -> None:
     messages = " | ".join(d.message for d in load(tmp_path / "bad.yml").errors)
     assert "has no consumes namespace 'nope' (it has: legacy)" in messages
     assert "ref 'missing.function' names no aggregate function" in messages
+
+
+async def test_control_refuses_without_credentials_in_the_shared_error_body() -> None:
+    from naftiko_runtime.capability.model import Auth
+    from naftiko_runtime.expressions.templates import Template
+
+    _, cap = _control_adapter({})
+    auth = Auth("bearer", token=Template.compile("s3cret-token"))
+    adapter = control_adapter({"type": "control", "port": 1, "management": {"info": True}}, None, 1, None, auth)
+
+    async def readiness() -> tuple[bool, dict[str, Any]]:
+        return True, {}
+
+    app = build_control_app(adapter, cap, readiness=readiness, metrics=RuntimeMetrics(), adapters=lambda: [])
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/health/live")).status == 200  # liveness stays open
+        response = await client.get("/status")
+        assert response.status == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert await response.json() == {"error": "unauthorized", "message": "missing or invalid credentials"}
+        assert (await client.get("/status", headers={"Authorization": "Bearer s3cret-token"})).status == 200

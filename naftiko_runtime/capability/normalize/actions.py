@@ -252,6 +252,8 @@ def exposed_inputs(ctx: Context, raw: Any, path: YPath, *, rest: bool) -> list[m
                     value=jp,
                     items=as_dict(p.get("items")) or None,
                     regex=regex,
+                    enum=list(p["enum"]) if isinstance(p.get("enum"), list) else None,
+                    example=p.get("example"),
                 )
             )
     return out

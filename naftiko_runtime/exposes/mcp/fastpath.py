@@ -139,12 +139,11 @@ def _replay(messages: list[Message], then: Receive) -> Receive:
     return receive
 
 
-def with_fast_path(app: ASGIApp, manager: Any) -> ASGIApp:
-    """`app` behind the fast path when the manager serves one of our servers, stateless with
+def with_fast_path(app: ASGIApp, manager: Any, service: McpService) -> ASGIApp:
+    """`app` behind the fast path answering with `service` when the manager is stateless with
     JSON responses (`NAFTIKO_MCP_FASTPATH=0` turns it off)."""
-    service = getattr(getattr(manager, "app", None), "naftiko_service", None)
     if (getattr(manager.app, "cache_hints", None) or {}).get("tools/call") is not None:
         return app
-    if service is None or not manager.stateless or not manager.json_response or os.environ.get("NAFTIKO_MCP_FASTPATH") == "0":
+    if not manager.stateless or not manager.json_response or os.environ.get("NAFTIKO_MCP_FASTPATH") == "0":
         return app
     return ToolCallFastPath(app, service)

@@ -52,12 +52,13 @@ from ...limits import DEFAULT_MAX_BODY, ConnectionLimits
 from ...logs import LOGGER
 from ...tracing import AsgiContext
 from ..auth import Credentials
+from ..cors import MCP_EXPOSED, CorsASGI, CorsPolicy
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from ..health import Readiness, starlette_routes
-from .fastpath import is_json, with_fast_path
+from .fastpath import ToolCallFastPath, is_json, with_fast_path
 from .protocol import BoundedHttpToolsProtocol
-from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, build_server
+from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, McpService, sdk_server
 
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 
@@ -142,9 +143,11 @@ class McpGuard:
     variable; its W3C `traceparent` becomes the current trace context when tracing is on.
     """
 
-    def __init__(self, app: ASGIApp, policy: HostPolicy, credentials: Credentials | None, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, policy: HostPolicy, credentials: Credentials | None, max_body: int = DEFAULT_MAX_BODY,
+                 cors: CorsPolicy | None = None) -> None:
         self.app = app
         self.policy = policy
+        self.cors = cors or CorsPolicy()  # a `--cors-origin` is an Origin this endpoint accepts
         self.credentials = credentials
         self.max_body = max_body
 
@@ -226,7 +229,7 @@ class McpGuard:
                 f"Start naftiko with --allowed-host {host.rsplit(':', 1)[0] if _has_port(host) else host} to accept it.",
             )
         origin = headers.get("origin")
-        if origin and origin != "null" and not self.policy.allows(urlsplit(origin).netloc or origin):
+        if origin and origin != "null" and not self.cors.allows(origin) and not self.policy.allows(urlsplit(origin).netloc or origin):
             LOGGER.warning("mcp: refused Origin", extra={"origin": origin})
             return _json_error(
                 403, "forbidden_origin",
@@ -256,22 +259,24 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 
 def build_http_app(
     manager: StreamableHTTPSessionManager,
+    service: McpService,
     readiness: Readiness,
     policy: HostPolicy,
     credentials: Credentials | None,
     max_body: int = DEFAULT_MAX_BODY,
+    cors: CorsPolicy | None = None,
 ) -> Starlette:
     """Health routes, then the guarded MCP endpoint at `/mcp` and `/`. The manager is run by the caller."""
-    endpoint = McpGuard(with_fast_path(StreamableHTTPASGIApp(manager), manager), policy, credentials, max_body)
+    endpoint = McpGuard(with_fast_path(StreamableHTTPASGIApp(manager), manager, service), policy, credentials, max_body, cors)
     app = Starlette(routes=[*starlette_routes(readiness), Route("/mcp", endpoint), Route("/", endpoint)])
     app.state.guard = endpoint
     return app
 
 
-def session_manager(adapter: McpAdapter, invoker: Invoker) -> StreamableHTTPSessionManager:
+def session_manager(service: McpService) -> StreamableHTTPSessionManager:
     # Host/Origin are checked by McpGuard (with an explanation); the SDK still checks Content-Type.
     return StreamableHTTPSessionManager(
-        app=build_server(adapter, invoker),
+        app=sdk_server(service),
         json_response=True,
         stateless=True,
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
@@ -311,11 +316,11 @@ class _EmbeddedServer(uvicorn.Server):
 def swap_mcp(server: uvicorn.Server, adapter: McpAdapter, invoker: Invoker) -> None:
     """`--watch`: serve a reloaded adapter on the running server (each stateless request uses the current one)."""
     assert isinstance(server, _EmbeddedServer) and server.manager is not None and server.guard is not None
-    new = build_server(adapter, invoker)
-    server.manager.app = new
+    service = McpService(adapter, invoker)
+    server.manager.app = sdk_server(service)
     inner = server.guard.app
-    if hasattr(inner, "service") and hasattr(new, "naftiko_service"):  # a front that answers tool calls itself
-        inner.service = new.naftiko_service
+    if isinstance(inner, ToolCallFastPath):  # a front that answers tool calls itself
+        inner.service = service
     server.guard.credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
 
 
@@ -330,6 +335,7 @@ async def serve_mcp_http(
     max_body: int = DEFAULT_MAX_BODY,
     shutdown_grace: float = 10.0,
     limits: ConnectionLimits | None = None,
+    cors_origins: list[str] | None = None,
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start serving; returns the uvicorn server (set `.should_exit` to stop), its task and the bound port."""
     sock = bind_socket(host, port)
@@ -337,10 +343,13 @@ async def serve_mcp_http(
     credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
     if adapter.auth is not None and credentials is None:
         LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
-    manager = session_manager(adapter, invoker)
-    app = build_http_app(manager, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body)
+    service = McpService(adapter, invoker)
+    manager = session_manager(service)
+    cors = CorsPolicy.of(cors_origins or [], MCP_EXPOSED)
+    app = build_http_app(manager, service, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body, cors)
+    front: ASGIApp = CorsASGI(app, cors) if cors.enabled else app  # preflights are answered before the guard
     limits = limits or ConnectionLimits()
-    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
+    config = uvicorn.Config(front, lifespan="off", log_config=None, access_log=False, server_header=False,
                             timeout_graceful_shutdown=max(1, round(shutdown_grace)),
                             http=functools.partial(BoundedHttpToolsProtocol, limits=limits),
                             timeout_keep_alive=limits.keepalive_timeout)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ...binding.output_schema import named_outputs, output_node
 from ...capability.model import Action, Call, ConsumedParam, InputParam, Output
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
@@ -40,12 +41,17 @@ def _declared(inputs: list[InputParam]) -> dict[str, Any]:
             prop["description"] = p.description
         if p.pattern and p.type == "string":
             prop["pattern"] = p.pattern
+        if p.enum:
+            prop["enum"] = list(p.enum)
+        if p.example is not None:
+            prop["examples"] = [p.example]
         properties[p.name] = prop
         if p.required:
             required.append(p.name)
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
+    schema["additionalProperties"] = False  # an argument the file does not declare would be dropped: say so
     return schema
 
 
@@ -214,28 +220,6 @@ def annotations(action: Action) -> dict[str, Any]:
     return result
 
 
-def _output_node(out: Output) -> dict[str, Any] | None:
-    """Schema of one mapped node; None when its shape is unknown (passthrough)."""
-    nullable = lambda kind: {"type": [kind, "null"]}  # noqa: E731 - mapped values may be missing
-    if out.type == "object":
-        if out.properties is None:
-            return None
-        props = {k: _output_node(v) or {} for k, v in out.properties.items()}
-        return {"type": ["object", "null"], "properties": props}
-    if out.type == "array":
-        schema: dict[str, Any] = nullable("array")
-        if isinstance(out.items, Output):
-            item = _output_node(out.items)
-            if item is not None:
-                schema["items"] = item
-        elif isinstance(out.items, list):
-            schema["items"] = {"type": "object", "properties": {f.name: _output_node(f) or {} for f in out.items if f.name}}
-        return schema
-    if out.type in JSON_TYPES:
-        return nullable(out.type)
-    return {}
-
-
 def output_schema(action: Action) -> dict[str, Any] | None:
     """The schema of `structuredContent`, where the outputs say enough to derive one.
 
@@ -246,11 +230,12 @@ def output_schema(action: Action) -> dict[str, Any] | None:
     outputs = action.outputs
     if not outputs:
         return None
-    if all(o.name for o in outputs):
-        return {"type": "object", "properties": {o.name: _output_node(o) or {} for o in outputs if o.name}}
+    named = named_outputs(outputs)
+    if named is not None:
+        return named
     if len(outputs) > 1:  # the first non-null mapping wins: the shape is not known in advance
         return None
-    node = _output_node(outputs[0])
+    node = output_node(outputs[0])
     if node is None:
         return None
     if outputs[0].type == "object":

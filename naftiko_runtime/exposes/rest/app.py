@@ -27,6 +27,7 @@ from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
 from ...logs import LOGGER
 from ..auth import Credentials
+from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes
 from .forward import ForwardHandler, forward_route
 from .handler import OperationHandler, error_response
@@ -193,10 +194,14 @@ def build_rest_app(
     body_timeout: float = 30.0,
     log_requests: bool = True,
     swappable: bool = False,
+    cors_origins: list[str] | None = None,
 ) -> web.Application:
     """The server of one port. `swappable`: routes can later be replaced via `app[ROUTES].swap(...)`."""
     middlewares: list[Any] = [access_log, json_errors] if log_requests else [json_errors]
     middlewares.append(body_deadline(body_timeout))
+    cors = CorsPolicy.of(cors_origins or [], REST_EXPOSED)
+    if cors.enabled:
+        middlewares.insert(1 if log_requests else 0, rest_cors(cors))  # inside the access log, around the errors
     app = web.Application(middlewares=middlewares, client_max_size=max_body)
     expect = expect_within(max_body)
     if swappable:

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from ...binding.incoming import InputError
 from ...capability.model import RestResource
+from ...errors import NaftikoError
 from ...expressions.paths import PathTemplate
-from ...invoke.errors import InvokeError
 from ...invoke.forward import Passthrough, send_forward
 from ...invoke.invoker import PASSED_HEADERS, Invoker
 from ...logs import SECRETS
 from ..auth import Credentials
+from ..errors import error_response, failure_response, unauthorized
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
-from .handler import check_utf8, error_response
+from .handler import check_utf8
 
 
 def forward_route(path: PathTemplate) -> tuple[str, str | None]:
@@ -58,9 +58,7 @@ class ForwardHandler:
         if repeated_host(request.raw_headers):
             return error_response(400, "invalid_request", "more than one Host header")
         if self.credentials is not None and not self.credentials.check(request.headers, request.query):
-            response = error_response(401, "unauthorized", "missing or invalid credentials")
-            response.headers["WWW-Authenticate"] = self.credentials.challenge
-            return response
+            return unauthorized(self.credentials.challenge)
         try:
             check_utf8(request)
             body = await request.read() if request.can_read_body else b""
@@ -74,10 +72,8 @@ class ForwardHandler:
                 request_id=request_id,
             )
             answer = await send_forward(self.invoker, forward, call)
-        except InputError as exc:
-            return error_response(400, "invalid_input", SECRETS.redact(exc.message), parameter=exc.parameter)
-        except InvokeError as exc:
-            return error_response(exc.status, exc.error, SECRETS.redact(exc.message), upstream=exc.upstream)
+        except NaftikoError as exc:
+            return failure_response(exc)
         request["upstream_status"] = answer.status
         response = web.Response(status=answer.status, body=SECRETS.redact_bytes(answer.body) if answer.body else None)
         if answer.body and answer.content_type:

@@ -8,7 +8,6 @@ like a path variable (any case) is dropped from the values a path placeholder ma
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -19,22 +18,18 @@ from ... import jsonfast
 from ...binding.incoming import Incoming, InputError
 from ...binding.inputs import extract
 from ...capability.model import RestOperation, RestResource
-from ...invoke.errors import InvokeError
+from ...errors import NaftikoError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import SECRETS, redact_outcome
 from ..auth import Credentials
+from ..errors import JSON, error_response, failure_response, unauthorized
 from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from .links import rewrite_links
 from .redirects import LocationRewriter, adapter_of, build_targets
 
-JSON = "application/json"
-
-
-def error_response(status: int, error: str, message: str, **extra: Any) -> web.Response:
-    body = {"error": error, "message": message, **{k: v for k, v in extra.items() if v is not None}}
-    return web.Response(status=status, text=json.dumps(body), content_type=JSON)
+__all__ = ["JSON", "OperationHandler", "error_response"]
 
 
 def _reason(exc: ValueError) -> str:
@@ -86,21 +81,13 @@ class OperationHandler:
         if repeated_host(request.raw_headers):
             return error_response(400, "invalid_request", "more than one Host header")
         if self.credentials is not None and not self.credentials.check(request.headers, request.query):
-            response = error_response(401, "unauthorized", "missing or invalid credentials")
-            response.headers["WWW-Authenticate"] = self.credentials.challenge
-            return response
+            return unauthorized(self.credentials.challenge)
         try:
             incoming = await self.incoming(request, request_id)
             outcome = await self.invoker.invoke(self.operation.action, incoming)
-        except InputError as exc:
-            return error_response(400, "invalid_input", SECRETS.redact(exc.message), parameter=exc.parameter)
-        except InvokeError as exc:
+        except NaftikoError as exc:
             request["upstream_status"] = None
-            response = error_response(exc.status, exc.error, SECRETS.redact(exc.message), upstream=exc.upstream)
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after is not None:
-                response.headers["Retry-After"] = str(retry_after)
-            return response
+            return failure_response(exc)
         request["upstream_status"] = outcome.upstream_status
         # An upstream may echo the credentials it was sent: in an error body, or in any header (a redirect's Location).
         if outcome.status >= 300:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...binding.output_schema import named_outputs, output_node
 from ...capability.model import (
     Action,
     Capability,
-    Output,
+    InputParam,
     RestAdapter,
     RestOperation,
     RestResource,
@@ -54,30 +55,36 @@ _FORWARDED = (
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def output_schema(out: Output) -> dict[str, Any]:
-    """JSON Schema of one output node; unknown shapes stay open."""
-    if out.type == "object":
-        if out.properties:
-            return {"type": "object", "properties": {k: output_schema(v) for k, v in out.properties.items()}}
-        return {}
-    if out.type == "array":
-        if isinstance(out.items, Output):
-            return {"type": "array", "items": output_schema(out.items)}
-        if isinstance(out.items, list):
-            return {"type": "array", "items": {"type": "object", "properties": {o.name: output_schema(o) for o in out.items if o.name}}}
-        return {"type": "array"}
-    if out.type in ("string", "number", "integer", "boolean"):
-        return {"type": out.type}
-    return {}
-
-
 def response_schema(action: Action) -> dict[str, Any]:
-    named = [o for o in action.outputs if o.name]
-    if named and len(named) == len(action.outputs):
-        return {"type": "object", "properties": {o.name: output_schema(o) for o in named}}
+    """The mapped answer's schema (the shared converter); `{}` where its shape is unknown."""
+    named = named_outputs(action.outputs)
+    if named is not None:
+        return named
     if action.outputs:
-        return output_schema(action.outputs[0])
+        return output_node(action.outputs[0]) or {}
     return {}
+
+
+def _input_schema(p: InputParam) -> dict[str, Any]:
+    """A declared input's JSON Schema: type, pattern, enum, example; a free-form object says it is one
+    (without `additionalProperties`, openapi-typescript types `{type: object}` as `Record<string, never>`)."""
+    schema: dict[str, Any] = {"type": p.type}
+    if p.pattern:
+        schema["pattern"] = p.pattern
+    if p.type == "array":
+        schema["items"] = p.items or {}
+    if p.type == "object":
+        schema["additionalProperties"] = True
+    if p.enum:
+        schema["enum"] = list(p.enum)
+    if p.example is not None:
+        schema["examples"] = [p.example]
+    return schema
+
+
+def _whole_body(p: InputParam) -> bool:
+    """`body` (or the only body input of an object type named so) stands for the request body itself."""
+    return p.name == "body"
 
 
 def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -86,13 +93,15 @@ def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[st
     seen: set[tuple[str, str]] = set()
     body_props: dict[str, Any] = {}
     body_required: list[str] = []
+    whole: dict[str, Any] | None = None
     for p in declared:
-        schema: dict[str, Any] = {"type": p.type}
-        if p.pattern:
-            schema["pattern"] = p.pattern
-        if p.type == "array":
-            schema["items"] = p.items or {}
+        schema = _input_schema(p)
         if p.location == "body":
+            if _whole_body(p):
+                whole = {"required": p.required, "content": {_JSON: {"schema": schema}}}
+                if p.description:
+                    whole["description"] = p.description
+                continue
             body_props[p.name] = {**schema, **({"description": p.description} if p.description else {})}
             if p.required:
                 body_required.append(p.name)
@@ -128,19 +137,58 @@ def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[st
                 "name": incoming, "in": "query", "required": bool(cp.required),
                 "schema": {"type": cp.type or "string"}, **({"description": cp.description} if cp.description else {}),
             })
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | None = whole
     if body_props:
         schema = {"type": "object", "properties": body_props, **({"required": body_required} if body_required else {})}
         body = {"required": bool(body_required), "content": {_JSON: {"schema": schema}}}
-    elif call is not None:
-        body_params = [cp for cp in call.operation.params if cp.location == "body"]
-        if body_params or (call.operation.body is not None and op.method in ("POST", "PUT", "PATCH")):
-            required = any(cp.required for cp in body_params)
-            description = next((cp.description for cp in body_params if cp.description), None)
-            body = {"required": required, "content": {_JSON: {"schema": {"type": "object"}}}}
-            if description:
-                body["description"] = description
+    elif body is None and call is not None:
+        body = _consumed_body(call.operation, op.method)
     return params, body
+
+
+def _consumed_body(operation: Any, method: str) -> dict[str, Any] | None:
+    """The body an undeclared operation forwards, from the consumed side: its `in: body` parameters
+    (one alone is the whole body) or the keys of its JSON body template."""
+    body_params = [cp for cp in operation.params if cp.location == "body"]
+    template = operation.body
+    if not body_params and (template is None or method not in ("POST", "PUT", "PATCH")):
+        return None
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": True}
+    if len(body_params) > 1:
+        schema["properties"] = {cp.name: ({"type": cp.type} if cp.type else {}) for cp in body_params}
+    elif template is not None and template.kind == "json" and isinstance(template.data, dict):
+        schema["properties"] = {str(k): {} for k in template.data}
+    required = any(cp.required for cp in body_params)
+    body: dict[str, Any] = {"required": required, "content": {_JSON: {"schema": schema}}}
+    description = next((cp.description for cp in body_params if cp.description), None)
+    if description:
+        body["description"] = description
+    return body
+
+
+# What an upstream may answer on success, by method: the runtime relays the status it gets.
+_SUCCESS = {
+    "GET": ("200",), "HEAD": ("200",), "OPTIONS": ("200",),
+    "POST": ("200", "201", "202", "204"), "PUT": ("200", "201", "204"), "PATCH": ("200", "204"),
+    "DELETE": ("200", "202", "204"),
+}
+_SUCCESS_TEXT = {
+    "200": "The upstream answer", "201": "Created: the upstream answer, with the new resource",
+    "202": "Accepted: the upstream will finish the work later", "204": "Done; the upstream answered with no content",
+}
+
+
+def _success_responses(action: Action, method: str) -> dict[str, Any]:
+    """Every 2xx this operation may relay (a dry run or a cancel answers 204, a create 201), each with the
+    mapped shape except 204, which has no body."""
+    upstream = action.call.operation.method.upper() if action.call is not None else method
+    codes = _SUCCESS.get(upstream, ("200",)) if action.call is not None else ("200",)
+    out: dict[str, Any] = {}
+    for code in codes:
+        out[code] = {"description": _SUCCESS_TEXT[code]}
+        if code != "204":
+            out[code]["content"] = {_JSON: {"schema": response_schema(action)}}
+    return out
 
 
 def _security(adapter: RestAdapter) -> tuple[dict[str, Any], list[dict[str, list[str]]]]:
@@ -175,7 +223,6 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
                 item = paths.setdefault((op.path or resource.path).route, {})
                 params, body = _parameters(resource, op)
                 action = op.action
-                success = "201" if op.method == "POST" and action.call and action.call.operation.method == "POST" else "200"
                 operation_id = f"{adapter.namespace}.{action.name or op.method.lower()}"
                 if operation_id in operation_ids:
                     operation_id = f"{adapter.namespace}.{resource.name or resource.path.raw}.{action.name or op.method.lower()}"
@@ -184,7 +231,7 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
                     "operationId": operation_id,
                     "summary": action.label or action.description or action.name,
                     "responses": {
-                        success: {"description": "The upstream answer, mapped", "content": {_JSON: {"schema": response_schema(action)}}},
+                        **_success_responses(action, op.method),
                         "400": {"description": "Invalid input, or the upstream refused it", "content": _error_content()},
                         "502": {"description": "Upstream failed, or redirected (redirects are not followed)", "content": _error_content()},
                         "504": {"description": "Upstream timed out", "content": _error_content()},
@@ -199,8 +246,8 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
                     operation["parameters"] = params
                 if body:
                     operation["requestBody"] = body
+                operation["security"] = security  # [] says outright that no credentials are needed
                 if security:
-                    operation["security"] = security
                     operation["responses"]["401"] = {"description": "Missing or invalid credentials", "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 item[op.method.lower()] = operation
     components: dict[str, Any] = {"schemas": {"Error": _ERROR}}

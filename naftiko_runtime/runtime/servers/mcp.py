@@ -19,8 +19,10 @@ class McpHttpServer:
     kind = "mcp"
 
     def __init__(self, host: str, port: int, group: list[tuple[McpAdapter, Invoker]], readiness: Readiness, *,
-                 allowed_hosts: list[str], max_body: int, shutdown_grace: float, limits: ConnectionLimits) -> None:
+                 allowed_hosts: list[str], max_body: int, shutdown_grace: float, limits: ConnectionLimits,
+                 cors_origins: list[str] | None = None) -> None:
         self.host, self.requested, self.group, self.readiness = host, port, group, readiness
+        self.cors_origins = cors_origins or []
         self.allowed_hosts, self.max_body, self.shutdown_grace, self.limits = allowed_hosts, max_body, shutdown_grace, limits
         self.server: Any = None
         self.task: asyncio.Task[None] | None = None
@@ -56,6 +58,7 @@ class McpHttpServer:
             self.server, self.task, self.port = await serve_mcp_http(
                 adapter, invoker, self.host, self.requested, readiness=self.readiness, allowed_hosts=self.allowed_hosts,
                 max_body=self.max_body, shutdown_grace=self.shutdown_grace, limits=self.limits,
+                cors_origins=self.cors_origins,
             )
         except OSError as exc:
             raise cannot_listen(f"mcp {adapter.namespace}", self.host, self.requested, exc) from None

@@ -21,11 +21,12 @@ class RestServer(AiohttpServer):
     kind = "rest"
 
     def __init__(self, host: str, port: int, mounted: list[Mounted], readiness: Readiness, *, limits: ConnectionLimits,
-                 shutdown_grace: float, max_body: int, swappable: bool) -> None:
+                 shutdown_grace: float, max_body: int, swappable: bool, cors_origins: list[str] | None = None) -> None:
         names = ", ".join(m.adapter.namespace for m in mounted)
         super().__init__(f"rest {names}", host, port, limits, shutdown_grace)
         self.mounted, self.readiness = mounted, readiness
         self.max_body, self.swappable = max_body, swappable
+        self.cors_origins = cors_origins or []
         self.app: web.Application | None = None
 
     @property
@@ -35,7 +36,8 @@ class RestServer(AiohttpServer):
     async def start(self) -> int:
         try:
             self.app = build_rest_app(self.mounted, self.readiness, max_body=self.max_body,
-                                      body_timeout=self.limits.body_timeout, swappable=self.swappable)
+                                      body_timeout=self.limits.body_timeout, swappable=self.swappable,
+                                      cors_origins=self.cors_origins)
         except RouteConflict as exc:
             raise StartupError(f"route conflict: {exc}") from None
         return await self.listen(self.app)
