@@ -45,6 +45,17 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                             "disabled": op.action.broken,
                         }
                     )
+                if res.forward is not None:
+                    out["rest"].append(
+                        {
+                            "adapter": adapter.namespace,
+                            "port": adapter.port,
+                            "route": f"* {res.path.raw}",
+                            "operation": f"forward:{res.forward.target_namespace}",  # as the access log names it
+                            "upstream": f"forward to {res.forward.target_namespace}",
+                            "resource": None,
+                        }
+                    )
         elif isinstance(adapter, McpAdapter):
             for tool in adapter.tools:
                 out["mcp"].append(

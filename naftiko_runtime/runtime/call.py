@@ -27,6 +27,7 @@ async def planned_invoker(file: Path, options: RunOptions) -> AsyncIterator[tupl
     engine: EngineServer | None = None
     try:
         entry = plan_file(file, replace(options, env=layers.env))  # binds from the environment the pool read
+        layers.trace([entry])
         if entry.needs_engine and plan.engine_url is None:
             engine = EngineServer(plan.engine_port, options.engine_db)
             await engine.start()

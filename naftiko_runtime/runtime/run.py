@@ -117,6 +117,7 @@ class Runtime:
 
     async def start(self) -> None:
         self.plan = Plan.build(self.options)
+        self.layers.trace(self.plan.entries)
         if self.plan.needs_engine:
             await self.start_engine()
         if self.plan.wants_metrics:
@@ -151,8 +152,12 @@ class Runtime:
         if options.metrics_port is not None:
             self.metrics_server = MetricsServer(options.host or "127.0.0.1", options.metrics_port, self.metrics,
                                                 self.readiness, **common)
+        # --stdio serves the first MCP adapter over stdin/stdout; without it, the one whose file says `transport: stdio`.
         adapters = plan.stdio_adapters()
-        if options.stdio and adapters:
+        if not options.stdio and len(adapters) > 1:
+            names = ", ".join(a.namespace for a, _ in adapters)
+            raise StartupError(f"MCP adapters {names} all declare transport: stdio; one process serves one of them on stdin/stdout")
+        if adapters:
             adapter, i = adapters[0]
             self.stdio = StdioServer(adapter, self.invokers[i])
 

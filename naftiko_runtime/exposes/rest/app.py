@@ -29,6 +29,7 @@ from ...logs import LOGGER
 from ..auth import Credentials
 from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes
+from .forward import ForwardHandler, forward_route
 from .handler import OperationHandler, error_response
 from .routing import Route, route_key, route_of, specificity
 
@@ -251,4 +252,12 @@ def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readine
                 entries.append((specificity(path), op.method, route, handler))
     for _, method, route, handler in sorted(entries, key=lambda e: e[0]):
         app.router.add_route(method, route.path, handler, name=None, expect_handler=expect)
+    for mount in mounted:  # forwards after every operation: declared operations answer first
+        creds = Credentials.from_spec(mount.adapter.auth, mount.invoker.bind_context)
+        for resource in mount.adapter.resources:
+            if resource.forward is not None:
+                fwd_route, tail = forward_route(resource.path)
+                declared.add(resource.path.route)
+                forward = ForwardHandler(resource, mount.invoker, creds, tail)
+                app.router.add_route("*", fwd_route, forward, name=None, expect_handler=expect)
     add_health_routes(app, readiness, skip=declared)
