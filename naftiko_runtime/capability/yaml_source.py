@@ -1,20 +1,22 @@
 """Read YAML into plain Python data while remembering where every node came from.
 
 ruamel's round-trip loader keeps positions but is an order of magnitude slower than
-its C-backed event parser, so we build the data ourselves from parser events: one
-iterative pass that also bounds nesting depth (the C composer recurses and can
-crash on hostile input), bounds alias expansion (alias bombs), and rejects
-duplicate keys with both locations.
+libyaml's event parser (``ruamel.yaml.clib``, a declared dependency), so we build the
+data ourselves from its events: one iterative pass that also bounds nesting depth (the
+C *composer* recurses and crashes on hostile input; the event parser does not, and we
+never use the composer), bounds alias expansion (alias bombs), and rejects duplicate
+keys with both locations. Without the C extension the pure-Python parser is used, about
+eight times slower (``PARSER`` says which; a test insists on libyaml).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -34,7 +36,13 @@ MAX_NODES = 500_000
 
 JsonPath = tuple[str | int, ...]
 
-_YAML = YAML(typ="safe", pure=False)
+try:
+    from ruamel.yaml.cyaml import CParser as _CParser
+except ImportError:  # the C extension is missing: stay correct, just slower
+    _CParser = None
+
+#: Which event parser reads capability files: "libyaml" (ruamel.yaml.clib) or "pure-python".
+PARSER = "libyaml" if _CParser is not None else "pure-python"
 
 # YAML 1.2 core schema for plain scalars. ruamel's resolver does the same job, but
 # costs more than the C parser itself when driven event by event.
@@ -229,7 +237,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; every failure is a SpecError with a position."""
     builder = _Builder(file)
     try:
-        data = builder.build(_YAML.parse(text))
+        data = builder.build(_events(text))
     except SpecError:
         raise
     except MarkedYAMLError as exc:
@@ -244,6 +252,21 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     except RecursionError:
         raise builder.fail("nesting too deep to read", (1, 1)) from None
     return YamlDocument(data, builder.source)
+
+
+def _events(text: str) -> Iterator[Any]:
+    """Parser events of `text`, from libyaml when available (events only: no recursion in C)."""
+    if _CParser is None:
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="safe", pure=True).parse(text)
+        return
+    parser = _CParser(text)
+    try:
+        while parser.check_event():
+            yield parser.get_event()
+    finally:
+        parser.dispose()
 
 
 def read_text(path: Path) -> str:

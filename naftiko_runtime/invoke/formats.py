@@ -124,7 +124,8 @@ def parse_body(body: bytes, fmt: str, content_type: str | None = None) -> Any:
         return parse_xml(text)
     if fmt == "yaml":
         try:
-            return YAML(typ="safe", pure=False).load(text)
+            # pure=True: libyaml's composer (ruamel.yaml.clib) recurses in C and crashes on deep nesting
+            return YAML(typ="safe", pure=True).load(text)
         except Exception as exc:
             raise FormatError(f"not YAML: {exc}") from None
     if fmt in ("csv", "tsv", "psv"):
