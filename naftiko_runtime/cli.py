@@ -39,6 +39,12 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="naftiko")
 def main() -> None:
     """Run Naftiko capability files: REST and MCP servers over the APIs they consume."""
+    from .capability.schema import schema_backend
+
+    try:
+        schema_backend()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _print_text(results: list[LoadResult]) -> None:
