@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
     from .schema_rs import RsChecker
 
-__all__ = ["BACKENDS", "SCHEMA_FILENAME", "SchemaIssue", "check_schema", "load_schema", "schema_backend", "schema_path"]
+__all__ = ["BACKENDS", "SCHEMA_FILENAME", "SchemaIssue", "check_schema", "load_schema", "prepare", "schema_backend",
+           "schema_path"]
 
 SCHEMA_FILENAME = "naftiko-1.0.0-alpha2.json"
 BACKENDS = ("jsonschema-rs", "jsonschema")
@@ -83,6 +84,12 @@ def _index() -> SchemaIndex:
 
 
 # ----------------------------------------------------------------------------------------------- public API
+
+
+def prepare() -> None:
+    """Compile the schema for the backend in use now (e.g. before forking workers that all need it)."""
+    _validator() if schema_backend() == "jsonschema" else _rs_checker()
+    _index()
 
 
 def check_schema(document: Any, *, backend: str | None = None) -> list[SchemaIssue]:
