@@ -54,6 +54,8 @@ _INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^([-+]?)\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+# The first characters a plain scalar that is not a string can start with (most are strings: skip the regexes).
+_MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.") | {""}
 _CORE_TAGS = {
     "tag:yaml.org,2002:str": str,
     "tag:yaml.org,2002:int": lambda v: int(v, 0) if v[:2] in ("0o", "0x") else int(v),
@@ -103,7 +105,7 @@ def _scalar(event: ScalarEvent) -> Any:
             return convert(value) if convert else value
         except ValueError:
             return value
-    if event.style or not event.implicit[0]:
+    if event.style or not event.implicit[0] or value[:1] not in _MAYBE_NOT_STR:
         return value
     if _NULL.match(value):
         return None
@@ -148,7 +150,8 @@ class _Builder:
         root: Any = None
         done = False
         for event in events:
-            if isinstance(event, (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent)):
+            kind = event.__class__
+            if kind in _NODE_EVENTS:
                 if done:
                     raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
                 pos = _mark(event.start_mark)
@@ -158,10 +161,10 @@ class _Builder:
                     parent[2], parent[3] = key, pos
                     continue
                 path = self.child_path(parent)
-                if isinstance(event, ScalarEvent):
+                if kind is ScalarEvent:
                     value, size = _scalar(event), 1
                     self.count(1, pos)
-                elif isinstance(event, AliasEvent):
+                elif kind is AliasEvent:
                     if event.anchor not in self.anchors:
                         raise self.fail(f"unknown alias *{event.anchor}", pos, path)
                     value, size = self.anchors[event.anchor]
@@ -169,19 +172,19 @@ class _Builder:
                 else:
                     if len(stack) >= MAX_DEPTH:
                         raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", pos, path)
-                    container: Any = {} if isinstance(event, MappingStartEvent) else []
+                    container: Any = {} if kind is MappingStartEvent else []
                     self.source.values[path] = pos
                     self.count(1, pos)
                     stack.append([container, path, _NO_KEY, None, event.anchor, pos, 1])
                     continue
                 self.source.values[path] = pos
-                if getattr(event, "anchor", None) and not isinstance(event, AliasEvent):
+                if kind is not AliasEvent and event.anchor:
                     self.anchors[event.anchor] = (value, size)
                 if parent is None:
                     root, done = value, True
                 else:
                     self.attach(parent, value, size)
-            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            elif kind in _END_EVENTS:
                 container, _path, _k, _kp, anchor, _pos, size = stack.pop()
                 if anchor:
                     self.anchors[anchor] = (container, size)
@@ -189,7 +192,7 @@ class _Builder:
                     self.attach(stack[-1], container, size)
                 else:
                     root, done = container, True
-            elif isinstance(event, DocumentStartEvent) and done:
+            elif kind is DocumentStartEvent and done:
                 raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
         return root
 
@@ -231,6 +234,8 @@ class _Builder:
 
 
 _NO_KEY = object()
+_NODE_EVENTS = frozenset({ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent})
+_END_EVENTS = frozenset({MappingEndEvent, SequenceEndEvent})
 
 
 def parse_yaml(text: str, file: str) -> YamlDocument:
