@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,14 @@ def check_schema(document: Any, *, backend: str | None = None) -> list[SchemaIss
     `backend` overrides :func:`schema_backend` (the tests compare the two).
     """
     backend = backend or schema_backend()
-    errors = _validator().iter_errors(document) if backend == "jsonschema" else _rs_checker().iter_errors(document)
+    errors: Iterable[Any]
+    if backend == "jsonschema":
+        errors = _validator().iter_errors(document)
+    else:
+        try:
+            errors = _rs_checker().iter_errors(document)
+        except ValueError:  # values JSON cannot hold (dates, bytes, non-string keys: not from our YAML reader)
+            errors = _validator().iter_errors(document)
     issues: list[SchemaIssue] = []
     seen: set[SchemaIssue] = set()
     for error in errors:

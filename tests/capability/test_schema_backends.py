@@ -105,6 +105,15 @@ def test_both_backends_agree_on_mutated_documents() -> None:
     assert count > 300
 
 
+def test_values_json_cannot_hold_are_checked_by_python_jsonschema() -> None:
+    # Our YAML reader never makes them, but check_schema is public: a date, bytes, an integer key.
+    import datetime
+
+    document = {"naftiko": "1.0.0-alpha2", 5: 1, "info": {"label": b"x", "created": datetime.date(2024, 1, 1)}}
+    assert _full(document, "jsonschema-rs") == _full(document, "jsonschema")
+    assert any("got date" in issue[1] for issue in _full(document, "jsonschema-rs"))
+
+
 def test_the_backend_is_chosen_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         for value, expected in (("", "jsonschema-rs"), ("jsonschema", "jsonschema"), ("jsonschema-rs", "jsonschema-rs")):
