@@ -195,7 +195,7 @@ def tools_list(directory: Path, upstream: A.Upstream, count: int, runs: int) -> 
 
 def versions() -> dict[str, str]:
     out = {"naftiko-runtime": __version__, "python": platform.python_version()}
-    for name in ("aiohttp", "mcp", "uvicorn", "httptools", "orjson", "jsonschema"):
+    for name in ("aiohttp", "mcp", "uvicorn", "httptools", "orjson", "jsonschema", "jsonschema-rs", "ruamel.yaml", "ruamel.yaml.clib"):
         try:
             from importlib.metadata import version
 
