@@ -42,10 +42,10 @@ class RsError:
         self.context: list[RsError] = []
         if kind.name in ("anyOf", "oneOf"):
             for index, errors in enumerate(kind.context or []):
-                branch = [RsError(sub, checker, document, index) for sub in errors]
-                if len(branch) > 1:
-                    branch.sort(key=lambda e: checker.order(e, document))
-                self.context.extend(branch)
+                alternative = [RsError(sub, checker, document, index) for sub in errors]
+                if len(alternative) > 1:
+                    alternative.sort(key=lambda e: checker.order(e, document))
+                self.context.extend(alternative)
 
 
 def _walk(document: Any, path: tuple[Any, ...]) -> Any:
