@@ -97,9 +97,10 @@ def _plain(value: Any) -> Any:
 def yaml_data(text: str) -> Any:
     """A YAML document as JSON data; raises ValueError when it is not YAML."""
     try:
-        return _plain(YAML(typ="safe", pure=False).load(text))
-    except YAMLError as exc:
-        raise ValueError(str(exc)) from None
+        # pure=True: libyaml's composer (ruamel.yaml.clib) recurses in C and crashes on deep nesting
+        return _plain(YAML(typ="safe", pure=True).load(text))
+    except (YAMLError, RecursionError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
 
 
 def _split_front_matter(markdown: str) -> tuple[dict[str, Any], str]:
