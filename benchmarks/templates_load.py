@@ -60,9 +60,12 @@ def main() -> None:
     parser.add_argument("--before", default="d468c64")
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compile-only", action="store_true", help="only replay the compiles of one pass")
     args = parser.parse_args()
     files = sorted(Path(args.corpus).rglob("*.yaml"))
     old = old_module(args.before)
+    if args.compile_only:
+        return compile_only(files, old)
     compiles = {"old": 0}
     real_from_string = old._ENV.from_string
 
@@ -100,18 +103,15 @@ def main() -> None:
 def compile_only(files: list[Path], old: Any) -> None:
     """The template compiles of loading all files, replayed alone: old engine vs new with cold caches."""
     calls: list[tuple[str, str]] = []
-    real = values.template
 
-    def record(ctx: Any, raw: Any, path: Any, mode: str = "text") -> Any:
-        calls.append((str(raw), mode))
-        return real(ctx, raw, path, mode)
+    class Recording:
+        @staticmethod
+        def compile(source: str, mode: Any = "text") -> Any:
+            calls.append((source, mode))
+            return new.Template.compile(source, mode)
 
-    values.template = record  # type: ignore[assignment]
-    try:
-        for f in files:
-            load(f)
-    finally:
-        values.template = real  # type: ignore[assignment]
+    load_all(files, Recording)
+    values.Template = new.Template  # type: ignore[attr-defined]
     rows: dict[str, list[float]] = {"old": [], "new": []}
     for _ in range(5):
         start = time.perf_counter()
