@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from .app import main
-from .options import STRICT_HELP, _capability_files, _parse_upstreams, _size, _split_env_list
+from .options import (
+    STRICT_HELP,
+    _capability_files,
+    _parse_upstreams,
+    _size,
+    _split_env_list,
+)
 
 
 def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
