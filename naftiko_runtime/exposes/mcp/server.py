@@ -43,8 +43,8 @@ from .results import (
 from .schema import bind_keys
 from .tools import ToolSpec, argument_errors, plain_object_check
 
-__all__ = ["CURRENT_HEADERS", "CURRENT_REQUEST_ID", "McpService", "ToolSpec", "build_server", "error_result", "failure_result",
-           "plain_object_check", "sdk_server"]
+__all__ = ["CURRENT_HEADERS", "CURRENT_REQUEST_ID", "McpService", "ServiceSlot", "ToolSpec", "build_server", "error_result", "failure_result",
+           "plain_object_check", "register_handlers", "sdk_server"]
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
 CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("naftiko_mcp_request_id", default=None)
@@ -272,46 +272,72 @@ class McpService:
 
 def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
     """A low-level SDK server for `adapter`; resources and prompts only when the file declares them."""
-    return sdk_server(McpService(adapter, invoker))
+    return sdk_server(ServiceSlot(McpService(adapter, invoker)))
 
 
-def sdk_server(service: McpService) -> Server[Any]:
-    """The SDK server answering with `service` (which the HTTP fast path also holds, explicitly)."""
-    adapter = service.adapter
+@dataclass
+class ServiceSlot:
+    """The service an SDK server answers with: a reload puts a new one here, the SDK server stays as built."""
 
-    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=service.list_tools())
+    service: McpService
 
-    async def on_call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        return await service.call_tool(params.name, params.arguments)
 
-    async def on_list_resources(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=service.list_resources())
-
-    async def on_list_templates(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(resource_templates=service.list_resource_templates())
-
-    async def on_read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-        return await service.read_resource(str(params.uri))
-
-    async def on_list_prompts(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=service.list_prompts())
-
-    async def on_get_prompt(ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
-        return service.get_prompt(params.name, params.arguments)
-
-    has_resources = bool(adapter.resources)
+def sdk_server(slot: ServiceSlot) -> Server[Any]:
+    """The SDK server answering with `slot.service` (which the HTTP fast path also holds, explicitly)."""
+    adapter = slot.service.adapter
     server: Server[Any] = Server(
         adapter.namespace,
         version=__version__,
         instructions=adapter.description,
-        get_tool_input_schema=service.tool_input_schema,
-        on_list_tools=on_list_tools,
-        on_call_tool=on_call_tool,
-        on_list_resources=on_list_resources if has_resources else None,
-        on_list_resource_templates=on_list_templates if has_resources else None,
-        on_read_resource=on_read_resource if has_resources else None,
-        on_list_prompts=on_list_prompts if adapter.prompts else None,
-        on_get_prompt=on_get_prompt if adapter.prompts else None,
+        get_tool_input_schema=lambda name: slot.service.tool_input_schema(name),
     )
+    register_handlers(server, slot)
     return server
+
+
+def register_handlers(server: Server[Any], slot: ServiceSlot) -> None:
+    """Register, through the SDK's own API, a handler for each request `slot.service`'s adapter answers.
+
+    Each handler reads the slot when called, so a reload that adds resources or prompts registers
+    those and nothing else changes on the running server."""
+
+    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=slot.service.list_tools())
+
+    async def on_call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        return await slot.service.call_tool(params.name, params.arguments)
+
+    async def on_list_resources(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=slot.service.list_resources())
+
+    async def on_list_templates(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=slot.service.list_resource_templates())
+
+    async def on_read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        return await slot.service.read_resource(str(params.uri))
+
+    async def on_list_prompts(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=slot.service.list_prompts())
+
+    async def on_get_prompt(ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        return slot.service.get_prompt(params.name, params.arguments)
+
+    adapter = slot.service.adapter
+    handlers: list[tuple[str, Any, Any]] = [
+        ("tools/list", types.PaginatedRequestParams, on_list_tools),
+        ("tools/call", types.CallToolRequestParams, on_call_tool),
+    ]
+    if adapter.resources:
+        handlers += [
+            ("resources/list", types.PaginatedRequestParams, on_list_resources),
+            ("resources/templates/list", types.PaginatedRequestParams, on_list_templates),
+            ("resources/read", types.ReadResourceRequestParams, on_read_resource),
+        ]
+    if adapter.prompts:
+        handlers += [
+            ("prompts/list", types.PaginatedRequestParams, on_list_prompts),
+            ("prompts/get", types.GetPromptRequestParams, on_get_prompt),
+        ]
+    for method, params_type, handler in handlers:
+        if server.get_request_handler(method) is None:
+            server.add_request_handler(method, params_type, handler)
