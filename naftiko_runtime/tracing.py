@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from .version import __version__
 from .errors import NaftikoError
 from .invoke.request import UpstreamRequest
 from .invoke.transport import UpstreamResponse, Wrapper

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .. import __version__
+from ..version import __version__
 from ..capability.control import ControlAdapter
 from ..capability.model import Capability
 from ..metrics import RuntimeMetrics, prometheus

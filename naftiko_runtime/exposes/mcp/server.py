@@ -23,7 +23,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
-from ... import __version__
+from ...version import __version__
 from ...binding.incoming import Incoming
 from ...capability.model import McpAdapter, McpPrompt, McpResource
 from ...errors import NaftikoError
