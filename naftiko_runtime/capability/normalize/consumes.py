@@ -39,7 +39,7 @@ def bind(ctx: Context, raw: dict[str, Any], path: YPath) -> m.Bind:
 
 
 def consumes_entry(ctx: Context, raw: dict[str, Any], path: YPath) -> list[m.ConsumedApi]:
-    if "import" in raw or "location" in raw and "baseUri" not in raw:
+    if "import" in raw or ("location" in raw and "baseUri" not in raw):
         return imported(ctx, raw, path)
     return [api(ctx, raw, path)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import model as m
 from ...expressions.templates import Template
+from .. import model as m
 from ..control import DEFAULT_TRACE_BUFFER, ControlAdapter, Management, Observability, Scripting
 from ..skills import Skill, SkillAdapter, SkillTool
 from .values import as_dict, as_list, as_str

@@ -23,13 +23,13 @@ from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
-from ...version import __version__
 from ...binding.incoming import Incoming
 from ...capability.model import McpAdapter, McpPrompt, McpResource
 from ...errors import NaftikoError
 from ...expressions.templates import Template, compile_prompt
 from ...invoke.invoker import Invoker, Outcome
 from ...logs import LOGGER, SECRETS, redact_outcome
+from ...version import __version__
 from .resources import _URI_VAR, _group, _location_path, _read_file, _uri_pattern
 from .results import (
     _empty_result,

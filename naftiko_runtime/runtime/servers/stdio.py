@@ -8,6 +8,7 @@ from ...capability.model import McpAdapter
 from ...invoke.invoker import Invoker
 from ...logs import LOGGER
 
+
 class StdioServer:
     kind = "mcp"
     port = None
