@@ -26,7 +26,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
 
     `namespaces`: where each consumed namespace goes (mode and upstream), as `naftiko run` decides.
     """
-    from .exposes.mcp.schema import annotations, bind_keys, input_schema
+    from .exposes.mcp.schema import bind_keys, input_schema, tool_annotations
 
     out: dict[str, Any] = {"file": str(cap.file), "label": cap.label, "rest": [], "mcp": [], "other": [], "binds": [],
                            "namespaces": [{k: v for k, v in n.items() if k != "file"} for n in namespaces or []]}
@@ -65,7 +65,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                         "tool": tool.name,
                         "upstream": _upstream(tool),
                         "inputSchema": input_schema(tool, bind_keys(cap)),
-                        "annotations": annotations(tool),
+                        "annotations": tool_annotations(tool),
                         "disabled": tool.broken,
                     }
                 )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from yarl import URL
 
-from ..expressions.paths import PLACEHOLDER
+from ..expressions.paths import PLACEHOLDER, PathTemplate
 from . import model as m
 from .diagnostics import Diagnostic
 
@@ -68,7 +68,7 @@ def _ports(cap: m.Capability) -> Iterator[Diagnostic]:
             yield _diag("error", f"port {port} is used by {names}; each adapter type needs its own port", adapters[1].where)
 
 
-def _actions(cap: m.Capability) -> Iterator[tuple[m.Action, m.PathTemplate | None, str]]:
+def _actions(cap: m.Capability) -> Iterator[tuple[m.Action, PathTemplate | None, str]]:
     for adapter in cap.adapters:
         if isinstance(adapter, m.RestAdapter):
             for res in adapter.resources:

@@ -42,7 +42,7 @@ def export_openapi(file: Path, output: Path | None, fmt: str | None) -> None:
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = False
         yaml.width = 4096
-        yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel declares it None
         buffer = io.StringIO()
         yaml.dump(document, buffer)
         text = buffer.getvalue()

@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..capability.loader import load
+
+if TYPE_CHECKING:
+    from ..capability.model import Action, Capability
 from .app import main
 from .options import STRICT_HELP, _parse_upstreams
 
 
-def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
+def _find_action(capability: Capability, name: str) -> list[Action]:
     """An MCP tool by name, a REST operation by name or by `METHOD /path`."""
     from ..capability.model import McpAdapter, RestAdapter
 
-    found = []
+    found: list[Action] = []
     for adapter in capability.adapters:
         if isinstance(adapter, McpAdapter):
             found += [t for t in adapter.tools if t.name == name]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .app import main
+
+if TYPE_CHECKING:
+    from ..runtime import RunOptions
 from .options import (
     STRICT_HELP,
     _capability_files,
@@ -24,7 +28,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
                 max_concurrency: int, max_header_size: int,
                 header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
                 shutdown_grace: float, watch: bool, watch_interval: float, engine_url: str | None = None,
-                strict: bool = False, **_: object):  # type: ignore[no-untyped-def]
+                strict: bool = False, **_: object) -> RunOptions:
     """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
     from ..limits import ConnectionLimits
     from ..runtime import RunOptions
@@ -152,7 +156,7 @@ def _loop_factory() -> object:
     if os.environ.get("NAFTIKO_UVLOOP") != "1":
         return None
     try:
-        import uvloop  # type: ignore[import-not-found]
+        import uvloop
     except ImportError:
         LOGGER.warning("NAFTIKO_UVLOOP=1 but uvloop is not installed (pip install uvloop): using the asyncio loop")
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from ...expressions.templates import Template
 from .. import model as m
@@ -53,7 +53,7 @@ def control_adapter(raw: dict[str, Any], namespace: str | None, port: int | None
     )
 
 
-def _positive(value: Any) -> bool:
+def _positive(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 

@@ -358,8 +358,10 @@ async def serve_mcp_http(
     limits = limits or ConnectionLimits()
     config = uvicorn.Config(front, lifespan="off", log_config=None, access_log=False, server_header=False,
                             timeout_graceful_shutdown=max(1, round(shutdown_grace)),
-                            http=functools.partial(BoundedHttpToolsProtocol, limits=limits),
-                            timeout_keep_alive=limits.keepalive_timeout)
+                            # uvicorn's annotations are narrower than what it accepts: any protocol
+                            # factory, and a float keep-alive (it is passed to loop.call_later)
+                            http=functools.partial(BoundedHttpToolsProtocol, limits=limits),  # type: ignore[arg-type]
+                            timeout_keep_alive=limits.keepalive_timeout)  # type: ignore[arg-type]
     server = _EmbeddedServer(config)
     server.manager, server.guard, server.slot = manager, app.state.guard, slot
 

@@ -134,7 +134,7 @@ class McpService:
                 return error_result(f"the answer does not match the tool's outputSchema: {first.message}",
                                     error="output_mismatch", status=outcome.status)
         text = value if isinstance(value, str) else _json_text(value)
-        content = [types.TextContent(type="text", text=text)]
+        content: list[types.ContentBlock] = [types.TextContent(type="text", text=text)]
         following = _next_page(spec, outcome.headers.get("Link"))
         if following and "next_page" not in structured:  # an agent cannot read the Link header: say it
             structured = {**structured, "next_page": following}
@@ -245,7 +245,7 @@ class McpService:
             raise MCPError(code=INVALID_PARAMS, message=f"Prompt '{name}' needs argument(s): {', '.join(missing)}",
                            data={"prompt": name, "missing": missing})
         messages = [
-            types.PromptMessage(role=role if role in ("user", "assistant") else "user",
+            types.PromptMessage(role="assistant" if role == "assistant" else "user",
                                 content=types.TextContent(type="text", text=template.render(arguments)))
             for role, template in self._prompt_parts(prompt)
         ]

@@ -10,7 +10,7 @@ import mcp_types as types
 from jsonschema import Draft202012Validator
 
 from ...capability.model import Action
-from .schema import annotations, input_schema, output_schema
+from .schema import input_schema, output_schema, tool_annotations
 
 
 @dataclass
@@ -39,7 +39,7 @@ class ToolSpec:
             description=action.description,
             input_schema=self.input_schema,
             output_schema=self.output_schema,
-            annotations=types.ToolAnnotations.model_validate(annotations(action)),
+            annotations=types.ToolAnnotations.model_validate(tool_annotations(action)),
         )
 
 
