@@ -86,9 +86,11 @@ class Consumes:
     def __init__(self, doc: dict[str, Any], base_dir: Path | None = None) -> None:
         self.by_name: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
         self.by_qualified: dict[tuple[str, str, str], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self.namespaces: set[str] = set()
         cap = doc.get("capability") or {}
         for api in _imported(_list(cap.get("consumes")), base_dir):
             ns = str(api.get("namespace", ""))
+            self.namespaces.add(ns)
             base = str(api.get("baseUri") or api.get("baseURI") or "")
             for res in _list(api.get("resources")):
                 for op in _list(res.get("operations")):
@@ -101,7 +103,25 @@ class Consumes:
         parts = target.split(".")
         if len(parts) >= 3 and (parts[0], parts[1], ".".join(parts[2:])) in self.by_qualified:
             return [self.by_qualified[(parts[0], parts[1], ".".join(parts[2:]))]]
-        return self.by_name.get((parts[0], ".".join(parts[1:])), []) if len(parts) >= 2 else []
+        if len(parts) < 2:
+            return []
+        name = ".".join(parts[1:])
+        found = self.by_name.get((parts[0], name), [])
+        if found or parts[0] in self.namespaces:
+            return found
+        return self._guessed(parts[0], name)
+
+    def _guessed(self, namespace: str, name: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """An undeclared namespace: the one `-`-separated prefix/suffix variant holding the operation, else the
+        one operation of that name in the file (issue 15's documented rule, restated here from the YAML)."""
+        op = name.split(".")[-1]
+        variants = [ns for ns in self.namespaces
+                    if ns != namespace and any(a.startswith(b + "-") or a.endswith("-" + b)
+                                               for a, b in ((ns, namespace), (namespace, ns)))]
+        if len(variants) == 1 and self.by_name.get((variants[0], op)):
+            return self.entries(f"{variants[0]}.{name}")
+        holding = [entry for (ns, n), found in self.by_name.items() if n == op for entry in found]
+        return holding if len(holding) == 1 else []
 
     def forwarded_inputs(self, target: str, with_: dict[str, Any], prefixes: tuple[str, ...]) -> list[tuple[str, str, dict[str, Any]]]:
         """Required query/header inputs of the consumed operation, under the incoming name a `with` reference gives

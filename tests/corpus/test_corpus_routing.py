@@ -22,8 +22,10 @@ GOAL_NOT_STARTING = 0
 #: Measured 2026-11-30: corpus REST 1627/2146 (75.8%), MCP 1790/2331 (76.8%), 30 of 250 files not starting;
 #: after the routing fixes (any placeholder name, duplicate routes, base URIs, Smithy paths, tool arguments):
 #: REST 1931/2146 (90.0%), MCP 2126/2330 (91.2%), 10 files not starting. The tutorial's 11 files: all routed.
+#: After issue 15's last mile (unambiguous undeclared namespaces resolved): REST 2064/2146 (96.2%),
+#: MCP 2259/2326 (97.1%), 0 files not starting.
 FLOORS = {
-    "corpus": {"rest": 0.899, "mcp": 0.912, "not_starting": 10},
+    "corpus": {"rest": 0.961, "mcp": 0.971, "not_starting": 0},
     "tutorial": {"rest": 1.0, "mcp": 1.0, "not_starting": 0},
 }
 
