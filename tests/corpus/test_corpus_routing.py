@@ -23,9 +23,10 @@ GOAL_NOT_STARTING = 0
 #: after the routing fixes (any placeholder name, duplicate routes, base URIs, Smithy paths, tool arguments):
 #: REST 1931/2146 (90.0%), MCP 2126/2330 (91.2%), 10 files not starting. The tutorial's 11 files: all routed.
 #: After issue 15's last mile (unambiguous undeclared namespaces resolved): REST 2064/2146 (96.2%),
-#: MCP 2259/2326 (97.1%), 0 files not starting.
+#: MCP 2259/2326 (97.1%), 0 files not starting; REST probes built from the exported OpenAPI (inferred required query
+#: parameters): REST 2112/2146 (98.4%).
 FLOORS = {
-    "corpus": {"rest": 0.961, "mcp": 0.971, "not_starting": 0},
+    "corpus": {"rest": 0.984, "mcp": 0.971, "not_starting": 0},
     "tutorial": {"rest": 1.0, "mcp": 1.0, "not_starting": 0},
 }
 
