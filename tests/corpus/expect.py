@@ -150,7 +150,7 @@ class Consumes:
         entries = self.entries(target)
         call = ExpectedCall(target)
         if not entries:
-            call.problem = f"call '{target}' names no consumed operation"
+            call.problem = f"file defect: call '{target}' names no consumed operation"
             return call
         for base, res, op in entries:
             call.alternatives.append(_expected(base, res, op, values, with_, prefixes))

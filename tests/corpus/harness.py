@@ -44,11 +44,14 @@ class Probe:
     got: list[tuple[str, str]] = field(default_factory=list)
     answer: str = ""  # what the caller got back, when no right upstream request was made
     routed: bool = False
+    defect: str | None = None  # what in the file itself makes this probe unroutable, seen from the YAML
 
     @property
     def reason(self) -> str:
         if self.answer.startswith("file does not start"):
             return "file does not start"
+        if self.defect:
+            return self.defect
         problems = [c.problem for c in self.expected if c.problem]
         if problems:
             return problems[0]
@@ -312,6 +315,7 @@ class Harness:
         namespace = adapter.get("namespace")
         port = runtime.started.get(("rest", namespace))
         headers_auth = _caller_auth(adapter, env)
+        routes: dict[tuple[str, str], str] = {}
         for resource in adapter.get("resources") or []:
             if not isinstance(resource, dict):
                 continue
@@ -325,6 +329,10 @@ class Harness:
                     continue
                 probe = await self._rest_probe(port, resource, op, calls, consumes, namespace, headers_auth, name, result.file,
                                                exported)
+                route = (str(op.get("method") or "GET").upper(), str(op.get("path") or resource.get("path")))
+                first = routes.setdefault(route, str(op.get("name", index)))
+                if first != str(op.get("name", index)) and not probe.routed:
+                    probe.defect = f"file defect: duplicate route {route[0]} {route[1]} (operation '{first}' is served there)"
                 result.probes.append(probe)
 
     async def _rest_probe(self, port: int | None, resource: dict[str, Any], op: dict[str, Any],

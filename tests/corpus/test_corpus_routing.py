@@ -70,6 +70,16 @@ def test_corpus_reaches_the_goal() -> None:
     assert len(report.not_started) <= GOAL_NOT_STARTING, report.summary()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_corpus_miss_is_a_named_file_defect() -> None:
+    """Issue 15's other half: what is not routed is the file's own fault, named (a call naming nothing, a route
+    declared twice), never a runtime shortfall."""
+    report = report_for("corpus")
+    unnamed = [p.line() for f in report.files for p in f.probes if not p.routed and not p.reason.startswith("file defect:")]
+    assert not unnamed, "\n".join(unnamed)
+
+
 # -- the instrument itself can tell a right route from a wrong one ----------------------
 
 CAPABILITY = """\

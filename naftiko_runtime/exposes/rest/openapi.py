@@ -100,6 +100,22 @@ def _input_schema(p: InputParam) -> dict[str, Any]:
     return schema
 
 
+def _untaken(inferred: dict[str, dict[str, Any]], taken: set[str]) -> dict[str, dict[str, Any]]:
+    """Those the route, a declared input or the body does not already carry (matched as the invoker does)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, prop in inferred.items():
+        if _alike(name) not in taken:
+            taken.add(_alike(name))
+            out[name] = prop
+    return out
+
+
+def inferred_query(resource: RestResource, op: RestOperation, binds: Collection[str] = ()) -> list[str]:
+    """The inferred required query parameters `export openapi` declares for this operation (for `naftiko inspect`)."""
+    params, _ = _parameters(resource, op, binds)
+    return [p["name"] for p in params if p.get("x-naftiko-inferred")]
+
+
 def _whole_body(p: InputParam) -> bool:
     """`body` (or the only body input of an object type named so) stands for the request body itself."""
     return p.name == "body"
@@ -156,13 +172,11 @@ def _parameters(resource: RestResource, op: RestOperation, binds: Collection[str
                 "schema": {"type": cp.type or "string"}, **({"description": cp.description} if cp.description else {}),
             })
     taken = {_alike(n) for n, _ in seen} | {_alike(n) for n in body_props} | {"body"}
-    for name, prop in inferred_inputs(op.action, binds).items():
-        if _alike(name) in taken:
-            continue  # the route, a declared input or the body already carries it (matched as the invoker does)
-        taken.add(_alike(name))
+    for name, prop in _untaken(inferred_inputs(op.action, binds), taken).items():
         seen.add((name.casefold(), "query"))
         params.append({"name": name, "in": "query", "required": True, "schema": {"type": prop.get("type", "string")},
-                       "description": prop.get("description") or f"'{name}', which the upstream call needs (inferred)."})
+                       "description": prop.get("description") or f"'{name}', which the upstream call needs (inferred).",
+                       "x-naftiko-inferred": True})
     body: dict[str, Any] | None = whole
     if body_props:
         schema = {"type": "object", "properties": body_props, **({"required": body_required} if body_required else {})}
