@@ -123,29 +123,6 @@ class Consumes:
         holding = [entry for (ns, n), found in self.by_name.items() if n == op for entry in found]
         return holding if len(holding) == 1 else []
 
-    def forwarded_inputs(self, target: str, with_: dict[str, Any], prefixes: tuple[str, ...]) -> list[tuple[str, str, dict[str, Any]]]:
-        """Required query/header inputs of the consumed operation, under the incoming name a `with` reference gives
-        them (what the exposed operation's published interface asks a caller for)."""
-        found = self.entries(target)
-        if not found:
-            return []
-        _, res, op = found[0]
-        renamed: dict[str, str] = {}
-        for key, source in with_.items():
-            if isinstance(source, str):
-                ref = PLACEHOLDER.fullmatch(source.strip())
-                inner = (ref.group(1) or ref.group(2)).strip() if ref else source.strip()
-                for prefix in prefixes:
-                    if inner.startswith(prefix):
-                        renamed[str(key)] = inner[len(prefix):]
-        out = []
-        for p in [*_list(res.get("inputParameters")), *_list(op.get("inputParameters"))]:
-            where = str(p.get("in") or "")
-            name = str(p.get("name") or "")
-            if name and where in ("query", "header") and p.get("required") and "value" not in p:
-                out.append((renamed.get(name, name), where, {k: p[k] for k in ("type", "format", "enum", "default") if k in p}))
-        return out
-
     def expect(self, target: str, values: dict[str, Any], with_: dict[str, Any], prefixes: tuple[str, ...]) -> ExpectedCall:
         entries = self.entries(target)
         call = ExpectedCall(target)
