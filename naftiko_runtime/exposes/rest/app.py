@@ -14,6 +14,7 @@ and a closed connection (the `body_deadline` middleware).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
 
 @web.middleware
 async def access_log(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    if not LOGGER.isEnabledFor(logging.INFO):
+        return await handler(request)
     start = time.perf_counter()
     status = 500
     try:
@@ -67,20 +70,23 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
         status = response.status
         return response
     finally:
-        route = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
+        # A route's own fields were bound once when its handler was built (OperationHandler.log_fields).
+        fields = request.get("log_fields") or _unrouted_fields(request)
         LOGGER.info(
             "request",
             extra={
-                "adapter": "rest",
-                "method": request.method,
-                "route": route,
-                "operation": request.get("operation"),
+                **fields,
                 "status": status,
                 "upstream_status": request.get("upstream_status"),
                 "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                 "request_id": request.get("request_id"),
             },
         )
+
+
+def _unrouted_fields(request: web.Request) -> dict[str, Any]:
+    resource = request.match_info.route.resource
+    return {"adapter": "rest", "method": request.method, "route": resource.canonical if resource else request.path, "operation": None}
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -236,5 +242,7 @@ def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readine
                     raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {owners[key]}")
                 owners[key] = where
                 handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
-                app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
+                added = app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
+                if added.resource is not None:
+                    handler.log_fields["route"] = added.resource.canonical
     add_health_routes(app, readiness, skip=declared)

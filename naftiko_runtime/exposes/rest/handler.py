@@ -63,16 +63,20 @@ class OperationHandler:
     credentials: Credentials | None
     file: str
     locations: LocationRewriter = field(init=False)
+    log_fields: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         adapter = adapter_of(self.resource, self.invoker.capability.adapters)
         self.locations = LocationRewriter(build_targets(adapter) if adapter else [], self.operation)
+        route = (self.operation.path or self.resource.path).route
+        self.log_fields = {"adapter": "rest", "method": self.operation.method, "route": route, "operation": self.operation.action.name}
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         given = header_values(request.raw_headers, b"x-request-id")
         request_id = safe_request_id(given[0] if given else None)
         request["request_id"] = request_id
         request["operation"] = self.operation.action.name
+        request["log_fields"] = self.log_fields
         response = await self.answer(request, request_id)
         response.headers["X-Request-Id"] = request_id
         return response
