@@ -120,13 +120,16 @@ def _size(_: click.Context, __: click.Parameter, value: str | int | None) -> int
         raise click.BadParameter(f"expected a size such as 1048576, 512k or 10M, got '{value}'") from None
 
 
+STRICT_HELP = "Refuse a file with any error `naftiko validate` reports, instead of serving all but its broken parts."
+
+
 def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
                 skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
                 mode: str | None, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
                 cors_origins: tuple[str, ...] = (), timeout: float, connect_timeout: float, max_body: int,
                 max_concurrency: int, max_header_size: int,
                 header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
-                shutdown_grace: float, watch: bool, watch_interval: float, **_: object):  # type: ignore[no-untyped-def]
+                shutdown_grace: float, watch: bool, watch_interval: float, strict: bool = False, **_: object):  # type: ignore[no-untyped-def]
     """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
     from .limits import ConnectionLimits
     from .runtime import RunOptions
@@ -140,7 +143,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
         allowed_hosts=list(_split_env_list(allowed_hosts)), cors_origins=list(_split_env_list(cors_origins)),
         total_timeout=timeout, connect_timeout=connect_timeout,
         max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
-        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval,
+        metrics_port=metrics_port, watch=watch, watch_interval=watch_interval, strict=strict,
         connections=ConnectionLimits(
             max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
             keepalive_timeout=keepalive_timeout, max_connections=max_connections,
@@ -195,13 +198,14 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
               help="Seconds between checks of the files' modification times.")
 @click.option("--log-format", envvar="NAFTIKO_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+@click.option("--strict", is_flag=True, envvar="NAFTIKO_STRICT", help=STRICT_HELP)
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],
         cors_origins: tuple[str, ...], timeout: float,
         connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
-        watch_interval: float, log_format: str, log_level: str) -> None:
+        watch_interval: float, log_format: str, log_level: str, strict: bool) -> None:
     """Serve the REST, MCP, skill and control adapters of capability FILES (files, or directories of them).
 
     Every option can also be set from the environment: NAFTIKO_ and the option's name in capitals
@@ -223,7 +227,8 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
                           max_concurrency=max_concurrency, max_header_size=max_header_size,
                           header_timeout=header_timeout, body_timeout=body_timeout,
                           keepalive_timeout=keepalive_timeout, max_connections=max_connections,
-                          shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval)
+                          shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval,
+                          strict=strict)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:  # type: ignore[arg-type]
             runner.run(run_forever(options))
@@ -265,8 +270,9 @@ def _find_action(capability, name: str):  # type: ignore[no-untyped-def]
               help="Engine mode, as for `naftiko run`.")
 @click.option("--engine-db", help="SQLite file of the local engine (default: the one `naftiko run` uses; ':memory:' for throwaway).")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstreams: tuple[str, ...], mode: str | None,
-         engine_db: str | None, timeout: float) -> None:
+         engine_db: str | None, timeout: float, strict: bool) -> None:
     """Invoke one exposed operation or tool NAME of FILE once, without a server, and print the result.
 
     Namespaces go where `naftiko run` would send them: --upstream, else the bundled local engine
@@ -281,8 +287,9 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     from .logs import SECRETS
 
     result = load(file)
-    if not result.ok:
-        for d in result.errors:
+    refused = result.refused(strict=strict)
+    if refused or result.capability is None:
+        for d in refused:
             click.echo(str(d), err=True)
         sys.exit(1)
     cap = result.capability
@@ -315,7 +322,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
         from .runtime.call import planned_invoker
 
         options = RunOptions(files=[file], upstreams=_parse_upstreams(upstreams), mode=mode or "auto", engine_port=0,
-                             engine_db=engine_db, total_timeout=timeout)
+                             engine_db=engine_db, total_timeout=timeout, strict=strict)
         try:
             async with planned_invoker(file, options) as (entry, invoker):
                 action = _find_action(entry.capability, name)[0]
@@ -345,8 +352,9 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def inspect(files: tuple[Path, ...], fmt: str) -> None:
-    """Show what FILES would serve: routes and the upstream calls behind them, tools, binds.
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
+def inspect(files: tuple[Path, ...], fmt: str, strict: bool) -> None:
+    """Show what FILES would serve: routes and the upstream calls behind them, tools, binds, disabled parts.
 
     Warnings (such as ambiguous operation names) are printed first; secrets are never shown.
     """
@@ -360,7 +368,7 @@ def inspect(files: tuple[Path, ...], fmt: str) -> None:
         for d in result.diagnostics:
             if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder"):
                 click.echo(str(d), err=True)
-        if not result.ok or result.capability is None:
+        if result.refused(strict=strict) or result.capability is None:
             failed = True
             continue
         binds = resolve_capability_binds(result.capability)

@@ -42,6 +42,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                             "operation": op.action.name,
                             "upstream": _upstream(op.action),
                             "resource": op.action.call.operation.resource if op.action.call else None,
+                            "disabled": op.action.broken,
                         }
                     )
         elif isinstance(adapter, McpAdapter):
@@ -54,10 +55,12 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                         "upstream": _upstream(tool),
                         "inputSchema": input_schema(tool),
                         "annotations": annotations(tool),
+                        "disabled": tool.broken,
                     }
                 )
         elif isinstance(adapter, OtherAdapter):
             out["other"].append({"type": adapter.type, "namespace": adapter.namespace, "port": adapter.port})
+    out["disabled"] = [part.as_json() for part in cap.disabled]
     for status in binds.status:
         out["binds"].append(
             {"namespace": status.namespace, "key": status.var, "source": status.source, "from": status.origin, "resolved": status.resolved}
@@ -86,10 +89,10 @@ def _hints(ann: dict[str, Any]) -> str:
 def render_text(desc: dict[str, Any]) -> str:
     sections = [f"{desc['file']}" + (f" — {desc['label']}" if desc.get("label") else "")]
     if desc["rest"]:
-        rows = [[r["route"], r["upstream"], r["operation"]] for r in desc["rest"]]
+        rows = [[r["route"], "DISABLED" if r.get("disabled") else r["upstream"], r["operation"]] for r in desc["rest"]]
         sections.append(f"REST routes (port {desc['rest'][0]['port']})\n" + _table(rows, ["ROUTE", "CALLS UPSTREAM", "OPERATION"]))
     if desc["mcp"]:
-        rows = [[t["tool"], t["upstream"], _schema_summary(t["inputSchema"]), _hints(t["annotations"])] for t in desc["mcp"]]
+        rows = [[t["tool"], "DISABLED" if t.get("disabled") else t["upstream"], _schema_summary(t["inputSchema"]), _hints(t["annotations"])] for t in desc["mcp"]]
         sections.append(f"MCP tools (port {desc['mcp'][0]['port']})\n" + _table(rows, ["TOOL", "CALLS UPSTREAM", "INPUT (* required)", "HINTS"]))
     if desc["other"]:
         rows = [[o["type"], str(o["namespace"]), str(o["port"])] for o in desc["other"]]
@@ -97,6 +100,9 @@ def render_text(desc: dict[str, Any]) -> str:
     if desc.get("namespaces"):
         rows = [[n["namespace"], n["mode"], n["upstream"] or "the bundled local engine"] for n in desc["namespaces"]]
         sections.append("Consumed namespaces (as naftiko run would send them)\n" + _table(rows, ["NAMESPACE", "MODE", "UPSTREAM"]))
+    if desc.get("disabled"):
+        rows = [[f"{d['file']}:{d['line']}:{d['column']}", d["part"], d["reason"]] for d in desc["disabled"]]
+        sections.append("Disabled parts (not served; a disabled route or tool answers 503)\n" + _table(rows, ["WHERE", "PART", "REASON"]))
     if desc["binds"]:
         rows = [[f"{b['namespace']}.{b['key']}", b["source"], b["from"], "yes" if b["resolved"] else "NO"] for b in desc["binds"]]
         sections.append("Binds (values never shown)\n" + _table(rows, ["BIND", "SOURCE KEY", "FROM", "RESOLVED"]))

@@ -58,13 +58,21 @@ def _auth(issue: SchemaIssue, data: Any) -> str | None:
         return "apikey-dialect"
     if kind == "query" and isinstance(auth.get("parameters"), list) and set(auth) <= {"type", "parameters"}:
         return "auth-query-parameters"
-    if isinstance(kind, str) and kind in UNSUPPORTED_AUTH:
-        return "auth-unsupported"
+    if isinstance(kind, str) and kind not in AUTH_TYPES:
+        return "auth-type-alias" if auth_alias(kind) else "auth-unsupported"
     return None
 
 
 #: Real schemes published files use that this runtime cannot compute (request signing).
 UNSUPPORTED_AUTH = ("oauth1", "hmac", "aws-sig-v4", "aws-sigv4")
+AUTH_TYPES = ("bearer", "apikey", "basic", "digest", "oauth2")
+
+
+def auth_alias(kind: str) -> str | None:
+    """The authentication type `kind` clearly means, written in another case or with separators
+    (`Bearer`, `api_key`, `API-Key`); None when it means none of them."""
+    folded = re.sub(r"[\s_-]", "", kind).lower()
+    return folded if folded in AUTH_TYPES and folded != kind else None
 
 
 def _body(issue: SchemaIssue, data: Any) -> str | None:
@@ -73,6 +81,17 @@ def _body(issue: SchemaIssue, data: Any) -> str | None:
         body = _at(data, issue.path[: idx + 1])
         if isinstance(body, dict) and body.get("type") in ("form", "multipart"):
             return "body-type-alias"
+        if isinstance(body, dict) and isinstance(body.get("type"), str) and body["type"] not in BODY_TYPES:
+            return "body-type-unknown"
+    return None
+
+
+BODY_TYPES = ("json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm")
+
+
+def _output_format(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.path and issue.path[-1] == "outputRawFormat" and isinstance(_at(data, issue.path), str):
+        return "output-format-unknown"
     return None
 
 
@@ -125,6 +144,21 @@ def _operation_fields(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _parameters(issue: SchemaIssue, data: Any) -> str | None:
+    """Parameter fields the runtime can do without: an exposed input's `type` (a string by default), any extra field."""
+    if _required(issue, "type", "exposed input parameter") or _required(issue, "type", "tool argument"):
+        return "exposed-param-no-type"
+    if issue.keyword == "additionalProperties" and any(w in (issue.owner or "") for w in ("parameter", "argument")):
+        return "param-unknown-field"
+    return None
+
+
+def _port(issue: SchemaIssue, data: Any) -> str | None:
+    if issue.keyword == "required" and issue.fields == ("port",) and (issue.owner or "").endswith("adapter"):
+        return "adapter-port-missing"
+    return None
+
+
 def _call(issue: SchemaIssue, data: Any) -> str | None:
     if issue.path and issue.path[-1] in ("call",):
         value = _at(data, issue.path)
@@ -133,7 +167,8 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
-RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call)
+RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
+                            _output_format)
 
 
 def reclassify(issue: SchemaIssue, data: Any) -> SchemaIssue:

@@ -99,10 +99,23 @@ _TABLE = (
     Deviation("operation-id-alias", "an operation is named by `id`", "an operation's 'id' is read as its 'name'", "dialect"),
     Deviation("body-json-passthrough", "a JSON body has no `data`",
               "a JSON body without 'data' sends the caller's JSON body (REST) or 'body' argument (MCP)", "dialect"),
-    Deviation("auth-unsupported", "an authentication scheme this runtime cannot compute (request signing)",
+    Deviation("auth-unsupported", "an authentication scheme this runtime cannot compute (request signing) or does not know",
               "calls are sent without credentials (the upstream will likely answer 401)", "dialect"),
     Deviation("exposed-param-required", "an exposed input parameter has `required`",
               "'required' on an exposed input parameter is honoured", "dialect"),
+    Deviation("exposed-param-no-type", "an exposed input parameter or tool argument has no `type`",
+              "an input without 'type' is read as a string", "dialect"),
+    Deviation("param-unknown-field", "an input parameter carries a field alpha2 does not define",
+              "fields of a parameter the runtime does not know are ignored", "dialect"),
+    Deviation("adapter-port-missing", "an exposed adapter has no `port`",
+              "the adapter listens on the port --rest-port/--mcp-port names, else on a free port the start log shows",
+              "dialect"),
+    Deviation("auth-type-alias", "an authentication `type` is a known one in another case or with separators "
+              "(`Bearer`, `api_key`)", "the type is read case-insensitively, separators ignored", "dialect"),
+    Deviation("body-type-unknown", "a body `type` is none of alpha2's",
+              "the body is sent as written, with the type as its content type (`graphql`: application/graphql)", "dialect"),
+    Deviation("output-format-unknown", "an `outputRawFormat` is none of alpha2's",
+              "the upstream body is passed through as text, unconverted", "dialect"),
     Deviation("three-part-call", "a `call` is `namespace.resource.operation`",
               "'namespace.resource.operation' names the resource explicitly (a runtime extension)", "dialect"),
     # -- seen by the normaliser: the schema cannot see them ----------------------------------------
@@ -123,7 +136,7 @@ _TABLE = (
     Deviation(
         "unresolved-call",
         "A `call` names no consumes namespace or operation",
-        "the operation answers 502 until the call is fixed; the rest of the file serves",
+        "the operation answers 503 (operation_disabled) until the call is fixed; the rest of the file serves",
         "normalise",
     ),
 )

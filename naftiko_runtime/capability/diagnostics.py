@@ -11,8 +11,11 @@ Severity = Literal["error", "warning"]
 #: Kinds of model part a diagnostic can concern.
 PartKind = Literal[
     "bind", "consumes", "operation", "adapter", "route", "tool", "resource", "prompt", "skill",
-    "function", "step", "parameter",
+    "function", "step", "parameter", "hint",
 ]
+
+#: Parts whose defect leaves the enclosing part able to run: the parameter is left out, the hint ignored.
+LEAF_KINDS: frozenset[str] = frozenset({"parameter", "hint"})
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Diagnostic:
     path: tuple[str | int, ...] = ()
     code: str = ""
     part: Part | None = None  # the model part concerned (None: the file as a whole)
-    disables: bool = False  # the part cannot run (answers 502); the rest of the file can
+    disables: bool = False  # the part is disabled (answers 503, or is left out); the rest of the file serves
 
     @classmethod
     def error(
@@ -69,6 +72,10 @@ class Diagnostic:
         cls, message: str, file: str, line: int, col: int, path: tuple = (), code: str = "", part: Part | None = None
     ) -> Diagnostic:
         return cls("warning", message, file, line, col, tuple(path), code, part)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.line else self.file
 
     @property
     def field(self) -> str:

@@ -3,6 +3,11 @@
 Two levels. The default accepts the deviations real published files make (each one a
 warning saying what the runtime does); `strict` turns every schema violation into an
 error, as `naftiko validate --strict` reports them.
+
+Every error is attached to the smallest part of the file it lies in (parameter or hint, operation,
+tool or route, resource, consumes or adapter). `validate` reports errors as errors at both levels;
+serving at the default level (`servable`) disables only the broken parts, and refuses a file only
+for an error no smaller part than the file encloses. At `strict`, any error refuses the file.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from . import checks
 from .compat import reclassify
 from .deviations import DEVIATIONS, severity
 from .diagnostics import Diagnostic, Part, SpecError
-from .model import Capability
+from .model import Capability, Disabled, Location
 from .normalize import Normalizer
+from .parts import enclosing_part
 from .schema import check_schema
 from .yaml_source import SourceMap, parse_yaml, read_text
 
@@ -39,12 +45,33 @@ class LoadResult:
 
     @property
     def disabled(self) -> dict[Part, str]:
-        """Parts that cannot run (each answers 502) and why; the rest of the file serves."""
-        return {d.part: d.message for d in self.diagnostics if d.disables and d.part is not None}
+        """Parts that are not served (left out, or answering 503) and why; the rest of the file serves."""
+        out: dict[Part, str] = {}
+        for d in self.diagnostics:
+            if d.disables and d.part is not None:
+                out.setdefault(d.part, f"{d.message} ({d.where})")
+        return out
+
+    @property
+    def refusals(self) -> list[Diagnostic]:
+        """Errors that belong to the file as a whole: with any of these nothing is served."""
+        return [d for d in self.errors if not d.disables]
 
     @property
     def ok(self) -> bool:
+        """Valid: no error at all (what `naftiko validate` reports)."""
         return self.capability is not None and not self.errors
+
+    @property
+    def servable(self) -> bool:
+        """Can be served, its disabled parts aside (at `strict` this is `ok`)."""
+        return self.capability is not None and not self.refusals
+
+    def refused(self, *, strict: bool) -> list[Diagnostic]:
+        """Why serving refuses the file: any error with `strict` (today's rule), else only the file's own errors."""
+        if self.capability is None:
+            return self.errors or self.refusals
+        return self.errors if strict else self.refusals
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:
@@ -52,19 +79,33 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
     return doc.data, doc.source
 
 
-def _schema_diagnostics(data: Any, source: SourceMap, strict: bool) -> list[Diagnostic]:
+def _schema_diagnostics(data: Any, source: SourceMap, strict: bool, broken: dict[tuple, str]) -> list[Diagnostic]:
+    """The schema's verdicts, each attached to the part it lies in; `broken` gets each broken part's path."""
     out = []
     for issue in (reclassify(i, data) for i in check_schema(data)):
+        where = tuple(issue.path)
         if issue.keyword == "additionalProperties" and issue.fields:
-            line, col = source.locate(tuple(issue.path) + (issue.fields[0],), key=True)  # point at the key itself
+            where = where + (issue.fields[0],)  # the unknown field: it may be a part itself (a hint)
+            line, col = source.locate(where, key=True)  # point at the key itself
         else:
             line, col = source.locate(issue.path)
         level = severity(issue.deviation, strict=strict)
         if level == "warning":
             message = f"{issue.message} (tolerated: {DEVIATIONS[issue.deviation or ''].runtime})"
             out.append(Diagnostic.warning(message, source.file, line, col, issue.path, issue.deviation or ""))
-        else:
+            continue
+        if not strict and len(where) == 1 and issue.keyword == "additionalProperties":
+            message = f"{issue.message} (ignored: nothing reads it)"
+            out.append(Diagnostic.warning(message, source.file, line, col, issue.path, "unknown-top-level-field"))
+            continue
+        found = enclosing_part(data, where)
+        if found is None:
             out.append(Diagnostic.error(issue.message, source.file, line, col, issue.path, issue.deviation or "schema"))
+            continue
+        part, at = found
+        if not strict:  # at `strict` the file is refused: the model stays whole, for every diagnostic it yields
+            broken.setdefault(at, f"{issue.message} ({source.file}:{line}:{col})")
+        out.append(Diagnostic("error", issue.message, source.file, line, col, tuple(issue.path), issue.deviation or "schema", part, not strict))
     return out
 
 
@@ -88,7 +129,8 @@ def load(path: str | Path, *, strict: bool = False) -> LoadResult:
             else f"naftiko version '{version}' is not supported (supported: {', '.join(SUPPORTED_VERSIONS)})"
         )
         return LoadResult(name, None, [Diagnostic.error(message, name, line, col, ("naftiko",), "version")])
-    diagnostics = _schema_diagnostics(data, source, strict)
+    broken: dict[tuple, str] = {}
+    diagnostics = _schema_diagnostics(data, source, strict, broken)
 
     def load_other(target: Path) -> tuple[Any, SourceMap] | None:
         try:
@@ -97,21 +139,36 @@ def load(path: str | Path, *, strict: bool = False) -> LoadResult:
             diagnostics.extend(exc.diagnostics)
             return None
 
-    normalizer = Normalizer(data, source, file, load_other)
+    normalizer = Normalizer(data, source, file, load_other, broken)
     capability = normalizer.capability()
     diagnostics.extend(normalizer.diagnostics)
     diagnostics.extend(checks.check(capability))
     if strict:
         diagnostics = [_strict(d) for d in diagnostics]
+    elif not capability.adapters and any(d.disables for d in diagnostics):
+        line, col = source.locate(("capability", "exposes"))
+        diagnostics.append(Diagnostic.error("nothing left to serve: every exposed adapter is disabled", name, line, col,
+                                            ("capability", "exposes"), "nothing-served"))
     diagnostics.sort(key=lambda d: (d.file != name, d.file, d.line, d.col))
-    return LoadResult(name, capability, _dedupe(diagnostics))
+    diagnostics = _dedupe(diagnostics)
+    capability.disabled = _disabled(diagnostics)
+    return LoadResult(name, capability, diagnostics)
 
 
 def _strict(d: Diagnostic) -> Diagnostic:
-    """A warning the deviation table makes an error at `--strict` (others keep their severity)."""
+    """At `--strict` every error refuses the file, and a warning the deviation table makes an error is one."""
     if d.severity == "warning" and severity(d.code, strict=True) == "error":
-        return replace(d, severity="error")
-    return d
+        return replace(d, severity="error", disables=False)
+    return replace(d, disables=False) if d.severity == "error" else d
+
+
+def _disabled(diagnostics: list[Diagnostic]) -> list[Disabled]:
+    """Each disabled part once, with its first defect."""
+    out: dict[Part, Disabled] = {}
+    for d in diagnostics:
+        if d.disables and d.part is not None and d.part not in out:
+            out[d.part] = Disabled(str(d.part), d.part.kind, d.message, Location(d.file, d.line, d.col))
+    return list(out.values())
 
 
 def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -77,6 +77,7 @@ class Body:
 
     kind: Literal["json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm", "raw"]
     data: Any
+    content_type: str | None = None  # a raw body's own content type (a body `type` alpha2 does not define)
 
 
 @dataclass
@@ -104,6 +105,7 @@ class ConsumedOperation:
     label: str | None
     api: ConsumedApi = field(repr=False, default=None)  # type: ignore[assignment]
     where: Location | None = None
+    broken: str | None = None  # why this operation is disabled (with its location); actions calling it answer 503
 
 
 @dataclass
@@ -224,7 +226,7 @@ class Action:
     outputs: list[Output]
     hints: Hints
     where: Location | None = None
-    broken: str | None = None  # why this action cannot run (an unresolved call); it answers 502
+    broken: str | None = None  # why this action is disabled (the defect and its location); it answers 503
 
     @property
     def is_mock(self) -> bool:
@@ -330,6 +332,24 @@ class OtherAdapter:
 Adapter = RestAdapter | McpAdapter | OtherAdapter
 
 
+@dataclass(frozen=True)
+class Disabled:
+    """A part of the file that is not served as written, and why; the rest of the file is."""
+
+    part: str  # e.g. "tool 'search' of adapter 'api'"
+    kind: str
+    reason: str
+    where: Location
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.part} disabled: {self.reason}"
+
+    def as_json(self) -> dict[str, Any]:
+        """As the readiness probe and `naftiko inspect --format json` list it."""
+        w = self.where
+        return {"file": w.file, "line": w.line, "column": w.col, "part": self.part, "kind": self.kind, "reason": self.reason}
+
+
 @dataclass
 class Capability:
     file: Path
@@ -340,6 +360,7 @@ class Capability:
     adapters: list[Adapter]
     aggregates: dict[str, Action]
     spec_version: str | None = None  # the file's `naftiko:` version
+    disabled: list[Disabled] = field(default_factory=list)  # broken parts, left out or answering 503
 
     def api(self, namespace: str) -> ConsumedApi | None:
         return next((a for a in self.consumes if a.namespace == namespace), None)

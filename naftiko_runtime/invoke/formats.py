@@ -115,6 +115,8 @@ def parse_body(body: bytes, fmt: str, content_type: str | None = None) -> Any:
     except UnicodeDecodeError:
         raise FormatError("body is not UTF-8 text") from None
     fmt = (fmt or "json").lower()
+    if fmt == "raw":  # an outputRawFormat alpha2 does not define: the text, unconverted
+        return text
     if fmt == "json":
         try:
             return jsonfast.loads(text)

@@ -73,12 +73,13 @@ class Invoker:
         return base
 
     async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
-        """Raises NaftikoError: InputError (400) for bad input, UpstreamError (502/504) for upstream faults."""
+        """Raises NaftikoError: InputError (400) for bad input, InvokeError 503 for a part disabled by a defect
+        of the file, UpstreamError (502/504) for upstream faults."""
         return await self._chain(action, incoming)
 
     async def _run(self, action: Action, incoming: Incoming) -> Outcome:
         if action.broken:
-            raise InvokeError(502, "operation_unavailable", f"'{action.name}' cannot run: {action.broken}")
+            raise InvokeError(503, "operation_disabled", f"'{action.name}' is disabled: {action.broken}")
         if action.steps:
             return await self._steps(action, incoming)
         if action.call is not None:

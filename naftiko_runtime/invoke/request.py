@@ -101,7 +101,7 @@ def render_body(spec: Body, ctx: Any) -> tuple[bytes | aiohttp.FormData, str | N
             except ValueError as exc:
                 raise ValueError(f"the body template did not render to JSON: {exc}") from None
             return text.encode(), "application/json"
-        return text.encode(), "text/plain; charset=utf-8"
+        return text.encode(), spec.content_type or "text/plain; charset=utf-8"
     if spec.kind == "json":
         return json.dumps(_render_tree(spec.data, ctx), separators=(",", ":")).encode(), "application/json"
     if spec.kind in _TEXT_TYPES:

@@ -37,3 +37,4 @@ class RunOptions:
     watch: bool = False
     watch_interval: float = 1.0
     env: dict[str, str] | None = None
+    strict: bool = False  # refuse a file with any error, instead of disabling only its broken parts

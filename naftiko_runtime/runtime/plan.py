@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 from ..binding.binds import BindValues, resolve_capability_binds
 from ..capability.loader import load
-from ..capability.model import Capability, McpAdapter, OtherAdapter, RestAdapter
+from ..capability.model import (
+    Capability,
+    Disabled,
+    McpAdapter,
+    OtherAdapter,
+    RestAdapter,
+)
 from ..invoke.auth import register_secrets
 from ..logs import LOGGER
 from .options import RunOptions, StartupError
@@ -104,14 +110,20 @@ def decide_modes(cap: Capability, binds: BindValues, upstreams: dict[str, str], 
 
 
 def plan_file(file: Path, options: RunOptions) -> PlanEntry:
-    """Load, validate and bind one file and decide each namespace's mode; StartupError if it cannot serve."""
+    """Load, validate and bind one file and decide each namespace's mode; StartupError if it cannot serve.
+
+    At the default level only an error of the file as a whole refuses it; a broken part is disabled
+    (listed at start, in readiness and by `inspect`) and the rest is served. `--strict` refuses any error.
+    """
     result = load(file)
-    if not result.ok:
-        raise StartupError("\n".join(str(d) for d in result.errors) or f"{file}: cannot be loaded")
+    refused = result.refused(strict=options.strict)
+    if refused or result.capability is None:
+        raise StartupError("\n".join(str(d) for d in refused) or f"{file}: cannot be loaded")
     for warning in result.warnings:
         LOGGER.debug(str(warning))
     cap = result.capability
-    assert cap is not None
+    for part in cap.disabled:  # the start report: each broken part, where, and why
+        LOGGER.warning(str(part))
     binds = resolve_capability_binds(cap, options.env)
     register_secrets(cap, binds)
     modes = decide_modes(cap, binds, options.upstreams, options.mode)
@@ -136,6 +148,11 @@ class Plan:
     @property
     def needs_engine(self) -> bool:
         return any(e.needs_engine for e in self.entries)
+
+    @property
+    def disabled(self) -> list[Disabled]:
+        """The parts of every file that are not served (each with its location and reason)."""
+        return [d for e in self.entries for d in e.capability.disabled]
 
     def replaced(self, index: int, entry: PlanEntry) -> Plan:
         return Plan(self.options, [*self.entries[:index], entry, *self.entries[index + 1 :]])

@@ -77,9 +77,10 @@ class Runtime:
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         namespaces = [m.as_json(self.engine_url) for m in self.modes]
         ok = all(m.binds_resolved or m.mode != "live" for m in self.modes)
+        disabled = [part.as_json() for part in self.plan.disabled]  # served around, so still ready
         if self.stopping:
-            return False, {"stopping": True, "namespaces": namespaces}
-        return ok, {"namespaces": namespaces}
+            return False, {"stopping": True, "namespaces": namespaces, "disabled": disabled}
+        return ok, {"namespaces": namespaces, "disabled": disabled}
 
     def adapter_states(self) -> list[Any]:
         """Every declared adapter with its bound port and whether it is being served (for the control adapter)."""

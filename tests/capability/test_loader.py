@@ -237,11 +237,11 @@ def test_an_unresolved_call_disables_only_its_operation(tmp_path: Path, target: 
     path = write(tmp_path, MINIMAL.replace("call: up.get-thing", f"call: {target}"))
     proc = cli("validate", str(path))
     assert proc.returncode == 0
-    assert any(row.startswith(f"{path}:23:") and needle in row and "answers 502" in row for row in proc.stdout.splitlines()), proc.stdout
+    assert any(row.startswith(f"{path}:23:") and needle in row and "answers 503" in row for row in proc.stdout.splitlines()), proc.stdout
     strict = cli("validate", "--strict", str(path))
     assert strict.returncode == 1 and f"{path}:23:" in strict.stdout and ": error: " in strict.stdout
     call = cli("call", str(path), "get-thing", "--arg", "id=1")
-    assert call.returncode == 1 and "operation_unavailable" in call.stderr
+    assert call.returncode == 1 and "operation_disabled" in call.stderr
 
 
 def test_unresolved_bind_is_a_warning_with_its_location() -> None:

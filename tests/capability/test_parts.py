@@ -62,13 +62,15 @@ def test_unresolved_calls_disable_only_their_own_parts(tmp_path: Path) -> None:
     assert result.capability is not None
     route = Part("route", "POST /things", Part("adapter", "api"))
     tool = Part("tool", "broken", Part("adapter", "tools"))
-    assert set(result.disabled) == {route, tool}
-    assert all("answers 502" in why for why in result.disabled.values())
+    param = Part("parameter", "q", Part("tool", "pattern", Part("adapter", "tools")))
+    assert set(result.disabled) == {route, tool, param}
+    assert all("answers 503" in why for p, why in result.disabled.items() if p != param)
     rest, mcp = result.capability.adapters
     ops = {op.method: op.action for op in rest.resources[0].operations}  # type: ignore[union-attr]
     assert ops["GET"].broken is None and ops["POST"].broken
     tools = {t.name: t for t in mcp.tools}  # type: ignore[union-attr]
     assert tools["good"].broken is None and tools["broken"].broken and tools["pattern"].broken is None
+    assert tools["pattern"].inputs == []  # the broken parameter is left out; its tool still runs
 
 
 def test_an_error_names_its_innermost_part_and_the_json_form_carries_it(tmp_path: Path) -> None:
@@ -79,7 +81,7 @@ def test_an_error_names_its_innermost_part_and_the_json_form_carries_it(tmp_path
     assert len(bad) == 1
     part = bad[0].part
     assert part == Part("parameter", "q", Part("tool", "pattern", Part("adapter", "tools")))
-    assert not bad[0].disables
+    assert bad[0].disables and not result.ok and result.servable
     assert bad[0].as_json()["part"] == {
         "kind": "parameter", "name": "q",
         "within": {"kind": "tool", "name": "pattern", "within": {"kind": "adapter", "name": "tools", "within": None}},

@@ -26,9 +26,12 @@ __all__ = ["Context", "Loader", "Normalizer"]
 class Normalizer:
     """One pass over one document; collects diagnostics instead of stopping at the first."""
 
-    def __init__(self, data: dict[str, Any], source: SourceMap, file: Path, load_other: Loader) -> None:
+    def __init__(
+        self, data: dict[str, Any], source: SourceMap, file: Path, load_other: Loader, broken: dict[YPath, str] | None = None
+    ) -> None:
+        """`broken`: document paths of parts the schema check found broken, and why (they are left out or stubbed)."""
         self.data = data
-        self.ctx = Context(source, file, load_other)
+        self.ctx = Context(source, file, load_other, broken=broken)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -38,16 +41,17 @@ class Normalizer:
         ctx, data = self.ctx, self.data
         info = as_dict(data.get("info"))
         cap = as_dict(data.get("capability"))
-        binds = [consumes.bind(ctx, b, ("binds", i)) for i, b in enumerate(as_list(data.get("binds"))) if isinstance(b, dict)]
-        binds += [
-            consumes.bind(ctx, b, ("capability", "binds", i))
-            for i, b in enumerate(as_list(cap.get("binds")))
-            if isinstance(b, dict)
+        binds = [
+            consumes.bind(ctx, b, path)
+            for at, raw in ((("binds",), data.get("binds")), (("capability", "binds"), cap.get("binds")))
+            for i, b in enumerate(as_list(raw))
+            for path in [at + (i,)]
+            if isinstance(b, dict) and ctx.broken_at(path) is None
         ]
         consumes_path: YPath = ("capability", "consumes") if cap else ("consumes",)
         consumes_raw = cap.get("consumes") if cap else data.get("consumes")
         for i, entry in enumerate(as_list(consumes_raw)):
-            if isinstance(entry, dict):
+            if isinstance(entry, dict) and ctx.broken_at(consumes_path + (i,)) is None:
                 for api in consumes.consumes_entry(ctx, entry, consumes_path + (i,)):
                     consumes.add_api(ctx, api, consumes_path + (i,))
         for i, agg in enumerate(as_list(cap.get("aggregates"))):
@@ -55,7 +59,7 @@ class Normalizer:
                 actions.aggregate(ctx, agg, ("capability", "aggregates", i))
         adapters: list[m.Adapter] = []
         for i, raw in enumerate(as_list(cap.get("exposes"))):
-            if isinstance(raw, dict):
+            if isinstance(raw, dict) and ctx.broken_at(("capability", "exposes", i)) is None:
                 adapter = exposes.adapter(ctx, raw, ("capability", "exposes", i))
                 if adapter is not None:
                     adapters.append(adapter)

@@ -80,7 +80,7 @@ def _action(ctx: Context, raw: dict[str, Any], adapter: str, path: YPath, *, par
         outputs=outputs(ctx, raw.get("outputParameters"), path + ("outputParameters",)) or (base.outputs if base else []),
         hints=hints(raw.get("hints"), base.hints if base else None),
         where=ctx.where(path),
-        broken=ctx.why_disabled(part),
+        broken=ctx.why_disabled(part) or ctx.broken_at(path) or (base.broken if base else None),
     )
     if base and call_ is None and base.call is not None and raw.get("with") is not None:
         result.call = m.Call(base.call.target, base.call.operation, with_values(ctx, with_raw, prefixes, path + ("with",)), base.call.where)
@@ -101,12 +101,15 @@ def call(ctx: Context, target: Any, with_raw: Any, prefixes: tuple[str, ...], si
         return None
     if resolved.message:
         ctx.warn(resolved.message, path + ("call",), "ambiguous-operation")
+    if resolved.operation.broken:
+        reason = f"calls '{target}', which is disabled: {resolved.operation.broken}"
+        ctx.disable(reason, f"{reason}; this operation answers 503 until it is fixed", path + ("call",), "disabled-call")
     return m.Call(target, resolved.operation, with_values(ctx, with_raw, prefixes, path + ("with",)), ctx.where(path + ("call",)))
 
 
 def _unresolved(ctx: Context, reason: str, path: YPath) -> None:
     """A call that names nothing disables its operation only; the rest of the file still serves."""
-    ctx.disable(reason, f"{reason}; this operation answers 502 until the call is fixed", path, "unresolved-call")
+    ctx.disable(reason, f"{reason}; this operation answers 503 until the call is fixed", path, "unresolved-call")
 
 
 def with_values(ctx: Context, raw: Any, prefixes: tuple[str, ...], path: YPath) -> dict[str, m.WithValue]:
@@ -223,8 +226,10 @@ def hints(raw: Any, base: m.Hints | None) -> m.Hints:
 def exposed_inputs(ctx: Context, raw: Any, path: YPath, *, rest: bool) -> list[m.InputParam]:
     out = []
     for i, p in enumerate(params_list(raw)):
+        if ctx.broken_at(path + (i,)) is not None:
+            continue  # a broken parameter is left out; its operation still runs
         name = str(p.get("name", ""))
-        with ctx.part("parameter", name):
+        with ctx.part("parameter", name) as part:
             value = p.get("value")
             jp: JsonPath | str | None = None
             if isinstance(value, str) and value.startswith("$"):
@@ -256,6 +261,8 @@ def exposed_inputs(ctx: Context, raw: Any, path: YPath, *, rest: bool) -> list[m
                     example=p.get("example"),
                 )
             )
+            if part in ctx.disabled:
+                out.pop()  # a broken parameter is left out; its operation still runs
     return out
 
 

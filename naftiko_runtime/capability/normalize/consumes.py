@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...expressions.paths import PathTemplate
 from ...expressions.templates import Template, has_tags
 from .. import model as m
+from ..compat import auth_alias
 from ..locations import resolve_location
 from ..yaml_source import JsonPath as YPath
 from .context import Context
@@ -128,7 +131,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
             continue
         opath = rpath + ("operations", o)
         name = str(op.get("name", op.get("id", "")))
-        with ctx.part("operation", f"{resource}.{name}"):
+        with ctx.part("operation", f"{resource}.{name}") as part:
             op_path = op.get("path")
             op_template = PathTemplate.parse(join_operation_path(template_.raw, op_path)) if isinstance(op_path, str) else template_
             params = merge_params(
@@ -143,7 +146,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
                     path=op_template,
                     params=params,
                     body=body(ctx, op.get("body"), opath + ("body",), params),
-                    output_format=str(op.get("outputRawFormat", "json")),
+                    output_format=output_format(op.get("outputRawFormat")),
                     output_schema=as_str(op.get("outputSchema")),
                     outputs=named_outputs(ctx, op.get("outputParameters"), opath + ("outputParameters",)),
                     description=as_str(op.get("description")),
@@ -152,10 +155,25 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
                     where=ctx.where(opath),
                 )
             )
+            api.operations[-1].broken = ctx.broken_at(opath) or ctx.why_disabled(part)
+
+
+#: The `outputRawFormat`s alpha2 defines; any other passes the upstream body through as text (`raw`).
+OUTPUT_FORMATS = ("json", "xml", "avro", "protobuf", "csv", "tsv", "psv", "yaml", "html", "markdown")
+
+
+def output_format(raw: Any) -> str:
+    value = str(raw if raw is not None else "json")
+    return value if value.lower() in OUTPUT_FORMATS else "raw"
 
 
 def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
     uri = str(raw or "")
+    try:
+        urlsplit(uri)
+    except ValueError as exc:  # e.g. `https://[array]`: no URL library can read it, so no call can be made
+        ctx.error(f"baseUri '{uri}' is not a URL ({exc}); write the host without brackets, or a {{{{placeholder}}}}", path)
+        return uri
     if uri and not re.match(r"^(https?://|\{\{)", uri):
         ctx.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
     elif uri.endswith("/"):
@@ -171,6 +189,8 @@ def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
 def consumed_params(ctx: Context, raw: Any, path: YPath) -> list[m.ConsumedParam]:
     out = []
     for i, p in enumerate(params_list(raw)):
+        if ctx.broken_at(path + (i,)) is not None:
+            continue  # a broken parameter is left out; its operation still runs
         name = str(p.get("name", ""))
         value = p.get("value")
         with ctx.part("parameter", name):
@@ -225,8 +245,9 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
                 }
             )
         return m.Body(kind, parts)
-    ctx.error(f"unknown body type '{kind}' (json, text, xml, sparql, formUrlEncoded, multipartForm)", path)
-    return None
+    # an unknown type (a deviation the schema check reported): the body as written, the type as its content type
+    text = data if isinstance(data, str) else json.dumps(data) if data is not None else ""
+    return m.Body("raw", template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")
 
 
 def template_tree(ctx: Context, data: Any, path: YPath) -> Any:
@@ -253,6 +274,7 @@ def auth(ctx: Context, raw: Any, path: YPath) -> m.Auth | None:
     if not isinstance(raw, dict):
         return None
     kind = str(raw.get("type", ""))
+    kind = auth_alias(kind) or kind
 
     def tpl(name: str) -> Template | None:
         return template(ctx, raw[name], path + (name,)) if raw.get(name) is not None else None

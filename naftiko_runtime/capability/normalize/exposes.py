@@ -17,8 +17,9 @@ from .values import as_dict, as_list, as_str, join_operation_path, merge_inputs
 
 def adapter(ctx: Context, raw: dict[str, Any], path: YPath) -> m.Adapter | None:
     namespace = str(raw.get("namespace", ""))
-    with ctx.part("adapter", namespace):
-        return _adapter(ctx, raw, namespace, path)
+    with ctx.part("adapter", namespace) as part:
+        result = _adapter(ctx, raw, namespace, path)
+        return None if part in ctx.disabled else result  # a broken adapter is left out; the others serve
 
 
 def _adapter(ctx: Context, raw: dict[str, Any], namespace: str, path: YPath) -> m.Adapter | None:

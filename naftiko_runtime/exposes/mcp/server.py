@@ -295,6 +295,8 @@ class McpService:
         spec = self.tools.get(name)
         if spec is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}", data={"tool": name})
+        if spec.action.broken:  # a tool disabled by a defect of the file says so, whatever the arguments
+            return error_result(f"'{name}' is disabled: {spec.action.broken}", error="operation_disabled", status=503)
         arguments = arguments or {}
         problems = argument_errors(spec, arguments)
         if problems:
