@@ -26,7 +26,7 @@ from aiohttp.http import HttpVersion11
 from ...capability.model import RestAdapter
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
-from ...logs import LOGGER
+from ...logs import ACCESS_LOG, LOGGER
 from ..auth import Credentials
 from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes
@@ -71,17 +71,8 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
         return response
     finally:
         # A route's own fields were bound once when its handler was built (OperationHandler.log_fields).
-        fields = request.get("log_fields") or _unrouted_fields(request)
-        LOGGER.info(
-            "request",
-            extra={
-                **fields,
-                "status": status,
-                "upstream_status": request.get("upstream_status"),
-                "duration_ms": round((time.perf_counter() - start) * 1000, 2),
-                "request_id": request.get("request_id"),
-            },
-        )
+        bound = request.get("log_fields") or ACCESS_LOG.bind(_unrouted_fields(request))
+        ACCESS_LOG.write(bound, status, request.get("upstream_status"), round((time.perf_counter() - start) * 1000, 2), request.get("request_id"))
 
 
 def _unrouted_fields(request: web.Request) -> dict[str, Any]:
@@ -244,5 +235,5 @@ def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readine
                 handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
                 added = app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
                 if added.resource is not None:
-                    handler.log_fields["route"] = added.resource.canonical
+                    handler.bind_log(added.resource.canonical)
     add_health_routes(app, readiness, skip=declared)
