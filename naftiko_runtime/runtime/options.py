@@ -37,4 +37,6 @@ class RunOptions:
     watch: bool = False
     watch_interval: float = 1.0
     env: dict[str, str] | None = None
+    workers: int = 1  # processes serving the same ports (SO_REUSEPORT); see runtime.workers
+    engine_url: str | None = None  # a local engine another process serves (the supervisor of --workers)
     strict: bool = False  # refuse a file with any error, instead of disabling only its broken parts

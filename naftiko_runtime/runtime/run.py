@@ -52,6 +52,8 @@ class Runtime:
 
     @property
     def engine_url(self) -> str | None:
+        if self.options.engine_url:
+            return self.options.engine_url
         return self.engine.url if self.engine is not None and self.engine.ready else None
 
     def servers(self) -> list[Any]:
@@ -109,7 +111,7 @@ class Runtime:
 
     async def start(self) -> None:
         self.plan = Plan.build(self.options)
-        if self.plan.needs_engine:
+        if self.plan.needs_engine and not self.options.engine_url:
             await self.start_engine()
         if self.plan.wants_metrics:
             from ..metrics import RuntimeMetrics
