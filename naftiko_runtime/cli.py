@@ -201,8 +201,8 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 @click.option("--strict", is_flag=True, envvar="NAFTIKO_STRICT", help=STRICT_HELP)
 @click.option("--workers", envvar="NAFTIKO_WORKERS", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes serving the same ports (SO_REUSEPORT; the ports must be fixed); the local engine runs in one process of its own.")
-@click.option("--reuse-port", is_flag=True, hidden=True)
-@click.option("--engine-url", hidden=True)
+@click.option("--reuse-port", is_flag=True, envvar="NAFTIKO_REUSE_PORT", hidden=True)  # set by the --workers supervisor
+@click.option("--engine-url", envvar="NAFTIKO_ENGINE_URL", hidden=True)  # a local engine another process serves
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int, engine_db: str | None, stdio: bool, allowed_hosts: tuple[str, ...],

@@ -34,10 +34,10 @@ async def supervise(options: RunOptions, argv: list[str]) -> int:
     """Run `options.workers` workers until a signal or until one exits; returns the exit code."""
     plan = Plan.build(options)
     engine: EngineServer | None = None
-    if plan.needs_engine:
+    if plan.needs_engine and not options.engine_url:
         engine = EngineServer(options.engine_port, options.engine_db)
         await engine.start()
-    command = worker_command(argv, engine.url if engine is not None else None)
+    command = worker_command(argv, engine.url if engine is not None else options.engine_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
