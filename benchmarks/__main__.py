@@ -129,16 +129,45 @@ def cold_start(files: dict[str, Path], upstream: A.Upstream, runs: int) -> dict[
     return {**R.spread(times), "n": runs, "runs": times}
 
 
-def validate_corpus(corpus: Path, runs: int) -> dict[str, Any]:
-    files = sorted(corpus.rglob("*.yaml"))
-    times = []
+# Reading the same files with libyaml and nothing else: the floor `naftiko validate` is measured against.
+_PARSE_ONLY = """
+import sys
+try:
+    import yaml
+    load, what = (lambda text: yaml.load(text, Loader=yaml.CSafeLoader)), "PyYAML CSafeLoader"
+except (ImportError, AttributeError):
+    from ruamel.yaml import YAML
+    load, what = YAML(typ="safe", pure=False).load, "ruamel.yaml C loader"
+for name in sys.argv[1:]:
+    with open(name, encoding="utf-8") as fh:
+        load(fh.read())
+print(what)
+"""
+
+
+def validate_corpus(corpus: Path, runs: int, copies: int = 4) -> dict[str, Any]:
+    """`naftiko validate` of the corpus ×`copies` (1,000 files) against parsing the same files with libyaml.
+
+    Both are fresh interpreters on the same pinned core (so the process pool stays out: one core, one
+    process), run alternately so that the machine's load falls on both alike; the ratio is per pair.
+    """
+    files = [str(f) for f in sorted(corpus.rglob("*.yaml"))] * copies
+    validate_s, parse_s, parser = [], [], ""
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(A.pinned([sys.executable, "-m", "naftiko_runtime", "validate", "-q", *map(str, files)], SUT_CPU),
-                       capture_output=True)
-        times.append(time.perf_counter() - start)
-    seconds = R.spread(times)
-    return {"corpus": str(corpus), "files": len(files), "seconds": seconds, "per_1000_files_s": seconds["median"] / len(files) * 1000}
+        subprocess.run(A.pinned([sys.executable, "-m", "naftiko_runtime", "validate", "-q", *files], SUT_CPU), capture_output=True, check=False)
+        validate_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        done = subprocess.run(A.pinned([sys.executable, "-c", _PARSE_ONLY, *files], SUT_CPU), capture_output=True, text=True,
+                              check=False)
+        parse_s.append(time.perf_counter() - start)
+        parser = done.stdout.strip() or f"failed: {done.stderr.strip()[-200:]}"
+    seconds = R.spread(validate_s)
+    return {"corpus": str(corpus), "files": len(files), "copies": copies, "seconds": seconds,
+            "per_1000_files_s": seconds["median"] / len(files) * 1000,
+            "parse": {"parser": parser, "seconds": R.spread(parse_s)},
+            "vs_parse": R.spread([v / p for v, p in zip(validate_s, parse_s)]),
+            "schema_backend": os.environ.get("NAFTIKO_SCHEMA_BACKEND") or "jsonschema-rs"}
 
 
 def tools_list(directory: Path, upstream: A.Upstream, count: int, runs: int) -> dict[str, Any]:
@@ -166,7 +195,7 @@ def tools_list(directory: Path, upstream: A.Upstream, count: int, runs: int) -> 
 
 def versions() -> dict[str, str]:
     out = {"naftiko-runtime": __version__, "python": platform.python_version()}
-    for name in ("aiohttp", "mcp", "uvicorn", "httptools", "orjson", "jsonschema"):
+    for name in ("aiohttp", "mcp", "uvicorn", "httptools", "orjson", "jsonschema", "jsonschema-rs", "ruamel.yaml", "ruamel.yaml.clib"):
         try:
             from importlib.metadata import version
 
@@ -200,6 +229,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--upstream", choices=["auto", "nginx", "aiohttp"], default="auto", help="what serves the fixed answers")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto", help="closed-loop generator")
     parser.add_argument("--no-extras", action="store_true", help="skip cold start, validate and tools/list")
+    parser.add_argument("--extras", default="cold_start,validate,tools_list",
+                        help="comma-separated: cold_start, validate, tools_list (e.g. `--arms '' --extras validate`)")
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--out", type=Path, help="write the figures as JSON here (e.g. bench-results.json)")
     opts = parser.parse_args(argv)
@@ -239,12 +270,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 results["arms"][name] = bench_arm(name, upstream, opts, directory)
             if not opts.no_extras:
                 print("  extras ...", file=sys.stderr, flush=True)
-                results["extras"]["cold_start_s"] = cold_start(files, upstream, 3 if opts.quick else 7)
-                if opts.corpus.is_dir():
+                extras = opts.extras.split(",")
+                if "cold_start" in extras:
+                    results["extras"]["cold_start_s"] = cold_start(files, upstream, 3 if opts.quick else 7)
+                if "validate" not in extras:
+                    pass
+                elif opts.corpus.is_dir():
                     results["extras"]["validate"] = validate_corpus(opts.corpus, 1 if opts.quick else 3)
                 else:
                     results["extras"]["skipped"]["validate"] = f"no corpus at {opts.corpus} (--corpus DIR)"
-                results["extras"]["tools_list"] = tools_list(directory, upstream, 500, 5 if opts.quick else 20)
+                if "tools_list" in extras:
+                    results["extras"]["tools_list"] = tools_list(directory, upstream, 500, 5 if opts.quick else 20)
         finally:
             upstream.close()
     results["ratios"] = R.ratios(results)

@@ -26,7 +26,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
 
     `namespaces`: where each consumed namespace goes (mode and upstream), as `naftiko run` decides.
     """
-    from .exposes.mcp.schema import annotations, input_schema
+    from .exposes.mcp.schema import annotations, bind_keys, input_schema
 
     out: dict[str, Any] = {"file": str(cap.file), "label": cap.label, "rest": [], "mcp": [], "other": [], "binds": [],
                            "namespaces": [{k: v for k, v in n.items() if k != "file"} for n in namespaces or []]}
@@ -45,6 +45,17 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                             "disabled": op.action.broken,
                         }
                     )
+                if res.forward is not None:
+                    out["rest"].append(
+                        {
+                            "adapter": adapter.namespace,
+                            "port": adapter.port,
+                            "route": f"* {res.path.raw}",
+                            "operation": f"forward:{res.forward.target_namespace}",  # as the access log names it
+                            "upstream": f"forward to {res.forward.target_namespace}",
+                            "resource": None,
+                        }
+                    )
         elif isinstance(adapter, McpAdapter):
             for tool in adapter.tools:
                 out["mcp"].append(
@@ -53,7 +64,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                         "port": adapter.port,
                         "tool": tool.name,
                         "upstream": _upstream(tool),
-                        "inputSchema": input_schema(tool),
+                        "inputSchema": input_schema(tool, bind_keys(cap)),
                         "annotations": annotations(tool),
                         "disabled": tool.broken,
                     }

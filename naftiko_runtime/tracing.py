@@ -17,6 +17,7 @@ URLs in span attributes carry no query string and are redacted like logs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,52 +37,109 @@ ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_
 ENABLED = False
 _tracer: Any = None
 _provider: Any = None
+_local: Any = None  # the `/traces` buffer of the running runtime
 
 
 def requested(env: Mapping[str, str]) -> bool:
     return any(env.get(name) for name in ENDPOINT_VARIABLES) and env.get("OTEL_SDK_DISABLED", "").lower() != "true"
 
 
-def setup(env: Mapping[str, str]) -> bool:
-    """Install the tracer provider and OTLP exporter; False (with a warning) if the packages are missing.
+def setup(env: Mapping[str, str] | None = None, local_buffer: int | None = None) -> bool:
+    """Install the tracer provider: the OTLP exporter when `env` names an endpoint, the `/traces`
+    buffer when `local_buffer` is set; False (with a warning) if the packages are missing.
 
-    `env` is the mapping `requested(env)` checked (`RunOptions.env`): endpoint and service name come
-    from it; the exporter's other settings (headers, timeout) are the SDK's own `OTEL_*` reading."""
-    global ENABLED, _tracer, _provider
-    if ENABLED:
-        return True
+    `env` (default: the process environment) may carry the capability's `observability` settings
+    under the run's own `OTEL_*` variables (see observability): endpoint, sampler, propagators.
+    Each call (each runtime of the process) gets a provider of its own; the wrappers read the
+    current one, and only the first becomes OpenTelemetry's global provider."""
+    global ENABLED, _tracer, _provider, _local
+    env = os.environ if env is None else env
     try:
         from opentelemetry import trace
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-            OTLPSpanExporter,
-        )
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        from .traces import TraceBuffer, span_capture
     except ImportError as exc:
         LOGGER.warning(
-            "tracing disabled: OTEL_EXPORTER_OTLP_ENDPOINT is set but the OpenTelemetry SDK is not installed "
-            "(pip install 'naftiko-runtime[otel]')",
+            "tracing disabled: it is asked for (an OTLP endpoint or the control adapter's /traces) but the "
+            "OpenTelemetry SDK is not installed (pip install 'naftiko-runtime[otel]')",
             extra={"missing": exc.name},
         )
         return False
+    _local = TraceBuffer(local_buffer) if local_buffer else None
     attributes = {"service.version": __version__, "service.name": env.get("OTEL_SERVICE_NAME") or "naftiko-runtime"}
-    endpoint = _traces_endpoint(env)
-    _provider = TracerProvider(resource=Resource.create(attributes))
-    _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-    trace.set_tracer_provider(_provider)
+    _provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler(env))
+    endpoint = _traces_endpoint(env) if requested(env) else None
+    if endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter,
+        )
+
+        _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    _provider.add_span_processor(span_capture(lambda: _local))
+    _propagators(env)
+    if not ENABLED:
+        trace.set_tracer_provider(_provider)
     _tracer = _provider.get_tracer("naftiko_runtime", __version__)
     ENABLED = True
-    LOGGER.info("tracing enabled", extra={"endpoint": endpoint})
+    LOGGER.info("tracing enabled", extra={"endpoint": endpoint, "local_buffer": local_buffer})
     return True
 
 
-def _traces_endpoint(env: Mapping[str, str]) -> str:
+def local_buffer() -> Any:
+    """The `/traces` buffer (a `traces.TraceBuffer`), or None when tracing is off or keeps none."""
+    return _local if ENABLED else None
+
+
+def _traces_endpoint(env: Mapping[str, str]) -> str | None:
     """The traces URL as the OTLP/HTTP exporter derives it: the signal's own variable, else the base plus `/v1/traces`."""
-    specific = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    if specific:
-        return specific
-    return env["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + "/v1/traces"
+    if env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        return env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    return base.rstrip("/") + "/v1/traces" if base else None
+
+
+def _sampler(env: Mapping[str, str]) -> Any:
+    """`OTEL_TRACES_SAMPLER`/`_ARG` read from `env` (the SDK itself only reads the process environment)."""
+    from opentelemetry.sdk.trace import sampling
+
+    name = (env.get("OTEL_TRACES_SAMPLER") or "").strip().lower()
+    try:
+        ratio = float(env.get("OTEL_TRACES_SAMPLER_ARG") or 1.0)
+    except ValueError:
+        ratio = 1.0
+    ratio = min(max(ratio, 0.0), 1.0)
+    samplers = {
+        "always_on": sampling.ALWAYS_ON, "always_off": sampling.ALWAYS_OFF,
+        "parentbased_always_on": sampling.ParentBased(sampling.ALWAYS_ON),
+        "parentbased_always_off": sampling.ParentBased(sampling.ALWAYS_OFF),
+        "traceidratio": sampling.TraceIdRatioBased(ratio),
+        "parentbased_traceidratio": sampling.ParentBased(sampling.TraceIdRatioBased(ratio)),
+    }
+    return samplers.get(name)  # None: the SDK's default (parent-based, always on)
+
+
+def _propagators(env: Mapping[str, str]) -> None:
+    """`OTEL_PROPAGATORS` from `env` when it differs from what the SDK read from the process environment."""
+    names = [n.strip() for n in (env.get("OTEL_PROPAGATORS") or "").split(",") if n.strip()]
+    if not names or env.get("OTEL_PROPAGATORS") == os.environ.get("OTEL_PROPAGATORS"):
+        return
+    from importlib.metadata import entry_points
+
+    from opentelemetry import propagate
+    from opentelemetry.propagators.composite import CompositePropagator
+
+    found = []
+    for name in names:
+        points = list(entry_points(group="opentelemetry_propagator", name=name))
+        if not points:
+            LOGGER.warning("trace propagator not installed; it is left out", extra={"propagator": name})
+            continue
+        found.append(points[0].load()())
+    if found:
+        propagate.set_global_textmap(CompositePropagator(found))
 
 
 def shutdown() -> None:

@@ -71,7 +71,7 @@ def read_location(location: str, base: Path) -> dict[str, Any]:
     elif path.suffix in (".env",) or path.name.startswith(".env"):
         data = _read_dotenv(text)
     else:
-        data = YAML(typ="safe", pure=False).load(text)
+        data = YAML(typ="safe", pure=True).load(text)  # libyaml's composer recurses in C: crashes on deep nesting
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a mapping of keys")
     return data

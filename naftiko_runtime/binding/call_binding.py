@@ -9,7 +9,11 @@ templates but can never be overridden by a caller.
 
 A consumed path placeholder (and a `with` reference) reads a routed path value before
 any other value of that name, so a query parameter `?orgId=` can never replace the
-`{orgid}` a gateway authorised the request by.
+`{orgid}` a gateway authorised the request by. A placeholder named like a bind
+(`{{K8S_NAMESPACE}}`) takes the bind's value, never a caller's; one no value has by its
+exact or case-insensitive name takes the one value whose name differs only in `-`/`_`/`.`
+(exposed `{sys-id}`, consumed `{sys_id}`). A parameter declared `in: path` that the path has no
+placeholder for cannot be sent and is never demanded.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..capability.model import Call, ConsumedOperation, WithValue
+from ..capability.supplied import auth_supplies
 from ..expressions.templates import is_missing, lookup_ci
 from .incoming import Incoming, InputError
 
@@ -48,6 +53,27 @@ def _first(name: str, *sources: Mapping[str, Any]) -> Any:
             found = lookup_ci(source, name)
             if not is_missing(found):
                 return found
+    return UNSET
+
+
+def _alike(name: str) -> str:
+    return "".join(c for c in name.casefold() if c not in "-_.")
+
+
+def _outside_path(name: str, location: str, op: ConsumedOperation) -> bool:
+    """A parameter declared `in: path` that the path has no placeholder for (`/~/cohorts` with `orgId`):
+    it cannot be sent, so it is never demanded."""
+    return location == "path" and _alike(name) not in {_alike(n) for n in op.path.names}
+
+
+def _alike_value(name: str, *sources: Mapping[str, Any]) -> Any:
+    """For a path placeholder: the one value whose name differs only in case and `-`/`_`/`.` (exposed `{sys-id}`,
+    consumed `{sys_id}`), routed path values first."""
+    key = _alike(name)
+    for source in sources:
+        found = [v for k, v in (source or {}).items() if _alike(k) == key and not is_missing(v)]
+        if len(found) == 1:
+            return found[0]
     return UNSET
 
 
@@ -101,7 +127,7 @@ def bind_call(
         if value is None or value == "":
             value = _param_value(p.name, p.location, params, incoming, sole_body, mapped, env or {})
         if value is None:
-            if p.required and p.location != "body":
+            if p.required and p.location != "body" and not auth_supplies(op.api.auth if op.api else None, p) and not _outside_path(p.name, p.location, op):
                 raise InputError(f"missing required {p.location} parameter '{p.name}' for {op.method} {op.path.raw}", p.name)
             continue
         if p.location == "query":
@@ -120,9 +146,15 @@ def bind_call(
             bound.path_values[p.name] = value
 
     for name in op.path.names:
+        bind = binds.get(name)
+        if isinstance(bind, (str, int)) and not isinstance(bind, bool) and bind != "":
+            bound.path_values[name] = bind  # a bind's placeholder (`{{K8S_NAMESPACE}}`): never the caller's
+            continue
         if name in bound.path_values:
             continue
         found = _first(name, mapped, incoming.path, params)
+        if found is UNSET:
+            found = _alike_value(name, incoming.path, params)
         if found is UNSET or found is None or found == "":
             raise InputError(f"missing value for path parameter '{name}' of {op.method} {op.path.raw}", name)
         bound.path_values[name] = found
@@ -138,6 +170,14 @@ def bind_call(
             raise InputError(f"missing required request body ({names}) for {op.method} {op.path.raw}", names)
         elif not body_params and incoming.origin in ("rest", "cli") and op.method in IMPLICIT_BODY_METHODS and incoming.body is not None:
             bound.body = incoming.body
+
+    if op.path.fragment_names:  # Smithy-style `/tags#resourceARN&tagKeys`: query parameters filled by name
+        sent = {k.casefold() for k, _ in bound.query}
+        for name in op.path.fragment_names:
+            value = _first(name, mapped, params)
+            if name.casefold() not in sent and value is not UNSET and value is not None:
+                items = value if isinstance(value, list) else [value]
+                bound.query.extend((name, as_param_text(v)) for v in items)
 
     if incoming.forward_query:
         taken = {k for k, _ in bound.query} | {n.casefold() for n in op.path.names}
@@ -157,6 +197,8 @@ def _param_value(
     if location == "environment":
         return env.get(name)
     found = _first(name, mapped, incoming.path, params) if location == "path" else lookup_ci(params, name)
+    if location == "path" and found is UNSET:
+        found = _alike_value(name, incoming.path, params)
     if found is not UNSET and not is_missing(found):
         return found
     if location == "body" and isinstance(incoming.body, dict) and name in incoming.body:

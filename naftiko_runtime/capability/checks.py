@@ -5,8 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from yarl import URL
+
+from ..expressions.paths import PLACEHOLDER
 from . import model as m
 from .diagnostics import Diagnostic
+
+
+def base_uri_problem(base: str) -> str | None:
+    """Why a base URI cannot be a URL once its placeholders are filled (None: it can, or it is empty)."""
+    if not base or PLACEHOLDER.fullmatch(base.strip()):
+        return None
+    probe = PLACEHOLDER.sub("x", base)
+    try:
+        url = URL(probe)
+    except ValueError as exc:
+        return str(exc)
+    if url.scheme not in ("http", "https") or not url.host:
+        return "expected http(s)://host[/path]"
+    return None
 
 
 def _diag(severity: str, message: str, where: m.Location | None, code: str = "semantic") -> Diagnostic:
@@ -20,6 +37,7 @@ def check(cap: m.Capability) -> list[Diagnostic]:
         *_ports(cap),
         *_references(cap),
         *_binds(cap),
+        *_base_uris(cap),
     ]
 
 
@@ -87,7 +105,7 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
                 continue
             if any(p.name.casefold() == name.casefold() and p.value is not None for p in call.operation.params):
                 continue
-            hint = "a call without it is refused with 400" if kind == "rest" else "calls fail until it is given"
+            hint = "a call without it is refused with 400" if kind == "rest" else "the tool's input schema lists it as a required argument"
             yield _diag(
                 "warning",
                 f"placeholder '{name}' of {call.operation.method} {call.operation.path.raw} has no source in '{action.name}'; {hint}",
@@ -121,3 +139,16 @@ def _binds(cap: m.Capability) -> Iterator[Diagnostic]:
                     bind.where,
                     "unused-bind",
                 )
+
+
+def _base_uris(cap: m.Capability) -> Iterator[Diagnostic]:
+    for api in cap.consumes:
+        reason = base_uri_problem(api.base_uri)
+        if reason:
+            yield _diag(
+                "warning",
+                f"baseUri '{api.base_uri}' of consumes '{api.namespace}' is not a URL ({reason}); calls through it answer 502 "
+                f"unless --upstream {api.namespace}=URL replaces it",
+                api.where,
+                "invalid-base-uri",
+            )

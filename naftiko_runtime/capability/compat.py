@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from .hint_aliases import ALIASES
 from .schema_issue import SchemaIssue
 
 
@@ -167,8 +168,14 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _hints(issue: SchemaIssue, data: Any) -> str | None:
+    if _unknown(issue, "hints") and issue.fields and set(issue.fields) <= set(ALIASES):
+        return "hint-mcp-names"
+    return None
+
+
 RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
-                            _output_format)
+                            _output_format, _hints)
 
 
 def reclassify(issue: SchemaIssue, data: Any) -> SchemaIssue:

@@ -118,6 +118,10 @@ _TABLE = (
               "the upstream body is passed through as text, unconverted", "dialect"),
     Deviation("three-part-call", "a `call` is `namespace.resource.operation`",
               "'namespace.resource.operation' names the resource explicitly (a runtime extension)", "dialect"),
+    Deviation("hint-mcp-names", "a tool's `hints` use MCP's names (`readOnlyHint`, `destructiveHint`, `idempotentHint`, "
+              "`openWorldHint`)",
+              "MCP's hint names are read as the alpha2 ones (readOnlyHint as readOnly, destructiveHint as destructive, …)",
+              "dialect"),
     # -- seen by the normaliser: the schema cannot see them ----------------------------------------
     Deviation(
         "single-brace-placeholder",

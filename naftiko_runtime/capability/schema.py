@@ -5,6 +5,11 @@ The schema is our own, shipped inside the package as ``naftiko_runtime/schemas/n
 parsed YAML document (plain dicts/lists/scalars) and turns every violation into a :class:`SchemaIssue`
 with the instance path and an author-friendly message (worded by :mod:`.schema_messages`).
 
+Two interchangeable backends produce the violations: ``jsonschema-rs`` (compiled, the default; its errors
+are adapted by :mod:`.schema_rs`) and ``jsonschema`` (pure Python, six times slower), chosen by the
+environment variable ``NAFTIKO_SCHEMA_BACKEND`` (``jsonschema-rs`` or ``jsonschema``) when the schema is first
+used. Both give the same issues in the same order; a test compares them on the corpus and the seeds.
+
 Some violations are made by most real published files and are harmless; they carry a stable
 ``deviation`` code (the table is :mod:`.deviations`). The default validation level reports them as
 warnings, ``--strict`` as errors. Everything else has ``deviation=None`` and makes the document invalid.
@@ -14,18 +19,25 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from .schema_issue import SchemaIndex, SchemaIssue, index
 from .schema_messages import explain
 
-__all__ = ["SCHEMA_FILENAME", "SchemaIssue", "check_schema", "load_schema", "schema_path"]
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
+    from .schema_rs import RsChecker
+
+__all__ = ["BACKENDS", "SCHEMA_FILENAME", "SchemaIssue", "check_schema", "load_schema", "prepare", "schema_backend",
+           "schema_path"]
 
 SCHEMA_FILENAME = "naftiko-1.0.0-alpha2.json"
+BACKENDS = ("jsonschema-rs", "jsonschema")
 
 
 # ----------------------------------------------------------------------------------------------- loading
@@ -44,9 +56,27 @@ def load_schema() -> dict[str, Any]:
 
 
 @functools.cache
+def schema_backend() -> str:
+    """The backend in use: ``NAFTIKO_SCHEMA_BACKEND``, read once, else jsonschema-rs."""
+    chosen = os.environ.get("NAFTIKO_SCHEMA_BACKEND", "").strip() or BACKENDS[0]
+    if chosen not in BACKENDS:
+        raise ValueError(f"NAFTIKO_SCHEMA_BACKEND={chosen!r}: expected one of {', '.join(BACKENDS)}")
+    return chosen
+
+
+@functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     # No format checker: `format` stays an annotation, as alpha2 intends.
     return Draft202012Validator(load_schema())
+
+
+@functools.cache
+def _rs_checker() -> RsChecker:
+    from .schema_rs import RsChecker
+
+    return RsChecker(load_schema())
 
 
 @functools.cache
@@ -57,11 +87,29 @@ def _index() -> SchemaIndex:
 # ----------------------------------------------------------------------------------------------- public API
 
 
-def check_schema(document: Any) -> list[SchemaIssue]:
-    """Validate a parsed document against the alpha2 schema; return one issue per violation (empty if valid)."""
+def prepare() -> None:
+    """Compile the schema for the backend in use now (e.g. before forking workers that all need it)."""
+    _validator() if schema_backend() == "jsonschema" else _rs_checker()
+    _index()
+
+
+def check_schema(document: Any, *, backend: str | None = None) -> list[SchemaIssue]:
+    """Validate a parsed document against the alpha2 schema; return one issue per violation (empty if valid).
+
+    `backend` overrides :func:`schema_backend` (the tests compare the two).
+    """
+    backend = backend or schema_backend()
+    errors: Iterable[Any]
+    if backend == "jsonschema":
+        errors = _validator().iter_errors(document)
+    else:
+        try:
+            errors = _rs_checker().iter_errors(document)
+        except ValueError:  # values JSON cannot hold (dates, bytes, non-string keys: not from our YAML reader)
+            errors = _validator().iter_errors(document)
     issues: list[SchemaIssue] = []
     seen: set[SchemaIssue] = set()
-    for error in _validator().iter_errors(document):
+    for error in errors:
         for issue in explain(error, _index()):
             if issue not in seen:
                 seen.add(issue)

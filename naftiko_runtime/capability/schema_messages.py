@@ -13,15 +13,20 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .schema_issue import SchemaIndex, SchemaIssue
 
+if TYPE_CHECKING:  # jsonschema is imported only when it is the backend in use
+    from jsonschema.exceptions import ValidationError
+
+    from .schema_rs import RsError
+
+    ValidationError = ValidationError | RsError
+
 
 def explain(error: ValidationError, ix: SchemaIndex) -> Iterator[SchemaIssue]:
-    """The author-facing issues one jsonschema error stands for."""
+    """The author-facing issues one schema error stands for (python-jsonschema's, or jsonschema-rs's adapted)."""
     return _explain(error, ix)
 
 

@@ -1,20 +1,22 @@
 """Read YAML into plain Python data while remembering where every node came from.
 
 ruamel's round-trip loader keeps positions but is an order of magnitude slower than
-its C-backed event parser, so we build the data ourselves from parser events: one
-iterative pass that also bounds nesting depth (the C composer recurses and can
-crash on hostile input), bounds alias expansion (alias bombs), and rejects
-duplicate keys with both locations.
+libyaml's event parser (``ruamel.yaml.clib``, a declared dependency), so we build the
+data ourselves from its events: one iterative pass that also bounds nesting depth (the
+C *composer* recurses and crashes on hostile input; the event parser does not, and we
+never use the composer), bounds alias expansion (alias bombs), and rejects duplicate
+keys with both locations. Without the C extension the pure-Python parser is used, about
+eight times slower (``PARSER`` says which; a test insists on libyaml).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -34,7 +36,13 @@ MAX_NODES = 500_000
 
 JsonPath = tuple[str | int, ...]
 
-_YAML = YAML(typ="safe", pure=False)
+try:
+    from ruamel.yaml.cyaml import CParser as _CParser
+except ImportError:  # the C extension is missing: stay correct, just slower
+    _CParser = None
+
+#: Which event parser reads capability files: "libyaml" (ruamel.yaml.clib) or "pure-python".
+PARSER = "libyaml" if _CParser is not None else "pure-python"
 
 # YAML 1.2 core schema for plain scalars. ruamel's resolver does the same job, but
 # costs more than the C parser itself when driven event by event.
@@ -46,6 +54,8 @@ _INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^([-+]?)\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+# The first characters a plain scalar that is not a string can start with (most are strings: skip the regexes).
+_MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.") | {""}
 _CORE_TAGS = {
     "tag:yaml.org,2002:str": str,
     "tag:yaml.org,2002:int": lambda v: int(v, 0) if v[:2] in ("0o", "0x") else int(v),
@@ -95,7 +105,7 @@ def _scalar(event: ScalarEvent) -> Any:
             return convert(value) if convert else value
         except ValueError:
             return value
-    if event.style or not event.implicit[0]:
+    if event.style or not event.implicit[0] or value[:1] not in _MAYBE_NOT_STR:
         return value
     if _NULL.match(value):
         return None
@@ -140,7 +150,8 @@ class _Builder:
         root: Any = None
         done = False
         for event in events:
-            if isinstance(event, (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent)):
+            kind = event.__class__
+            if kind in _NODE_EVENTS:
                 if done:
                     raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
                 pos = _mark(event.start_mark)
@@ -150,10 +161,10 @@ class _Builder:
                     parent[2], parent[3] = key, pos
                     continue
                 path = self.child_path(parent)
-                if isinstance(event, ScalarEvent):
+                if kind is ScalarEvent:
                     value, size = _scalar(event), 1
                     self.count(1, pos)
-                elif isinstance(event, AliasEvent):
+                elif kind is AliasEvent:
                     if event.anchor not in self.anchors:
                         raise self.fail(f"unknown alias *{event.anchor}", pos, path)
                     value, size = self.anchors[event.anchor]
@@ -161,19 +172,19 @@ class _Builder:
                 else:
                     if len(stack) >= MAX_DEPTH:
                         raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", pos, path)
-                    container: Any = {} if isinstance(event, MappingStartEvent) else []
+                    container: Any = {} if kind is MappingStartEvent else []
                     self.source.values[path] = pos
                     self.count(1, pos)
                     stack.append([container, path, _NO_KEY, None, event.anchor, pos, 1])
                     continue
                 self.source.values[path] = pos
-                if getattr(event, "anchor", None) and not isinstance(event, AliasEvent):
+                if kind is not AliasEvent and event.anchor:
                     self.anchors[event.anchor] = (value, size)
                 if parent is None:
                     root, done = value, True
                 else:
                     self.attach(parent, value, size)
-            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            elif kind in _END_EVENTS:
                 container, _path, _k, _kp, anchor, _pos, size = stack.pop()
                 if anchor:
                     self.anchors[anchor] = (container, size)
@@ -181,7 +192,7 @@ class _Builder:
                     self.attach(stack[-1], container, size)
                 else:
                     root, done = container, True
-            elif isinstance(event, DocumentStartEvent) and done:
+            elif kind is DocumentStartEvent and done:
                 raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
         return root
 
@@ -223,13 +234,15 @@ class _Builder:
 
 
 _NO_KEY = object()
+_NODE_EVENTS = frozenset({ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent})
+_END_EVENTS = frozenset({MappingEndEvent, SequenceEndEvent})
 
 
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; every failure is a SpecError with a position."""
     builder = _Builder(file)
     try:
-        data = builder.build(_YAML.parse(text))
+        data = builder.build(_events(text))
     except SpecError:
         raise
     except MarkedYAMLError as exc:
@@ -244,6 +257,21 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     except RecursionError:
         raise builder.fail("nesting too deep to read", (1, 1)) from None
     return YamlDocument(data, builder.source)
+
+
+def _events(text: str) -> Iterator[Any]:
+    """Parser events of `text`, from libyaml when available (events only: no recursion in C)."""
+    if _CParser is None:
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="safe", pure=True).parse(text)
+        return
+    parser = _CParser(text)
+    try:
+        while parser.check_event():
+            yield parser.get_event()
+    finally:
+        parser.dispose()
 
 
 def read_text(path: Path) -> str:

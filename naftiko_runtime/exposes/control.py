@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -30,6 +30,12 @@ from ..metrics import RuntimeMetrics, prometheus
 from .auth import Credentials
 from .errors import unauthorized
 from .health import Readiness, add_health_routes
+from .scripting_route import add_scripting_routes
+from .traces_route import add_trace_routes
+
+if TYPE_CHECKING:
+    from ..invoke.governance import ScriptGovernance
+    from ..traces import TraceBuffer
 
 
 @dataclass
@@ -64,7 +70,11 @@ def build_control_app(
     adapters: AdapterStates,
     metrics: RuntimeMetrics,
     bind_context: dict[str, Any] | None = None,
+    scripting: ScriptGovernance | None = None,
+    traces: TraceBuffer | None = None,
 ) -> web.Application:
+    """`scripting`: the governance `/scripting` shows and changes; `traces`: the buffer behind `/traces`
+    (None while tracing is off: `/traces` answers 503)."""
     management = adapter.management
     credentials = Credentials.from_spec(adapter.auth, bind_context or {})
 
@@ -93,6 +103,10 @@ def build_control_app(
         app.router.add_get("/status", status)
     if metrics_enabled(adapter):
         app.router.add_get("/metrics", prometheus(metrics))
+    if adapter.observability.traces:
+        add_trace_routes(app, traces)
+    if management.scripting.declared and scripting is not None:
+        add_scripting_routes(app, scripting)
     return app
 
 

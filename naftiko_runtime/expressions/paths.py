@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+?)\s*\}\}|\{([^{}\s]+)\}")
 
@@ -40,6 +41,27 @@ class PathTemplate:
     def route(self) -> str:
         """The path in `{name}` form, as aiohttp and OpenAPI write it."""
         return "".join(f"{{{p[0]}}}" if isinstance(p, tuple) else p for p in self.parts)
+
+    @cached_property
+    def sent_parts(self) -> tuple[str | tuple[str], ...]:
+        """The parts sent upstream: everything before a `#` (Smithy-style `/tags/{arn}#tagKeys`)."""
+        out: list[str | tuple[str]] = []
+        for part in self.parts:
+            if isinstance(part, str) and "#" in part:
+                if part.split("#", 1)[0]:
+                    out.append(part.split("#", 1)[0])
+                break
+            out.append(part)
+        return tuple(out)
+
+    @cached_property
+    def fragment_names(self) -> list[str]:
+        """The names after `#` (`/tags#resourceARN&tagKeys`): query parameters filled by name, never a fragment."""
+        _, hash_, fragment = self.raw.partition("#")
+        if not hash_:
+            return []
+        names = (PLACEHOLDER.sub(lambda m: m.group(1) or m.group(2), n).split("=")[0].strip() for n in fragment.split("&"))
+        return [n for n in names if n]
 
     def shape(self) -> tuple[str, ...]:
         """Segments with every placeholder as `{}`: two paths of one shape match the same URLs."""

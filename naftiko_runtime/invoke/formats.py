@@ -1,46 +1,63 @@
 """Upstream bodies to data, by the consumed operation's `outputRawFormat`.
 
-XML follows the reference engine: the root element is dropped, repeated children
-become arrays, leaves are strings. Delimited text and html/markdown tables become
-arrays of row objects with string values.
+XML follows the reference engine (Jackson's XmlMapper): the root element is dropped,
+attributes and children become fields, repeated children arrays, leaves strings, and
+the text of an element that also has attributes or children sits under "". The result
+remembers its root element's name, so that a mapping written `$.<root>.x` reads the
+same as `$.x` (see output). Delimited text becomes an array of row objects with string
+values; HTML and Markdown become the reference's documents (see documents).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from html.parser import HTMLParser
 from typing import Any
 from xml.etree import ElementTree
 
-from ruamel.yaml import YAML
-
 from .. import jsonfast
+from .documents import html_document, markdown_document, yaml_data
 
 
 class FormatError(ValueError):
     """The body is not in the declared format."""
 
 
+class XmlDocument(dict[str, Any]):
+    """A converted XML answer: the root element's content, and the root element's name."""
+
+    def __init__(self, content: dict[str, Any], root: str) -> None:
+        super().__init__(content)
+        self.root = root
+
+
+def _local(name: str) -> str:
+    """A tag or attribute name without its `{namespace}`."""
+    return name.split("}", 1)[-1]
+
+
 def _xml_node(elem: ElementTree.Element) -> Any:
     children = list(elem)
     if not children and not elem.attrib:
         return (elem.text or "").strip()
-    node: dict[str, Any] = dict(elem.attrib)
+    node: dict[str, Any] = {_local(k): v for k, v in elem.attrib.items()}
     repeated = _repeated(elem)
     for child in children:
-        tag = child.tag.split("}", 1)[-1]
+        tag = _local(child.tag)
         if tag in repeated:
             node.setdefault(tag, []).append(_xml_node(child))
         else:
             node[tag] = _xml_node(child)
+    text = "".join([elem.text or "", *(c.tail or "" for c in children)]).strip()
+    if text:
+        node[""] = text
     return node
 
 
 def _repeated(elem: ElementTree.Element) -> set[str]:
     seen, repeated = set(), set()
     for child in elem:
-        tag = child.tag.split("}", 1)[-1]
+        tag = _local(child.tag)
         (repeated if tag in seen else seen).add(tag)
     return repeated
 
@@ -50,7 +67,10 @@ def parse_xml(text: str) -> Any:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         raise FormatError(f"not XML: {exc}") from None
-    return _xml_node(root)
+    content = _xml_node(root)
+    if not isinstance(content, dict):
+        return content  # a root holding only text is that text, as in the reference
+    return XmlDocument(content, _local(root.tag))
 
 
 def parse_delimited(text: str, delimiter: str) -> list[dict[str, str]]:
@@ -58,56 +78,18 @@ def parse_delimited(text: str, delimiter: str) -> list[dict[str, str]]:
     return [{k: v for k, v in row.items() if k is not None} for row in reader]
 
 
-class _Tables(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr" and self.tables:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None and self.tables:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+def parse_yaml(text: str) -> Any:
+    try:
+        return yaml_data(text)
+    except ValueError as exc:
+        raise FormatError(f"not YAML: {exc}") from None
 
 
-def _rows(table: list[list[str]]) -> list[dict[str, str]]:
-    if not table:
-        return []
-    header, *rows = table
-    return [dict(zip(header, row)) for row in rows]
+def parse_body(body: bytes, fmt: str, content_type: str | None = None, schema: str | None = None) -> Any:
+    """Decode `body`; an empty body is None. Raises FormatError when it is not `fmt`.
 
-
-def parse_html(text: str) -> list[dict[str, str]]:
-    parser = _Tables()
-    parser.feed(text)
-    return _rows(parser.tables[0]) if parser.tables else []
-
-
-def parse_markdown(text: str) -> list[dict[str, str]]:
-    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("|")]
-    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
-    cells = [row for row in cells if not all(set(c) <= set("-: ") for c in row)]
-    return _rows(cells)
-
-
-def parse_body(body: bytes, fmt: str, content_type: str | None = None) -> Any:
-    """Decode `body`; an empty body is None. Raises FormatError when it is not `fmt`."""
+    `schema` is the operation's `outputSchema`: for html a CSS selector of the tables to
+    read, for markdown a heading prefix of the sections to keep."""
     if not body.strip():
         return None
     try:
@@ -125,14 +107,14 @@ def parse_body(body: bytes, fmt: str, content_type: str | None = None) -> Any:
     if fmt == "xml":
         return parse_xml(text)
     if fmt == "yaml":
-        try:
-            return YAML(typ="safe", pure=False).load(text)
-        except Exception as exc:
-            raise FormatError(f"not YAML: {exc}") from None
+        return parse_yaml(text)
     if fmt in ("csv", "tsv", "psv"):
         return parse_delimited(text, {"csv": ",", "tsv": "\t", "psv": "|"}[fmt])
-    if fmt == "html":
-        return parse_html(text)
-    if fmt == "markdown":
-        return parse_markdown(text)
+    try:
+        if fmt == "html":
+            return html_document(text, schema)
+        if fmt == "markdown":
+            return markdown_document(text, schema)
+    except ValueError as exc:
+        raise FormatError(f"not {fmt}: {exc}") from None
     raise FormatError(f"outputRawFormat '{fmt}' is not supported by this runtime")

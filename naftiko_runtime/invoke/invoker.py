@@ -117,7 +117,7 @@ class Invoker:
         data: Any = None
         if response.body:
             try:
-                data = parse_body(response.body, op.output_format, response.content_type)
+                data = parse_body(response.body, op.output_format, response.content_type, op.output_schema)
             except FormatError as exc:
                 if response.status < 400:
                     raise UpstreamError(502, "upstream_bad_body", f"upstream answered {response.status} with a body that is {exc}", name) from None

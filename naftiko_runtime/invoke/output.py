@@ -4,6 +4,9 @@ Three alpha2 modes share one tree walk: mapped outputs (JSONPath `mapping`), moc
 outputs (`value` templates over the inputs) and orchestrated outputs (named fields
 filled by step `mappings`). Where the reference engine answers `{}` (an object with a
 `mapping` but no `properties`), the mapped value passes through unchanged.
+
+A converted XML answer has lost its root element (as in the reference); a mapping that
+names it anyway (`$.root.user` over `<root><user>…`) reads below it rather than nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any
 
 from ..capability.model import Mapping as StepMapping
 from ..capability.model import Output
+from ..expressions.jsonpaths import JsonPath
+from .formats import XmlDocument
 
 NOTHING: Any = object()
 
@@ -33,6 +38,18 @@ def _coerce(kind: str, value: Any) -> Any:
     return value
 
 
+def _at(path: JsonPath, node: Any) -> Any:
+    if isinstance(node, XmlDocument) and node.root not in node and _names_root(path.source, node.root):
+        return path.first({node.root: node})
+    return path.first(node)
+
+
+def _names_root(source: str, root: str) -> bool:
+    """`$.root…` or `$['root']…`: the path's first step is the element name `root`."""
+    text = source.strip()
+    return any(text == p or text.startswith((p + ".", p + "[")) for p in (f"$.{root}", f"$['{root}']", f'$["{root}"]'))
+
+
 def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
     if out.value is not None:
         return _coerce(out.type, out.value.render_value(ctx))
@@ -41,9 +58,9 @@ def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
     if out.type == "object":
         if out.properties is not None:
             return {k: map_node(v, node, ctx) for k, v in out.properties.items()}
-        return out.mapping.first(node) if out.mapping is not None else node
+        return _at(out.mapping, node) if out.mapping is not None else node
     if out.type == "array":
-        items = out.mapping.first(node) if out.mapping is not None else node
+        items = _at(out.mapping, node) if out.mapping is not None else node
         if items is None:
             return None
         if not isinstance(items, list):
@@ -54,7 +71,7 @@ def map_node(out: Output, node: Any, ctx: Mapping[str, Any]) -> Any:
             return [_project(element, out.items, ctx) for element in items]
         return items
     if out.mapping is not None:
-        return out.mapping.first(node)
+        return _at(out.mapping, node)
     return node if out.name is None else None
 
 

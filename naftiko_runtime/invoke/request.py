@@ -52,13 +52,22 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
+_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
 def override_base(base: str, override: str) -> str:
-    """`--upstream ns=URL`: a URL with a path replaces the base; one without keeps the base's path."""
+    """`--upstream ns=URL`: a URL with a path replaces the base; one without keeps the base's path.
+
+    A base that is one placeholder (`{{env.WIREMOCK_BASE_URL}}`) is replaced wholly; the base's
+    origin is never parsed (`http://[array]/api` keeps `/api`), so no base can make this fail."""
     new = urlsplit(override)
-    if new.path not in ("", "/"):
+    template = _base_template(base)
+    if new.path not in ("", "/") or (len(template.parts) == 1 and isinstance(template.parts[0], tuple)):
         return override.rstrip("/")
-    old = urlsplit(base)
-    return f"{new.scheme}://{new.netloc}{old.path}".rstrip("/")
+    origin = _ORIGIN.match(base)
+    path = base[origin.end():] if origin else base
+    path = path.split("?")[0].split("#")[0]
+    return f"{new.scheme}://{new.netloc}{path}".rstrip("/")
 
 
 # Literal path text from the file: keep its structure and existing %-escapes, encode the rest.
@@ -67,7 +76,7 @@ _PATH_SAFE = "/%:@!$&'()*+,;=?"
 
 def render_path(bound: BoundCall) -> str:
     out = []
-    for part in bound.operation.path.parts:
+    for part in bound.operation.path.sent_parts:
         if isinstance(part, tuple):
             out.append(encode_segment(bound.path_values[part[0]]))
         else:
@@ -164,6 +173,15 @@ class BaseUriMissing(UpstreamError):
         self.namespace = namespace
 
 
+class BaseUriInvalid(UpstreamError):
+    """A base URI that does not parse as a URL (`http://[array]`): 502 `invalid_upstream`."""
+
+    def __init__(self, namespace: str, base: str, reason: str, upstream: str) -> None:
+        super().__init__(502, "invalid_upstream", f"consumes '{namespace}' has a baseUri that is not a URL ({base}: {reason}); "
+                         f"start with --upstream {namespace}=URL", upstream)
+        self.namespace = namespace
+
+
 @functools.lru_cache(maxsize=256)
 def _normal_base(base_uri: str) -> str:
     """The base URI as yarl normalises it (parsed once per distinct base, not once per request)."""
@@ -174,7 +192,11 @@ def build_request(bound: BoundCall, base_uri: str, env: Mapping[str, str] | None
     op = bound.operation
     base_uri = render_base(base_uri, bound, env)
     # The URL is built fully encoded and sent as is (see client): yarl must not re-decode `%2E%2E` into `..`.
-    url = join_url(_normal_base(base_uri), render_path(bound))
+    try:
+        normal = _normal_base(base_uri)
+    except ValueError as exc:
+        raise BaseUriInvalid(op.namespace, base_uri, str(exc), f"{op.namespace}.{op.name}") from None
+    url = join_url(normal, render_path(bound))
     if bound.query:
         url += ("&" if "?" in url else "?") + urlencode(bound.query)
     req = UpstreamRequest(op.method, url, dict(bound.headers))

@@ -22,8 +22,9 @@ import re
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from ..capability.locations import resolve_location
 from ..capability.model import Action, Capability, McpAdapter, RestAdapter, Step
 from ..capability.scripting import LANGUAGES
 from .errors import InvokeError
+from .governance import ScriptGovernance
 
 log = logging.getLogger("naftiko.scripts")
 
@@ -121,6 +123,7 @@ class ScriptPlans:
     def __init__(self, capability: Capability) -> None:
         self.base_dir = capability.base_dir
         self.timeout = scripting_timeout(capability)
+        self.governance = ScriptGovernance.of(capability)  # what `/scripting` shows and changes
         self.env = (*((k, os.environ[k]) for k in SAFE_ENV if k in os.environ), ("PYTHONIOENCODING", "utf-8"))
         self._programs: dict[str, str | None] = {}
         self._plans: dict[int, ScriptPlan] = {}
@@ -128,6 +131,24 @@ class ScriptPlans:
             plan = self.plan(step)
             if plan.unavailable:
                 log.warning("script step '%s' cannot run: %s", step.name, plan.unavailable)
+
+    async def run(self, step: Step, context: dict[str, Any]) -> Any:
+        """Run a script step under the governance in force now (enabled, languages, timeout), counting it."""
+        plan = self.plan(step)
+        refused = self.governance.refusal(plan.language)
+        if refused is not None:
+            status, error, message = refused
+            raise InvokeError(status, error, f"step '{plan.step}': {message}")
+        if plan.timeout != self.governance.timeout_s:
+            plan = replace(plan, timeout=self.governance.timeout_s)
+        started = time.perf_counter()
+        failed = True
+        try:
+            result = await run_script(plan, context)
+            failed = False
+            return result
+        finally:
+            self.governance.record(time.perf_counter() - started, failed)
 
     def plan(self, step: Step) -> ScriptPlan:
         plan = self._plans.get(id(step))

@@ -15,7 +15,7 @@ from ..expressions.jsonpaths import JsonPath
 from ..expressions.templates import is_missing, lookup_ci
 from .client import FORWARDED_HEADERS, is_redirect
 from .outcome import StepResult
-from .scripts import ScriptPlans, run_script
+from .scripts import ScriptPlans
 
 # How a step sends its call: the invoker's `send` (bind, send upstream, parse).
 Send = Callable[[Call, Incoming, "dict[str, Any] | None"], Awaitable[StepResult]]
@@ -110,7 +110,7 @@ async def run_steps(send: Send, action: Action, incoming: Incoming, scripts: Scr
         elif step.kind == "script":
             context = {**values, **results}
             context.update(_with_values(step, context))
-            results[step.name] = await run_script(scripts.plan(step), context)
+            results[step.name] = await scripts.run(step, context)
     return results, None
 
 

@@ -11,8 +11,10 @@ import os
 from typing import TYPE_CHECKING
 
 from .. import stack, tracing
+from ..capability.control import ControlAdapter
 from ..invoke.invoker import Invoker
 from ..invoke.transport import Transport, UpstreamSettings
+from ..logs import LOGGER
 from .options import RunOptions
 from .plan import PlanEntry
 
@@ -26,11 +28,27 @@ class Pool:
 
     def __init__(self, options: RunOptions) -> None:
         self.env: dict[str, str] = dict(os.environ) if options.env is None else dict(options.env)
-        self.traced = tracing.requested(self.env) and tracing.setup(self.env)
-        self.transport: Transport = stack.upstream_stack(
-            UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout),
-            max_concurrency=options.max_concurrency, traced=self.traced,
-        )
+        self.settings = UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout)
+        self.max_concurrency = options.max_concurrency
+        self.traced = False
+        self.transport: Transport = stack.upstream_stack(self.settings, max_concurrency=self.max_concurrency)
+
+    def trace(self, entries: list[PlanEntry]) -> None:
+        """Tracing from the run's `OTEL_*` variables over the control adapters' `observability` blocks
+        (call once, before any invoker is built: the upstream stack gains its trace layer here)."""
+        from ..observability import plan_tracing
+
+        controls = [(str(a.where or e.file), a.observability, e.binds.context())
+                    for e in entries for a in e.adapters(ControlAdapter)]
+        wanted = plan_tracing(controls)
+        for warning in wanted.warnings:
+            LOGGER.warning(warning)
+        env = wanted.environment(self.env)
+        if wanted.disabled:
+            LOGGER.info("tracing off: the capability's observability.enabled is false")
+        elif (tracing.requested(env) or wanted.needed) and tracing.setup(env, wanted.local_buffer):
+            self.traced = True
+            self.transport = stack.upstream_stack(self.settings, max_concurrency=self.max_concurrency, traced=True)
 
     async def close(self) -> None:
         await self.transport.close()

@@ -22,7 +22,8 @@ class RunOptions:
     control_port: int | None = None
     upstreams: dict[str, str] = field(default_factory=dict)
     mode: str = "auto"  # auto | local | live
-    engine_port: int = 8700
+    engine_port: int | None = None  # None: 8700, or a free port with --stdio (see listening)
+    engine_url: str | None = None  # an engine already running: local-engine namespaces use it, none is started
     engine_db: str | None = None
     stdio: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
@@ -38,5 +39,4 @@ class RunOptions:
     watch_interval: float = 1.0
     env: dict[str, str] | None = None
     workers: int = 1  # processes serving the same ports (SO_REUSEPORT); see runtime.workers
-    engine_url: str | None = None  # a local engine another process serves (the supervisor of --workers)
     strict: bool = False  # refuse a file with any error, instead of disabling only its broken parts

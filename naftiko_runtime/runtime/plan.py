@@ -22,6 +22,7 @@ from ..capability.model import (
 )
 from ..invoke.auth import register_secrets
 from ..logs import LOGGER
+from .listening import listening
 from .options import RunOptions, StartupError
 
 ENGINE_HOSTS = ("api.humanitec.io", "api.inngest.com")
@@ -77,9 +78,12 @@ class PlanEntry:
 
 
 def engine_candidate(base_uri: str) -> bool:
-    parts = urlsplit(base_uri)
-    host = parts.hostname or ""
-    return host in ENGINE_HOSTS or (host, parts.port) in ENGINE_LOCAL_BASES
+    try:
+        parts = urlsplit(base_uri)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # not a URL (`http://[array]`): a load warning, and calls through it answer 502
+        return False
+    return host in ENGINE_HOSTS or (host, port) in ENGINE_LOCAL_BASES
 
 
 def _namespace_binds(cap: Capability, namespace: str, binds: BindValues) -> bool:
@@ -163,6 +167,8 @@ class Plan:
     def rest_groups(self) -> dict[tuple[str, int], list[tuple[RestAdapter, int]]]:
         """REST adapters by listening address, with the index of their entry; one server per address."""
         groups: dict[tuple[str, int], list[tuple[RestAdapter, int]]] = {}
+        if not listening(self.options).rest:  # --stdio without --rest-port
+            return groups
         for index, entry in enumerate(self.entries):
             for adapter in entry.adapters(RestAdapter):
                 port = self.options.rest_port if self.options.rest_port is not None else adapter.port
@@ -195,7 +201,10 @@ class Plan:
         return [(a, i) for i, e in enumerate(self.entries) for a in e.adapters(McpAdapter) if self.stdio(a)]
 
     def other_adapters(self, kind: str) -> list[tuple[OtherAdapter, int]]:
-        """Skill or control adapters, with the index of their entry."""
+        """Skill or control adapters, with the index of their entry (none with --stdio unless their port is given)."""
+        served = listening(self.options)
+        if not (served.skill if kind == "skill" else served.control):
+            return []
         return [(a, i) for i, e in enumerate(self.entries) for a in e.adapters(OtherAdapter) if a.type == kind]
 
     def other_port(self, adapter: OtherAdapter) -> int:

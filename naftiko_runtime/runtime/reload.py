@@ -63,7 +63,7 @@ async def _prepare(runtime: Runtime, index: int) -> list[Any]:
                   for a, i in plan.other_adapters(kind) if i == index and (kind, a.namespace) not in others]
     if new_others:
         raise StartupError(f"a new adapter ({', '.join(new_others)}) needs a restart")
-    if entry.needs_engine and not runtime.options.engine_url:
+    if entry.needs_engine:
         await runtime.start_engine()
     invoker = build_invoker(entry, runtime.layers, runtime.engine_url, runtime.metrics)
     invokers = [*runtime.invokers[:index], invoker, *runtime.invokers[index + 1 :]]

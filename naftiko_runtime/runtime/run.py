@@ -16,6 +16,7 @@ from ..exposes.rest.app import Mounted
 from ..invoke.invoker import Invoker
 from ..logs import LOGGER
 from .invokers import Pool, build_invoker
+from .listening import listening
 from .options import RunOptions, StartupError
 from .plan import NamespaceMode, Plan
 from .servers.control import ControlServer, MetricsServer
@@ -52,8 +53,9 @@ class Runtime:
 
     @property
     def engine_url(self) -> str | None:
-        if self.options.engine_url:
-            return self.options.engine_url
+        given = listening(self.options).engine_url
+        if given is not None:
+            return given
         return self.engine.url if self.engine is not None and self.engine.ready else None
 
     def servers(self) -> list[Any]:
@@ -104,14 +106,19 @@ class Runtime:
 
     # -- starting ----------------------------------------------------------------------
     async def start_engine(self) -> None:
+        plan = listening(self.options)
+        if plan.engine_url is not None:
+            LOGGER.info("using the engine at --engine-url", extra={"url": plan.engine_url})
+            return
         if self.engine is None:
-            self.engine = EngineServer(self.options.engine_port, self.options.engine_db)
+            self.engine = EngineServer(plan.engine_port, self.options.engine_db)
         if not self.engine.ready:
             await self.engine.start()
 
     async def start(self) -> None:
         self.plan = Plan.build(self.options)
-        if self.plan.needs_engine and not self.options.engine_url:
+        self.layers.trace(self.plan.entries)
+        if self.plan.needs_engine:
             await self.start_engine()
         if self.plan.wants_metrics:
             from ..metrics import RuntimeMetrics
@@ -145,8 +152,12 @@ class Runtime:
         if options.metrics_port is not None:
             self.metrics_server = MetricsServer(options.host or "127.0.0.1", options.metrics_port, self.metrics,
                                                 self.readiness, **common)
+        # --stdio serves the first MCP adapter over stdin/stdout; without it, the one whose file says `transport: stdio`.
         adapters = plan.stdio_adapters()
-        if options.stdio and adapters:
+        if not options.stdio and len(adapters) > 1:
+            names = ", ".join(a.namespace for a, _ in adapters)
+            raise StartupError(f"MCP adapters {names} all declare transport: stdio; one process serves one of them on stdin/stdout")
+        if adapters:
             adapter, i = adapters[0]
             self.stdio = StdioServer(adapter, self.invokers[i])
 

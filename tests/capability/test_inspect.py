@@ -64,3 +64,13 @@ def test_inspect_names_where_each_namespace_goes_as_run_decides() -> None:
     assert [(n["namespace"], n["mode"]) for n in json.loads(local.stdout)[0]["namespaces"]] == [("humanitec-pipelineruns", "local-engine")]
     live = CliRunner().invoke(main, ["inspect", file], env={"HUMANITEC_API_KEY": "k"})
     assert "humanitec-pipelineruns  live  https://api.humanitec.io" in live.stdout
+
+
+def test_forward_resources_are_listed() -> None:
+    from tests.reference.helpers import fixture
+
+    proc = inspect("--format", "json", str(fixture("register.capability.yml")))
+    assert proc.returncode == 0, proc.stderr
+    (desc,) = json.loads(proc.stdout)
+    [route] = desc["rest"]
+    assert (route["route"], route["upstream"], route["operation"]) == ("* /notion/{{path}}", "forward to notion", "forward:notion")

@@ -197,7 +197,8 @@ def _expected(base: str, res: dict[str, Any], op: dict[str, Any], values: dict[s
     method = str(op.get("method") or "GET").upper()
     # the base URI's path (its origin is what --upstream swaps); templated hosts like `[array]` are not parsed
     base_path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*", "", base).split("?")[0] if "://" in base else ""
-    template = join_path(str(res.get("path") or ""), op.get("path"))
+    # a Smithy-style `#name&name` is never sent (its names go in the query), nor is a literal query part of the path
+    template = join_path(str(res.get("path") or ""), op.get("path")).split("#")[0].split("?")[0]
     full = base_path.rstrip("/") + "/" + template.lstrip("/") if template.strip("/") else (base_path or "/")
     if not full.startswith("/"):
         full = "/" + full

@@ -64,3 +64,23 @@ def test_stdout_carries_only_protocol_messages_and_eof_ends_the_process() -> Non
     assert by_id[3]["result"] == {}
     assert by_id[4]["error"]["code"] == -32602
     assert b"local engine started" in stderr  # logs go to stderr
+
+
+def test_two_adapters_declaring_stdio_are_refused(tmp_path: object) -> None:
+    """`transport: stdio` in the file is honoured without --stdio; stdin/stdout can carry only one adapter."""
+    import pathlib
+
+    adapter = """\
+  - type: mcp
+    transport: stdio
+    namespace: {ns}
+    tools:
+    - {{name: hello-{ns}, description: Hello., outputParameters: [{{name: greeting, type: string, value: hi}}]}}
+"""
+    text = "naftiko: 1.0.0-alpha2\ninfo: {label: two, description: two stdio adapters}\ncapability:\n  exposes:\n"
+    file = pathlib.Path(str(tmp_path)) / "two.yaml"
+    file.write_text(text + adapter.format(ns="one") + adapter.format(ns="two"))
+    done = subprocess.run([sys.executable, "-m", "naftiko_runtime", "run", str(file), "--rest-port", "0"],
+                          check=False, stdin=subprocess.DEVNULL, capture_output=True, cwd=ROOT, timeout=60)
+    assert done.returncode != 0
+    assert b"one, two all declare transport: stdio" in done.stderr

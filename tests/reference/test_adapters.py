@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from naftiko_runtime.observability import plan_tracing
+
 from ..support.recording_upstream import RecordingUpstream, reply
 from .helpers import get_json, load_ok, serve
 
-NO_TRACES = "the control adapter serves no `/traces` (the reference's local trace ring buffer) "
 
-
-@pytest.mark.xfail(strict=True, reason=NO_TRACES + "and ignores `observability.traces.local.buffer-size`")
 async def test_control_capability_health_metrics_and_traces() -> None:
     """ControlIntegrationTest: control on localhost:9199 with health and info; metrics and a 50-trace buffer attached."""
     cap = load_ok("control/control-capability.yaml")
@@ -20,7 +19,9 @@ async def test_control_capability_health_metrics_and_traces() -> None:
         base = served.url("control", None)
         assert (await get_json(served, "GET", base + "/health/live"))[0] == 200
         assert (await get_json(served, "GET", base + "/metrics"))[0] == 200
-        assert (await get_json(served, "GET", base + "/traces"))[0] == 200
+        status, traces = await get_json(served, "GET", base + "/traces")
+        assert status == 200 and traces["bufferSize"] == 50
+        assert (await get_json(served, "GET", base + "/traces/" + "0" * 32))[0] == 404
 
 
 @pytest.mark.parametrize("name", ["control/control-observability-disabled.yaml", "observability/observability-disabled.yaml"])
@@ -33,27 +34,40 @@ async def test_control_observability_disabled_has_no_metrics_or_traces(name: str
         assert (await get_json(served, "GET", base + "/traces"))[0] == 404
 
 
-@pytest.mark.xfail(strict=True, reason="the control adapter has no `/scripting` endpoint (management.scripting is not read)")
 async def test_control_scripting_get_and_put() -> None:
-    """ScriptingIntegrationTest: GET /scripting shows the YAML config and zeroed stats; PUT updates the timeout."""
+    """ScriptingIntegrationTest: GET /scripting shows the YAML config and zeroed stats; PUT updates enabled and timeout,
+    and refuses a timeout below 1."""
     async with serve("control/control-scripting-capability.yaml") as served:
         base = served.url("control", None)
         status, body = await get_json(served, "GET", base + "/scripting")
         assert status == 200
         assert (body["enabled"], body["defaultLocation"], body["defaultLanguage"], body["timeout"], body["statementLimit"]) == (
             True, "file:///app/scripts", "javascript", 3000, 50000)
-        assert body["stats"]["totalExecutions"] == 0
+        assert body["allowedLanguages"] == ["javascript", "python"]
+        assert (body["stats"]["totalExecutions"], body["stats"]["totalErrors"]) == (0, 0)
         status, body = await get_json(served, "PUT", base + "/scripting", json={"timeout": 10000})
         assert status == 200 and body["timeout"] == 10000
+        status, body = await get_json(served, "PUT", base + "/scripting", json={"enabled": False})
+        assert status == 200 and body["enabled"] is False
+        status, _ = await get_json(served, "PUT", base + "/scripting", json={"timeout": 0})
+        assert status == 400
+        assert (await get_json(served, "GET", base + "/scripting"))[1]["timeout"] == 10000
 
 
-@pytest.mark.xfail(strict=True, reason=NO_TRACES + "and the `observability` block (sampling 0.5, b3 propagation, OTLP "
-                   "endpoint) is not read; tracing is configured from OTEL_* variables only")
 async def test_observability_capability_enables_tracing_from_the_file() -> None:
-    """ObservabilitySpecIntegrationTest: enabled, sampling 0.5 (traceidratio), b3 propagation, OTLP collector endpoint."""
+    """ObservabilitySpecIntegrationTest: enabled, sampling 0.5 (traceidratio), b3 propagation (b3multi), the OTLP
+    collector endpoint; the reference maps them to OTel properties under the OTEL_* variables, as here."""
+    cap = load_ok("observability/observability-capability.yaml")
+    [control] = cap.adapters
+    plan = plan_tracing([("fixture", control.observability, {})])
+    assert plan.variables == {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5",
+                              "OTEL_PROPAGATORS": "b3multi", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.local:4317"}
+    assert any("4317" in w and "OTLP over HTTP" in w for w in plan.warnings)
+    assert plan.environment({"OTEL_TRACES_SAMPLER_ARG": "0.25"})["OTEL_TRACES_SAMPLER_ARG"] == "0.25"  # a variable wins
     async with serve("observability/observability-capability.yaml") as served:
         base = served.url("control", None)
-        assert (await get_json(served, "GET", base + "/traces"))[0] == 200
+        status, traces = await get_json(served, "GET", base + "/traces")
+    assert status == 200 and traces["bufferSize"] == 100
 
 
 async def test_skill_catalog_and_detail() -> None:
@@ -73,7 +87,6 @@ async def test_skill_catalog_and_detail() -> None:
     assert len(detail["tools"]) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a resource with `forward: {targetNamespace}` is not served (its path answers 404)")
 async def test_register_forwards_to_notion_with_basic_auth(upstream: RecordingUpstream) -> None:
     """register.capability.yml (no JUnit test uses it): /notion/{{path}} forwards to the notion namespace with its
     basic credentials and the trusted Notion-Version header."""

@@ -41,16 +41,12 @@ async def test_yaml_users(upstream: RecordingUpstream) -> None:
     assert status == 200 and body == USERS
 
 
-@pytest.mark.xfail(strict=True, reason="the fixture maps `$.root.user`; the runtime's XML conversion has no `root` key, "
-                   "so the mapping yields null")
 async def test_xml_users(upstream: RecordingUpstream) -> None:
     """XmlIntegrationTest: a `user` array of three under the root, Alice first."""
     status, body = await _rest_answer(upstream, "xml-capability.yaml", "test-xml", "/xml/users", "/api/users", "sample-users.xml", "application/xml")
     assert status == 200 and body == USERS
 
 
-@pytest.mark.xfail(strict=True, reason="html answers become a bare list of rows, not the reference's {tables: [...]} "
-                   "document (outputSchema `table.products` selecting tables), so `$.tables[0]` maps nothing")
 async def test_html_products_table(upstream: RecordingUpstream) -> None:
     """HtmlIntegrationTest: `table.products` gives one table of two rows; Widget first, Gadget at $99."""
     status, body = await _rest_answer(upstream, "html-capability.yaml", "test-html", "/html/products", "/api/products", "sample-products.html", "text/html")
@@ -59,8 +55,6 @@ async def test_html_products_table(upstream: RecordingUpstream) -> None:
     assert body[1]["price"] == "$99"
 
 
-@pytest.mark.xfail(strict=True, reason="markdown answers become a bare list of rows, not the reference's "
-                   "{frontMatter, sections, tables} document, so `$.tables[0]` maps nothing")
 async def test_markdown_features_table(upstream: RecordingUpstream) -> None:
     """MarkdownIntegrationTest: front matter, sections and tables; the first table's first row is GA."""
     status, body = await _rest_answer(upstream, "markdown-capability.yaml", "test-markdown", "/markdown/features", "/api/readme", "sample-readme.md", "text/markdown")

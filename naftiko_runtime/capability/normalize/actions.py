@@ -11,6 +11,7 @@ from ...expressions.paths import PathTemplate
 from ...expressions.templates import has_tags
 from .. import model as m
 from ..diagnostics import PartKind
+from ..hint_aliases import canonical_hints
 from ..resolution import CallSite, resolve_operation
 from ..yaml_source import JsonPath as YPath
 from .context import Context
@@ -208,7 +209,7 @@ def output(ctx: Context, raw: dict[str, Any], path: YPath) -> m.Output:
 
 
 def hints(raw: Any, base: m.Hints | None) -> m.Hints:
-    raw = as_dict(raw)
+    raw = canonical_hints(as_dict(raw))
     base = base or m.Hints()
 
     def pick(key: str, fallback: bool | None) -> bool | None:

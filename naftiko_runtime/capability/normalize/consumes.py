@@ -171,9 +171,8 @@ def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
     uri = str(raw or "")
     try:
         urlsplit(uri)
-    except ValueError as exc:  # e.g. `https://[array]`: no URL library can read it, so no call can be made
-        ctx.error(f"baseUri '{uri}' is not a URL ({exc}); write the host without brackets, or a {{{{placeholder}}}}", path)
-        return uri
+    except ValueError:  # e.g. `https://[array]`: the semantic checks warn (`invalid-base-uri`); calls answer 502
+        return uri      # unless `--upstream` replaces the origin
     if uri and not re.match(r"^(https?://|\{\{)", uri):
         ctx.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
     elif uri.endswith("/"):

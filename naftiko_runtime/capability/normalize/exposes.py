@@ -85,7 +85,8 @@ def rest_resource(ctx: Context, raw: dict[str, Any], adapter: str, path: YPath) 
 
 
 def tool(ctx: Context, raw: dict[str, Any], adapter: str, path: YPath) -> m.Action:
-    name = str(raw.get("name", ""))
+    referenced = ctx.aggregates.get(str(raw["ref"])) if raw.get("ref") is not None else None
+    name = str(raw.get("name") or (referenced.name if referenced else ""))  # a `ref` tool may take its function's name
     with ctx.part("tool", name):
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
             ctx.error(f"MCP tool name '{name}' must be 1-128 characters of A-Z a-z 0-9 . _ -", path + ("name",))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import model as m
-from ..control import ControlAdapter, Management, Observability, Scripting
+from ...expressions.templates import Template
+from ..control import DEFAULT_TRACE_BUFFER, ControlAdapter, Management, Observability, Scripting
 from ..skills import Skill, SkillAdapter, SkillTool
 from .values import as_dict, as_list, as_str
 
@@ -41,19 +42,50 @@ def _skill_tool(raw: dict[str, Any]) -> SkillTool:
 def control_adapter(raw: dict[str, Any], namespace: str | None, port: int | None, address: str | None,
                     auth: m.Auth | None, where: m.Location | None = None) -> ControlAdapter:
     management = as_dict(raw.get("management"))
-    timeout = as_dict(management.get("scripting")).get("timeout")
-    valid_timeout = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
-    observability = raw.get("observability")
-    obs = as_dict(observability)
-    local = as_dict(as_dict(obs.get("metrics")).get("local"))
     return ControlAdapter(
         "control", namespace, port, address, auth, where,
         management=Management(
             health=_flag(management, "health", True),
             info=_flag(management, "info", False),
-            scripting=Scripting(float(timeout) if valid_timeout else None),
+            scripting=_scripting(management.get("scripting")),
         ),
-        observability=Observability(enabled=_flag(obs, "enabled", True), local_metrics=_flag(local, "enabled", True)),
+        observability=_observability(raw.get("observability")),
+    )
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _scripting(raw: Any) -> Scripting:
+    section = as_dict(raw)
+    timeout, limit = section.get("timeout"), section.get("statementLimit")
+    return Scripting(
+        timeout_ms=float(timeout) if _positive(timeout) else None,
+        declared=isinstance(raw, dict),
+        enabled=_flag(section, "enabled", True),
+        default_location=as_str(section.get("defaultLocation")) or None,
+        default_language=as_str(section.get("defaultLanguage")) or None,
+        statement_limit=int(limit) if _positive(limit) else None,
+        allowed_languages=tuple(str(x) for x in as_list(section.get("allowedLanguages"))),
+    )
+
+
+def _observability(raw: Any) -> Observability:
+    obs = as_dict(raw)
+    traces = as_dict(obs.get("traces"))
+    local_traces = as_dict(traces.get("local"))
+    sampling, size = traces.get("sampling"), local_traces.get("buffer-size")
+    endpoint = as_str(as_dict(as_dict(obs.get("exporters")).get("otlp")).get("endpoint"))
+    return Observability(
+        enabled=_flag(obs, "enabled", True),
+        local_metrics=_flag(as_dict(as_dict(obs.get("metrics")).get("local")), "enabled", True),
+        declared=isinstance(raw, dict),
+        sampling=float(sampling) if isinstance(sampling, (int, float)) and not isinstance(sampling, bool) and 0 <= sampling <= 1 else 1.0,
+        propagation=str(traces.get("propagation") or "w3c"),
+        traces_local=_flag(local_traces, "enabled", True),
+        buffer_size=int(size) if _positive(size) else DEFAULT_TRACE_BUFFER,
+        otlp_endpoint=Template.compile(endpoint) if endpoint else None,
     )
 
 

@@ -11,7 +11,8 @@ hostname on the bound port plus `--allowed-host` values, and says which flag to 
 when it refuses (and refuses two `Host` headers, or an unknown `MCP-Protocol-Version`,
 with 400). Then the adapter's `authentication` (401 + `WWW-Authenticate`), then the
 body: strict JSON (no NaN/Infinity, bounded nesting: -32700) whose requests carry a
-string or integer id (-32600), as the SDK would otherwise accept or quietly drop them.
+string or integer id and say `"jsonrpc": "2.0"` (-32600), as the SDK would otherwise accept, quietly drop,
+or answer them with a validation error.
 Health routes sit outside both, as probes use the pod IP as Host. A stateless server
 offers no standalone SSE stream, so `GET /mcp` answers 405 (as the MCP spec allows)
 rather than opening a stream that would never end.
@@ -83,6 +84,8 @@ def body_problem(body: bytes) -> Response | None:
     except ValueError as exc:
         return _jsonrpc_error(PARSE_ERROR, f"Parse error: {str(exc.args[0] if exc.args else exc)[:200]}")
     for item in message if isinstance(message, list) else [message]:
+        if isinstance(item, dict) and item.get("jsonrpc") != "2.0":
+            return _jsonrpc_error(INVALID_REQUEST, 'Invalid Request: \'jsonrpc\' must be "2.0"')
         if isinstance(item, dict) and "method" in item and "id" in item and not _valid_id(item["id"]):
             return _jsonrpc_error(INVALID_REQUEST, "Invalid Request: a request id must be a string or an integer")
     return None

@@ -11,11 +11,20 @@ An agent must be able to call every tool from its schema alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from ...binding.output_schema import named_outputs, output_node
-from ...capability.model import Action, Call, ConsumedParam, InputParam, Output
+from ...capability.model import (
+    Action,
+    Call,
+    Capability,
+    ConsumedParam,
+    InputParam,
+    Output,
+)
+from ...capability.supplied import auth_supplies
+from ...expressions.paths import PathTemplate
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -108,7 +117,7 @@ def _placeholder_prop(param: ConsumedParam | None, name: str, path: str) -> dict
     return prop
 
 
-def _infer_call(call: Call, found: _Inferred) -> None:
+def _infer_call(call: Call, found: _Inferred, binds: Collection[str] = ()) -> None:
     op = call.operation
     params = [p for p in op.params if p.location != "environment"]
     with_keys = {k.casefold(): (k, v) for k, v in call.with_.items()}
@@ -118,6 +127,8 @@ def _infer_call(call: Call, found: _Inferred) -> None:
     #    (the referenced name when `with` renames one, else the placeholder itself).
     for name in op.path.names:
         key, spec = with_keys.get(name.casefold(), (None, None))
+        if spec is None and name in binds:
+            continue  # a bind fills it, never a caller
         if spec is None:
             found.add(name, _placeholder_prop(_find(params, name), name, op.path.raw), True)
         elif spec.kind == "ref" and spec.ref:
@@ -144,9 +155,10 @@ def _infer_call(call: Call, found: _Inferred) -> None:
                 if _is_input_name(var):
                     found.add(var, {"type": "string"}, needed)
 
-    # 3. Consumed inputParameters that neither `with` nor a placeholder fills.
+    # 3. Consumed inputParameters that neither `with` nor a placeholder nor the API's authentication fills.
+    auth = op.api.auth if op.api else None
     for p in params:
-        if p.name.casefold() in with_keys or p.name.casefold() in placeholders:
+        if p.name.casefold() in with_keys or p.name.casefold() in placeholders or auth_supplies(auth, p):
             continue
         if p.value is not None:
             for var in p.value.names:
@@ -154,6 +166,47 @@ def _infer_call(call: Call, found: _Inferred) -> None:
                     found.add(var, {"type": "string"}, p.required)
             continue
         found.add(p.name, _param_prop(p), p.required)
+
+    # 4. Smithy-style names after `#` in the path (`/tags#resourceARN&tagKeys`): optional query values.
+    for name in op.path.fragment_names:
+        found.add(name, {"type": "string", "description": f"Query parameter '{name}' of {op.path.raw}."}, False)
+
+
+def _base_placeholders(call: Call, found: _Inferred, binds: Collection[str] = ()) -> None:
+    """Placeholders of the base URI that only the caller can fill (`/stores/{store_hash}/v2`; not binds)."""
+    api = call.operation.api
+    if api is None:
+        return
+    filled = {n.casefold() for n in [*api.bind_names(), *binds]}
+    for name in PathTemplate.parse(api.base_uri).names:
+        if _is_input_name(name) and name.casefold() not in filled:
+            found.add(name, {"type": "string", "description": f"Placeholder '{name}' of the base URI {api.base_uri}."}, True)
+
+
+def _alike(name: str) -> str:
+    return "".join(c for c in name.casefold() if c not in "-_.")
+
+
+def _with_needed(schema: dict[str, Any], calls: list[Call], binds: Collection[str]) -> dict[str, Any]:
+    """Declared inputs, plus the arguments the calls cannot go without that the file forgot to declare
+    (consumed path and base-URI placeholders): required strings, described (`naftiko validate` warns)."""
+    needed = _Inferred()
+    for call in calls:
+        _infer_call(call, needed, binds)
+        _base_placeholders(call, needed, binds)
+    properties = schema["properties"]
+    declared = {_alike(k) for k in properties}
+    required = list(schema.get("required", []))
+    for name in needed.required:
+        if _alike(name) in declared:
+            continue
+        prop = dict(needed.properties[name])
+        prop["type"] = prop.get("type") if prop.get("type") in ("string", "integer", "number") else "string"
+        properties[name] = prop
+        required.append(name)
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def _mock_names(outputs: list[Output]) -> Iterator[str]:
@@ -168,14 +221,20 @@ def _mock_names(outputs: list[Output]) -> Iterator[str]:
             yield from _mock_names(out.items)
 
 
-def input_schema(action: Action) -> dict[str, Any]:
-    """The JSON Schema of a tool's arguments (always `type: object`)."""
-    if action.inputs is not None:
-        return _declared(action.inputs)
-    found = _Inferred()
+def bind_keys(capability: Capability) -> frozenset[str]:
+    """The names binds fill: a placeholder of that name is never asked of a caller."""
+    return frozenset(key for bind in capability.binds for key in bind.keys)
+
+
+def input_schema(action: Action, binds: Collection[str] = ()) -> dict[str, Any]:
+    """The JSON Schema of a tool's arguments (always `type: object`); `binds`: see `bind_keys`."""
     calls = [action.call] if action.call is not None else [s.call for s in action.steps if s.call is not None]
+    if action.inputs is not None:
+        return _with_needed(_declared(action.inputs), calls, binds)
+    found = _Inferred()
     for call in calls:
-        _infer_call(call, found)
+        _infer_call(call, found, binds)
+        _base_placeholders(call, found, binds)
     for step in action.steps:
         for spec in step.with_.values():
             if spec.kind == "ref" and spec.ref:

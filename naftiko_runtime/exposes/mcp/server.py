@@ -14,7 +14,7 @@ import contextvars
 import mimetypes
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
 from ..headers import new_request_id
-from .schema import annotations, input_schema, output_schema
+from .schema import annotations, bind_keys, input_schema, output_schema
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
 CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("naftiko_mcp_request_id", default=None)
@@ -57,8 +57,8 @@ class ToolSpec:
     surely_valid: Callable[[Any], bool] = lambda _: False
 
     @classmethod
-    def of(cls, action: Action) -> ToolSpec:
-        schema = input_schema(action)
+    def of(cls, action: Action, binds: Collection[str] = ()) -> ToolSpec:
+        schema = input_schema(action, binds)
         out = output_schema(action)
         return cls(action, schema, out, Draft202012Validator(schema), Draft202012Validator(out) if out else None,
                    plain_object_check(schema))
@@ -271,7 +271,8 @@ class McpService:
     tools: dict[str, ToolSpec] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tools = {t.name: ToolSpec.of(t) for t in self.adapter.tools}
+        binds = bind_keys(self.invoker.capability)
+        self.tools = {t.name: ToolSpec.of(t, binds) for t in self.adapter.tools}
         # Resource and prompt locations, and the files of resource folders, resolved once per server
         # (a reload builds a new one), not per request.
         self._roots = {id(r): _location_path(r.location, self.base_dir) for r in self.adapter.resources if r.location}

@@ -30,7 +30,9 @@ from ...logs import ACCESS_LOG, LOGGER
 from ..auth import Credentials
 from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes
+from .forward import ForwardHandler, forward_route
 from .handler import OperationHandler, error_response
+from .routing import Route, route_key, route_of, specificity
 
 Readiness = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
@@ -77,7 +79,8 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
 
 def _unrouted_fields(request: web.Request) -> dict[str, Any]:
     resource = request.match_info.route.resource
-    return {"adapter": "rest", "method": request.method, "route": resource.canonical if resource else request.path, "operation": None}
+    return {"adapter": "rest", "method": request.method, "route": resource.canonical if resource else request.path,
+            "operation": request.get("operation")}
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -217,23 +220,44 @@ def build_routes(mounted: list[Mounted], readiness: Readiness) -> web.Applicatio
 
 
 def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readiness, expect: ExpectHandler | None = None) -> None:
-    owners: dict[tuple[str, tuple[str, ...]], str] = {}
+    """Every declared route, most specific first. The same route twice in one file: the first is served
+    and a warning names both lines; the same route in two files stops the start (RouteConflict)."""
+    owners: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
     declared: set[str] = set()
+    entries: list[tuple[tuple[int, ...], str, Route, OperationHandler]] = []
     for mount in mounted:
         adapter, invoker = mount.adapter, mount.invoker
         creds = Credentials.from_spec(adapter.auth, invoker.bind_context)
+        file = str(invoker.capability.file)
         for resource in adapter.resources:
             for op in resource.operations:
                 path = op.path or resource.path
-                route = path.route
-                declared.add(route)
-                key = (op.method, path.shape())
+                route = route_of(path)
+                key = (op.method, route_key(path))
                 where = str(op.action.where or resource.where)
                 if key in owners:
-                    raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {owners[key]}")
-                owners[key] = where
-                handler = OperationHandler(resource, op, invoker, creds, str(invoker.capability.file))
-                added = app.router.add_route(op.method, route, handler, name=None, expect_handler=expect)
-                if added.resource is not None:
-                    handler.bind_log(added.resource.canonical)
+                    first_file, first_where = owners[key]
+                    if first_file != file:
+                        raise RouteConflict(f"{op.method} {path.raw} at {where} collides with the route declared at {first_where}")
+                    LOGGER.warning(
+                        "duplicate route: serving the first",
+                        extra={"file": file, "reason": f"{op.method} {path.raw} at {where} repeats the route declared at {first_where}; only the first is served"},
+                    )
+                    continue
+                owners[key] = (file, where)
+                declared.add(route.path)
+                handler = OperationHandler(resource, op, invoker, creds, file, route)
+                entries.append((specificity(path), op.method, route, handler))
+    for _, method, route, handler in sorted(entries, key=lambda e: e[0]):
+        added = app.router.add_route(method, route.path, handler, name=None, expect_handler=expect)
+        if added.resource is not None:
+            handler.bind_log(added.resource.canonical)
+    for mount in mounted:  # forwards after every operation: declared operations answer first
+        creds = Credentials.from_spec(mount.adapter.auth, mount.invoker.bind_context)
+        for resource in mount.adapter.resources:
+            if resource.forward is not None:
+                fwd_route, tail = forward_route(resource.path)
+                declared.add(resource.path.route)
+                forward = ForwardHandler(resource, mount.invoker, creds, tail)
+                app.router.add_route("*", fwd_route, forward, name=None, expect_handler=expect)
     add_health_routes(app, readiness, skip=declared)

@@ -28,6 +28,7 @@ from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from .links import rewrite_links
 from .redirects import LocationRewriter, adapter_of, build_targets
+from .routing import Route
 
 __all__ = ["JSON", "OperationHandler", "error_response"]
 
@@ -62,6 +63,7 @@ class OperationHandler:
     invoker: Invoker
     credentials: Credentials | None
     file: str
+    route: Route | None = None  # how aiohttp routes the path (names it could not take are renamed)
     locations: LocationRewriter = field(init=False)
     log_fields: tuple[dict[str, Any], str] = field(init=False)
 
@@ -126,14 +128,18 @@ class OperationHandler:
             return None, None
         call = self.operation.action.call
         base = self.invoker.base_uri(call.operation.namespace) if call is not None else ""
-        rewritten, same_origin = self.locations.rewrite(value, outcome.upstream_url, base, dict(request.match_info))
+        rewritten, same_origin = self.locations.rewrite(value, outcome.upstream_url, base, self.path_values(request))
         if outcome.is_redirect and not same_origin:
             return None, value  # already redacted with the outcome
         return rewritten, None
 
+    def path_values(self, request: web.Request) -> dict[str, str]:
+        """The routed path values under the names the file declares."""
+        return self.route.declared(request.match_info) if self.route is not None else dict(request.match_info)
+
     async def incoming(self, request: web.Request, request_id: str) -> Incoming:
         check_utf8(request)
-        path = dict(request.match_info)
+        path = self.path_values(request)
         routed = {k.casefold() for k in path}
         values: dict[str, Any] = {}
         query = list(request.query.items())
@@ -157,7 +163,7 @@ class OperationHandler:
             values.update(
                 extract(
                     declared,
-                    path=request.match_info,
+                    path=path,
                     query=request.query,
                     headers=request.headers,
                     cookies=request.cookies,
@@ -195,5 +201,5 @@ class OperationHandler:
     def pass_headers(self, request: web.Request, outcome: Outcome, response: web.Response) -> None:
         for name, value in outcome.headers.items():
             if name == "Link":
-                value = rewrite_links(value, request, self.operation, self.resource)
+                value = rewrite_links(value, request, self.operation, self.resource, self.path_values(request))
             response.headers[name] = value

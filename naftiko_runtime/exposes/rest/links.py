@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
@@ -17,7 +18,10 @@ def _pattern(parts: tuple) -> re.Pattern[str]:
     return re.compile(f"(?:^|.*?){regex}/?$")
 
 
-def rewrite_links(header: str, request: web.Request, operation: RestOperation, resource: RestResource) -> str:
+def rewrite_links(header: str, request: web.Request, operation: RestOperation, resource: RestResource,
+                  routed: Mapping[str, str] | None = None) -> str:
+    """`routed`: the request's path values under their declared names (default: aiohttp's match_info)."""
+    routed = request.match_info if routed is None else routed
     call = operation.action.call
     if call is None:
         return header
@@ -40,7 +44,7 @@ def rewrite_links(header: str, request: web.Request, operation: RestOperation, r
         for part in (operation.path or resource.path).parts:
             if isinstance(part, tuple):
                 name = part[0].casefold()
-                value = values.get(renames.get(name, name), values.get(name)) or request.match_info.get(part[0], "")
+                value = values.get(renames.get(name, name), values.get(name)) or routed.get(part[0], "")
                 path.append(value)
             else:
                 path.append(part)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ... import tracing
 from ...capability.control import ControlAdapter
 from ...exposes.control import (
     AdapterStates,
@@ -32,7 +33,8 @@ class ControlServer(AiohttpServer):
 
     def build(self, adapter: ControlAdapter, invoker: Invoker) -> web.Application:
         return build_control_app(adapter, invoker.capability, readiness=self.readiness, adapters=self.adapters,
-                                 metrics=self.metrics, bind_context=invoker.bind_context)
+                                 metrics=self.metrics, bind_context=invoker.bind_context,
+                                 scripting=invoker.scripts.governance, traces=tracing.local_buffer())
 
     async def start(self) -> int:
         return await self.listen(self.routes.outer())

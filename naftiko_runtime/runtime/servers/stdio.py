@@ -38,13 +38,17 @@ class StdioServer:
 
     async def serve(self) -> None:
         """Serve until the client closes stdin."""
+        import anyio
         from mcp.server.stdio import stdio_server
+
+        from ...exposes.mcp.stdio_guard import guarded
 
         LOGGER.info("serving MCP over stdio", extra={"adapter": self.adapter.namespace})
         self.running = True
         try:
-            async with stdio_server() as (read_stream, write_stream):
-                await self.server.run(read_stream, write_stream, self.server.create_initialization_options())
+            async with stdio_server() as (read_stream, write_stream), anyio.create_task_group() as tg:
+                messages = guarded(tg, read_stream, write_stream)
+                await self.server.run(messages, write_stream, self.server.create_initialization_options())
         finally:
             self.running = False
         LOGGER.info("stdio closed", extra={"adapter": self.adapter.namespace})

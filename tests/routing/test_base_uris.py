@@ -1,0 +1,88 @@
+"""Base URIs of every form real files use: one placeholder, an origin that does not parse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from naftiko_runtime.capability.loader import load
+
+from ..support.recording_upstream import RecordingUpstream, reply
+from .conftest import serve
+
+FILE = """\
+naftiko: 1.0.0-alpha2
+info: {{label: Bases, description: Base URIs real files use.}}
+capability:
+  consumes:
+  - type: http
+    namespace: up
+    baseUri: '{base}'
+    resources:
+    - name: mappings
+      path: /mappings
+      operations:
+      - {{name: list, method: GET}}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: up-rest
+    resources:
+    - path: /mappings
+      operations:
+      - {{method: GET, name: list, call: up.list}}
+  - type: mcp
+    port: 9090
+    namespace: up-mcp
+    tools:
+    - {{name: list, description: The mappings., call: up.list}}
+"""
+
+
+def _write(tmp_path: Path, base: str) -> Path:
+    file = tmp_path / "bases.yaml"
+    file.write_text(FILE.format(base=base))
+    return file
+
+
+async def test_a_base_uri_that_is_one_placeholder_is_replaced_wholly_by_upstream(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    file = _write(tmp_path, "{{env.WIREMOCK_BASE_URL}}")
+    upstream.route("GET", "/__admin/mappings", reply(json=[]))
+    async with serve(file, {"*": upstream.url + "/__admin"}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+    assert status == 200, text
+    upstream.route("GET", "/mappings", reply(json=[]))
+    async with serve(file, {"*": upstream.url}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+    assert status == 200, text
+    assert [r.raw_path for r in upstream.requests] == ["/__admin/mappings", "/mappings"]
+
+
+async def test_a_base_uri_that_does_not_parse_keeps_its_path_under_upstream(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    file = _write(tmp_path, "https://[array]/api/2.26")
+    upstream.route("GET", "/api/2.26/mappings", reply(json=[]))
+    async with serve(file, {"*": upstream.url}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+        async with served.mcp("up-mcp") as client:
+            result = await client.call_tool("list", {})
+    assert status == 200, text
+    assert not result.is_error
+    assert [r.raw_path for r in upstream.requests] == ["/api/2.26/mappings"] * 2
+
+
+async def test_a_base_uri_that_does_not_parse_is_a_warning_and_a_call_through_it_answers_502(tmp_path: Path) -> None:
+    file = _write(tmp_path, "http://[array]")
+    result = load(file)
+    assert result.ok
+    [warning] = [d for d in result.diagnostics if d.code == "invalid-base-uri"]
+    assert warning.severity == "warning" and "http://[array]" in warning.message and warning.line == 5
+    async with serve(file, {}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+        async with served.mcp("up-mcp") as client:
+            tool = await client.call_tool("list", {})
+    assert status == 502, text
+    body = json.loads(text)
+    assert body["error"] == "invalid_upstream" and "not a URL" in body["message"]
+    assert tool.is_error and "not a URL" in " ".join(getattr(c, "text", "") for c in tool.content)

@@ -1,0 +1,122 @@
+"""Exposed paths aiohttp could not route before: placeholder names of any spelling, duplicates inside one file,
+literal suffixes after a placeholder."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from naftiko_runtime.logs import LOGGER
+
+from ..support.paths import CORPUS
+from ..support.recording_upstream import RecordingUpstream, reply
+from .conftest import serve
+
+HYPHENS = """\
+naftiko: 1.0.0-alpha2
+info: {label: Inspections, description: Placeholder names with hyphens and dots.}
+capability:
+  consumes:
+  - type: http
+    namespace: mfg
+    baseUri: https://mfg.example.com/api
+    resources:
+    - name: fais
+      path: /fais/{inspection-id}/parts/{part.id}
+      operations:
+      - {name: get-fai, method: GET}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: mfg-rest
+    resources:
+    - path: /inspections/{inspection-id}/parts/{part.id}
+      operations:
+      - {method: GET, name: get-fai, call: mfg.get-fai}
+"""
+
+
+async def test_placeholder_names_aiohttp_cannot_take_are_routed_and_fill_the_consumed_path(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    file = tmp_path / "hyphens.yaml"
+    file.write_text(HYPHENS)
+    upstream.route("GET", "/api/fais/I-7/parts/p.9", reply(json={"ok": True}))
+    async with serve(file, {"*": upstream.url + "/api"}) as served:
+        status, text = await served.call("GET", served.rest("mfg-rest") + "/inspections/I-7/parts/p.9")
+    assert status == 200, text
+    assert [r.raw_path for r in upstream.requests] == ["/api/fais/I-7/parts/p.9"]
+
+
+async def test_a_corpus_file_with_hyphenated_placeholders_starts_and_routes(upstream: RecordingUpstream) -> None:
+    """servicenow's exposed `{sys-id}` stopped the whole file at start ("Invalid path"); it fills the consumed `{sys_id}`."""
+    file = CORPUS / "servicenow" / "service-catalog-categories.yaml"
+    if not file.exists():
+        pytest.skip("corpus not present")
+    upstream.route("GET", "/api/sn_sc/servicecatalog/categories/abc123", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        namespace = next(ns for kind, ns in served.runtime.started if kind == "rest")
+        status, text = await served.call("GET", served.rest(namespace) + "/v1/servicecatalog/categories/abc123")
+    assert status == 200, text
+    assert [r.raw_path for r in upstream.requests] == ["/api/sn_sc/servicecatalog/categories/abc123"]
+
+
+DUPLICATES = """\
+naftiko: 1.0.0-alpha2
+info: {label: Photos, description: The same route twice, and suffixes after a placeholder.}
+capability:
+  consumes:
+  - type: http
+    namespace: up
+    baseUri: https://up.example.com
+    resources:
+    - name: photos
+      path: /photos
+      operations:
+      - {name: list, method: GET}
+      - {name: list-again, method: GET, path: /photos/again}
+      - {name: one, method: GET, path: "/photos/{id}"}
+      - {name: meta, method: GET, path: "/photos/{id}/meta"}
+      - {name: image, method: GET, path: "/photos/{id}/image"}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: photos-rest
+    resources:
+    - path: /photos
+      operations:
+      - {method: GET, name: list, call: up.list}
+    - path: /photos
+      operations:
+      - {method: GET, name: list-again, call: up.list-again}
+    - path: /photos/
+      operations:
+      - {method: GET, name: list-slash, call: up.list-again}
+    - path: /photos/{id}
+      operations:
+      - {method: GET, name: one, call: up.one}
+    - path: /photos/{id}.json
+      operations:
+      - {method: GET, name: meta, call: up.meta}
+    - path: /photos/{id}.jpg
+      operations:
+      - {method: GET, name: image, call: up.image}
+"""
+
+
+async def test_a_duplicate_route_in_one_file_serves_the_first_and_warns_naming_both_lines(
+        tmp_path: Path, upstream: RecordingUpstream, caplog: pytest.LogCaptureFixture) -> None:
+    file = tmp_path / "photos.yaml"
+    file.write_text(DUPLICATES)
+    for path in ("/photos", "/photos/again", "/photos/7", "/photos/7/meta", "/photos/7/image"):
+        upstream.route("GET", path, reply(json={}))
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        async with serve(file, {"*": upstream.url}) as served:
+            base = served.rest("photos-rest")
+            answers = [(await served.call("GET", base + p))[0] for p in ("/photos", "/photos/", "/photos/7", "/photos/7.json", "/photos/7.jpg")]
+    assert answers == [200] * 5
+    assert [r.raw_path for r in upstream.requests] == ["/photos", "/photos/again", "/photos/7", "/photos/7/meta", "/photos/7/image"]
+    [warning] = [r for r in caplog.records if "duplicate route" in r.getMessage()]
+    reason = getattr(warning, "reason", "")
+    assert f"{file}:27:" in reason and f"{file}:24:" in reason, reason  # the two `GET /photos` lines
