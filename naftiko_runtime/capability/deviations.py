@@ -138,6 +138,13 @@ _TABLE = (
         "normalise",
     ),
     Deviation(
+        "prompt-placeholder",
+        "An MCP prompt placeholder is written `{{ x }}`, `{{a.b}}` or `{{a-b}}`, which the reference engine leaves "
+        "as text (alpha2 prompts read `{{name}}` with letters, digits and `_` only)",
+        "the runtime fills it like every other template; an argument not given leaves it as written.",
+        "normalise",
+    ),
+    Deviation(
         "unresolved-call",
         "A `call` names no consumes namespace or operation",
         "the operation answers 503 (operation_disabled) until the call is fixed; the rest of the file serves",

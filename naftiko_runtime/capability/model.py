@@ -278,7 +278,7 @@ class PromptArgument:
 @dataclass(frozen=True)
 class PromptMessage:
     role: str
-    content: str
+    content: Template  # compiled with the "keep" policy: an argument not given leaves its placeholder
 
 
 @dataclass

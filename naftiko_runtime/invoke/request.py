@@ -86,8 +86,6 @@ def render_path(bound: BoundCall) -> str:
 
 def _render_tree(data: Any, ctx: Any) -> Any:
     if isinstance(data, Template):
-        if data.mode == "json":
-            return json.loads(data.render(ctx))
         return data.render_value(ctx)
     if isinstance(data, dict):
         return {k: _render_tree(v, ctx) for k, v in data.items()}

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ...expressions.paths import PathTemplate
+from ...expressions.templates import Template, compile_prompt, prompt_deviations
 from .. import model as m
 from ..yaml_source import JsonPath as YPath
 from .actions import action, exposed_inputs
@@ -114,7 +115,7 @@ def mcp_resources(ctx: Context, raw: Any, adapter: str, path: YPath) -> list[m.M
 
 def mcp_prompts(ctx: Context, raw: Any, path: YPath) -> list[m.McpPrompt]:
     out = []
-    for p in as_list(raw):
+    for i, p in enumerate(as_list(raw)):
         p = as_dict(p)
         arguments = [as_dict(a) for a in as_list(p.get("arguments"))]
         out.append(
@@ -126,10 +127,23 @@ def mcp_prompts(ctx: Context, raw: Any, path: YPath) -> list[m.McpPrompt]:
                     for a in arguments
                 ],
                 template=[
-                    m.PromptMessage(str(t.get("role", "user")), str(t.get("content", "")))
-                    for t in (as_dict(t) for t in as_list(p.get("template")))
+                    m.PromptMessage(str(t.get("role", "user")), prompt_text(ctx, t.get("content", ""), path + (i, "template", j, "content")))
+                    for j, t in enumerate(as_dict(t) for t in as_list(p.get("template")))
                 ],
                 location=as_str(p.get("location")),
             )
         )
     return out
+
+
+def prompt_text(ctx: Context, raw: Any, path: YPath) -> Template:
+    """A prompt message through the one template engine; placeholders alpha2 would not fill are flagged."""
+    text = str(raw)
+    for tag in prompt_deviations(text):
+        ctx.warn(
+            f"prompt placeholder '{tag}' is not alpha2 syntax ({{{{name}}}}: letters, digits and '_', no spaces), "
+            "which the reference engine leaves as text; the runtime fills it like any other template",
+            path,
+            "prompt-placeholder",
+        )
+    return compile_prompt(text)

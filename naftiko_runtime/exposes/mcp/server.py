@@ -31,6 +31,7 @@ from ... import __version__, jsonfast
 from ...binding.incoming import Incoming
 from ...capability.model import Action, McpAdapter, McpPrompt, McpResource
 from ...errors import NaftikoError
+from ...expressions.templates import Template, compile_prompt
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
@@ -42,7 +43,6 @@ CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # The MCP HTTP request's Idempotency-Key / If-Match, passed on to the upstream of the tool it calls.
 CURRENT_HEADERS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("naftiko_mcp_headers", default=None)
 _URI_VAR = re.compile(r"\{([^{}/]+)\}")
-_PROMPT_VAR = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
 
 @dataclass
@@ -257,11 +257,6 @@ def _uri_pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"\Z")
 
 
-def render_prompt(text: str, arguments: dict[str, str]) -> str:
-    """`{{arg}}` takes the argument's value verbatim (no regex or `$` expansion); unknown ones stay."""
-    return _PROMPT_VAR.sub(lambda m: arguments[m.group(1)] if m.group(1) in arguments else m.group(0), text)
-
-
 @dataclass
 class McpService:
     """Answers every MCP request of one adapter from the capability model."""
@@ -456,8 +451,8 @@ class McpService:
                            data={"prompt": name, "missing": missing})
         messages = [
             types.PromptMessage(role=role if role in ("user", "assistant") else "user",
-                                content=types.TextContent(type="text", text=render_prompt(text, arguments)))
-            for role, text in self._prompt_parts(prompt)
+                                content=types.TextContent(type="text", text=template.render(arguments)))
+            for role, template in self._prompt_parts(prompt)
         ]
         return types.GetPromptResult(description=prompt.description, messages=messages)
 
@@ -468,13 +463,14 @@ class McpService:
             path = next((path / f"{prompt.name}{ext}" for ext in (".md", ".txt", "") if (path / f"{prompt.name}{ext}").is_file()), path)
         return path
 
-    def _prompt_parts(self, prompt: McpPrompt) -> list[tuple[str, str]]:
+    def _prompt_parts(self, prompt: McpPrompt) -> list[tuple[str, Template]]:
         if prompt.template:
             return [(m.role, m.content) for m in prompt.template]
         if prompt.location:
             path = self._prompt_files.get(prompt.name) or self._prompt_file(prompt)
             if path.is_file():
-                return [("user", path.read_text("utf-8"))]
+                # Read per request (an edited file is seen); compiled once per distinct text.
+                return [("user", compile_prompt(path.read_text("utf-8")))]
             raise MCPError(code=INTERNAL_ERROR, message=f"Prompt '{prompt.name}': cannot read {prompt.location}")
         return []
 
