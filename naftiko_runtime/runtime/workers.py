@@ -33,6 +33,15 @@ def worker_command(argv: list[str], engine_url: str | None) -> list[str]:
 async def supervise(options: RunOptions, argv: list[str]) -> int:
     """Run `options.workers` workers until a signal or until one exits; returns the exit code."""
     plan = Plan.build(options)
+    unfixed = [f"{kind} {host or '*'}:{port}" for kind, groups in (("rest", plan.rest_groups()), ("mcp", plan.mcp_groups()))
+               for host, port in groups if port <= 0]
+    unfixed += [f"{a.type} {a.namespace or ''}".strip() for kind in ("skill", "control")
+                for a, _ in plan.other_adapters(kind) if plan.other_port(a) == 0]
+    if options.metrics_port == 0:
+        unfixed.append("metrics")
+    if unfixed:
+        raise StartupError(f"--workers {options.workers}: every port must be fixed, "
+                           f"each worker would get a port of its own for: {', '.join(unfixed)}")
     engine: EngineServer | None = None
     if plan.needs_engine and not options.engine_url:
         engine = EngineServer(options.engine_port, options.engine_db)

@@ -10,6 +10,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +72,16 @@ def test_two_workers_serve_one_port_and_stop_together(tmp_path: Path, capability
         poll(lambda: not any(_alive(p) for p in pids), timeout=10)
     finally:
         runtime.stop()
+
+
+def test_port_zero_is_refused_with_workers(tmp_path: Path, capability: Path, upstream: OpsUpstream) -> None:
+    log = tmp_path / "run.log"
+    with log.open("wb") as handle:
+        proc = subprocess.run([sys.executable, "-m", "naftiko_runtime", "run", str(capability), *BASE_ARGS,
+                               "--upstream", f"*={upstream.url}", "--workers", "2"],
+                              stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **SECRET_ENV}, timeout=60, check=False)
+    assert proc.returncode == 1
+    assert "--workers 2: every port must be fixed" in log.read_text() and "rest " in log.read_text()
 
 
 def test_a_worker_that_dies_stops_the_others(tmp_path: Path, capability: Path, upstream: OpsUpstream,
