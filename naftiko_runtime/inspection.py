@@ -26,7 +26,8 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
 
     `namespaces`: where each consumed namespace goes (mode and upstream), as `naftiko run` decides.
     """
-    from .exposes.mcp.schema import bind_keys, input_schema, tool_annotations
+    from .binding.input_schema import bind_keys, input_schema
+    from .exposes.mcp.schema import tool_annotations
     from .exposes.rest.openapi import inferred_query
 
     keys = bind_keys(cap)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextvars
 import mimetypes
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,14 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
 from ...binding.incoming import Incoming
+from ...binding.input_schema import bind_keys
 from ...capability.model import McpAdapter, McpPrompt, McpResource
 from ...errors import NaftikoError
 from ...expressions.templates import Template, compile_prompt
 from ...invoke.invoker import Invoker, Outcome
 from ...logs import LOGGER, SECRETS, redact_outcome
 from ...version import __version__
+from ..headers import new_request_id
 from .resources import _URI_VAR, _group, _location_path, _read_file, _uri_pattern
 from .results import (
     _empty_result,
@@ -40,7 +41,6 @@ from .results import (
     error_result,
     failure_result,
 )
-from .schema import bind_keys
 from .tools import ToolSpec, argument_errors, plain_object_check
 
 __all__ = ["CURRENT_HEADERS", "CURRENT_REQUEST_ID", "McpService", "ServiceSlot", "ToolSpec", "build_server", "error_result", "failure_result",
@@ -92,7 +92,7 @@ class McpService:
         problems = argument_errors(spec, arguments)
         if problems:
             return error_result(f"Invalid arguments for tool '{name}': " + "; ".join(problems), error="invalid_arguments")
-        request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
+        request_id = CURRENT_REQUEST_ID.get() or new_request_id()
         start = time.perf_counter()
         status: int | None = None
         upstream_status: int | None = None
@@ -195,7 +195,7 @@ class McpService:
         if resource.action is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Resource {resource.name} has nothing to read", data={"uri": uri})
         try:
-            request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
+            request_id = CURRENT_REQUEST_ID.get() or new_request_id()
             outcome = await self.invoker.invoke(resource.action, Incoming(values=dict(values), origin="mcp", request_id=request_id))
         except NaftikoError as exc:
             raise MCPError(code=INTERNAL_ERROR, message=SECRETS.redact(exc.message), data={"uri": uri, "status": exc.status}) from None

@@ -9,8 +9,9 @@ from typing import Any
 import mcp_types as types
 from jsonschema import Draft202012Validator
 
+from ...binding.input_schema import input_schema
 from ...capability.model import Action
-from .schema import input_schema, output_schema, tool_annotations
+from .schema import output_schema, tool_annotations
 
 
 @dataclass

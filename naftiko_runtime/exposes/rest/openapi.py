@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from ...binding.input_schema import bind_keys, input_schema
 from ...binding.output_schema import named_outputs, output_node
 from ...capability.model import (
     Action,
@@ -19,7 +20,6 @@ from ...capability.model import (
     RestOperation,
     RestResource,
 )
-from ..mcp.schema import bind_keys, input_schema
 
 
 def _alike(name: str) -> str:
