@@ -91,7 +91,7 @@ def bench_arm(name: str, upstream: A.Upstream, opts: argparse.Namespace, directo
     started = time.perf_counter()
     try:
         arm.start(directory, upstream, SUT_CPU)
-    except Exception as exc:  # noqa: BLE001 - an arm that cannot start is reported, never dropped
+    except Exception as exc:
         arm.close()
         return {"title": arm.title, "skipped": f"could not start: {exc}"}
     if arm.skipped:
@@ -104,7 +104,7 @@ def bench_arm(name: str, upstream: A.Upstream, opts: argparse.Namespace, directo
             print(f"  {name:8} {workload} ...", file=sys.stderr, flush=True)
             try:
                 result["workloads"][workload] = bench_workload(arm, workload, upstream, opts, directory)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 result["workloads"][workload] = {"error": str(exc)}
         if arm.pid:
             result["peak_rss_mb"] = A.peak_rss_mb(arm.pid)
@@ -209,7 +209,7 @@ def tools_list(directory: Path, upstream: A.Upstream, count: int, runs: int) -> 
         times, size, tools = [], 0, 0
         for _ in range(runs):
             t = time.perf_counter()
-            status, body = A.fetch(spec, timeout=30)
+            _status, body = A.fetch(spec, timeout=30)
             times.append((time.perf_counter() - t) * 1000)
             size = len(body)
         tools = len(json.loads(body)["result"]["tools"])
@@ -225,7 +225,7 @@ def versions() -> dict[str, str]:
             from importlib.metadata import version
 
             out[name] = version(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     for tool, args in (("nginx", ["-v"]), ("wrk", ["-v"])):
         try:
@@ -273,7 +273,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     opts = parse(argv)
     results: dict[str, Any] = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "versions": versions(),
         "method": {"sut_cpu": SUT_CPU, "load_cpu": LOAD_CPU, "duration_s": opts.duration, "warmup_s": opts.warmup, "reps": opts.reps,

@@ -142,7 +142,7 @@ class Upstream:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, directory: Path, prefer: str, cpu: int | None) -> "Upstream":
+    def start(cls, directory: Path, prefer: str, cpu: int | None) -> Upstream:
         stub_port = free_port()
         stub = subprocess.Popen(pinned([sys.executable, "-m", "benchmarks.upstream", "--port", str(stub_port)], cpu),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)

@@ -39,7 +39,7 @@ class RequestSpec:
         return {"method": self.method, "url": self.url, "body": self.body.decode() if self.body else None, "headers": self.headers}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RequestSpec":
+    def from_json(cls, data: dict[str, Any]) -> RequestSpec:
         return cls(data["method"], data["url"], data["body"].encode() if data.get("body") else None, data.get("headers") or {})
 
 
@@ -47,7 +47,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, int(round(q / 100 * (len(ordered) - 1)))))
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
@@ -134,7 +134,7 @@ async def _send(session: Any, spec: RequestSpec) -> int | None:
         async with session.request(spec.method, spec.url, data=spec.body, headers=spec.headers) as resp:
             await resp.read()
             return resp.status
-    except Exception:  # noqa: BLE001 - counted by the caller
+    except Exception:
         return None
 
 

@@ -27,7 +27,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
     `namespaces`: where each consumed namespace goes (mode and upstream), as `naftiko run` decides.
     """
     from .binding.input_schema import bind_keys, input_schema
-    from .exposes.mcp.schema import annotations
+    from .exposes.mcp.schema import tool_annotations
     from .exposes.rest.openapi import inferred_query
 
     keys = bind_keys(cap)
@@ -70,7 +70,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                         "tool": tool.name,
                         "upstream": _upstream(tool),
                         "inputSchema": input_schema(tool, bind_keys(cap)),
-                        "annotations": annotations(tool),
+                        "annotations": tool_annotations(tool),
                         "disabled": tool.broken,
                     }
                 )

@@ -15,8 +15,10 @@ import json
 import math
 import os
 import re
+from types import ModuleType
 from typing import Any
 
+_orjson: ModuleType | None
 try:  # pragma: no cover - exercised by whichever is installed
     import orjson as _orjson
 except ImportError:  # pragma: no cover
@@ -43,8 +45,9 @@ def _finite(text: str) -> float:
 
 
 def _long_digits(data: bytes | bytearray | str) -> bool:
-    pattern = _LONG_DIGITS_TEXT if isinstance(data, str) else _LONG_DIGITS_BYTES
-    return pattern.search(data) is not None
+    if isinstance(data, str):
+        return _LONG_DIGITS_TEXT.search(data) is not None
+    return _LONG_DIGITS_BYTES.search(data) is not None
 
 
 def loads(data: bytes | bytearray | str, *, strict: bool = False) -> Any:

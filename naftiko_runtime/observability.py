@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,7 +50,7 @@ class TracingPlan:
         return self.local_buffer is not None
 
 
-def plan_tracing(settings: list[tuple[str, Any, Mapping[str, Any]]]) -> TracingPlan:
+def plan_tracing(settings: Sequence[tuple[str, Any, Mapping[str, Any]]]) -> TracingPlan:
     """`settings`: (where, typed Observability, bind values) of each control adapter, in file order."""
     plan = TracingPlan()
     chosen: tuple[str, Any] | None = None

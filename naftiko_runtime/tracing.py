@@ -21,11 +21,11 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
 from .errors import NaftikoError
 from .invoke.request import UpstreamRequest
 from .invoke.transport import UpstreamResponse, Wrapper
 from .logs import LOGGER, SECRETS
+from .version import __version__
 
 if TYPE_CHECKING:
     from .binding.incoming import Incoming

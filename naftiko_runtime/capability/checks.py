@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from yarl import URL
 
-from ..expressions.paths import PLACEHOLDER
+from ..expressions.paths import PLACEHOLDER, PathTemplate
 from . import model as m
 from .diagnostics import Diagnostic
 
@@ -68,7 +68,7 @@ def _ports(cap: m.Capability) -> Iterator[Diagnostic]:
             yield _diag("error", f"port {port} is used by {names}; each adapter type needs its own port", adapters[1].where)
 
 
-def _actions(cap: m.Capability) -> Iterator[tuple[m.Action, m.PathTemplate | None, str]]:
+def _actions(cap: m.Capability) -> Iterator[tuple[m.Action, PathTemplate | None, str]]:
     for adapter in cap.adapters:
         if isinstance(adapter, m.RestAdapter):
             for res in adapter.resources:
@@ -131,7 +131,7 @@ def _base_placeholders(cap: m.Capability, action: m.Action, call: m.Call, filler
     if api is None:
         return
     filled = fillers | {n.casefold() for n in api.bind_names()} | {k.casefold() for b in cap.binds for k in b.keys}
-    for name in m.PathTemplate.parse(api.base_uri).names:
+    for name in PathTemplate.parse(api.base_uri).names:
         if "." in name or name.casefold() in filled:
             continue
         yield _diag(

@@ -46,7 +46,7 @@ def _base_uri(issue: SchemaIssue, data: Any) -> str | None:
 
 
 def _auth(issue: SchemaIssue, data: Any) -> str | None:
-    if issue.path and issue.path[-1] in ("auth",) or (_unknown(issue, "consumed API") and issue.fields == ("auth",)):
+    if (issue.path and issue.path[-1] in ("auth",)) or (_unknown(issue, "consumed API") and issue.fields == ("auth",)):
         return "auth-alias"
     idx = next((i for i, p in enumerate(issue.path) if p in ("authentication", "auth")), None)
     if idx is None:
@@ -103,7 +103,7 @@ def _method(issue: SchemaIssue, data: Any) -> str | None:
 
 
 def _binds(issue: SchemaIssue, data: Any) -> str | None:
-    if issue.path and issue.path[0] == "binds" or _in(issue.path, "binds"):
+    if (issue.path and issue.path[0] == "binds") or _in(issue.path, "binds"):
         if issue.keyword == "minItems" and issue.path[-1] == "binds":
             return "empty-binds"
         key = issue.path[-1] if issue.path else None

@@ -63,13 +63,13 @@ class Diagnostic:
 
     @classmethod
     def error(
-        cls, message: str, file: str, line: int, col: int, path: tuple = (), code: str = "", part: Part | None = None
+        cls, message: str, file: str, line: int, col: int, path: tuple[str | int, ...] = (), code: str = "", part: Part | None = None
     ) -> Diagnostic:
         return cls("error", message, file, line, col, tuple(path), code, part)
 
     @classmethod
     def warning(
-        cls, message: str, file: str, line: int, col: int, path: tuple = (), code: str = "", part: Part | None = None
+        cls, message: str, file: str, line: int, col: int, path: tuple[str | int, ...] = (), code: str = "", part: Part | None = None
     ) -> Diagnostic:
         return cls("warning", message, file, line, col, tuple(path), code, part)
 

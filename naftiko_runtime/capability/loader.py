@@ -79,7 +79,7 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
     return doc.data, doc.source
 
 
-def _schema_diagnostics(data: Any, source: SourceMap, strict: bool, broken: dict[tuple, str]) -> list[Diagnostic]:
+def _schema_diagnostics(data: Any, source: SourceMap, strict: bool, broken: dict[tuple[str | int, ...], str]) -> list[Diagnostic]:
     """The schema's verdicts, each attached to the part it lies in; `broken` gets each broken part's path."""
     out = []
     for issue in (reclassify(i, data) for i in check_schema(data)):
@@ -129,7 +129,7 @@ def load(path: str | Path, *, strict: bool = False) -> LoadResult:
             else f"naftiko version '{version}' is not supported (supported: {', '.join(SUPPORTED_VERSIONS)})"
         )
         return LoadResult(name, None, [Diagnostic.error(message, name, line, col, ("naftiko",), "version")])
-    broken: dict[tuple, str] = {}
+    broken: dict[tuple[str | int, ...], str] = {}
     diagnostics = _schema_diagnostics(data, source, strict, broken)
 
     def load_other(target: Path) -> tuple[Any, SourceMap] | None:

@@ -52,7 +52,8 @@ def schema_path() -> Path:
 def load_schema() -> dict[str, Any]:
     """The schema as a dict (loaded once; treat it as read-only)."""
     with open(schema_path(), encoding="utf-8") as fh:
-        return json.load(fh)
+        schema: dict[str, Any] = json.load(fh)
+    return schema
 
 
 @functools.cache

@@ -54,6 +54,7 @@ def index(schema: dict[str, Any]) -> SchemaIndex:
         if not isinstance(node, dict):
             return
         own = node.get("title")
+        title: str | None
         if own and branch_of:
             title = f"{branch_of} ({own})"
         else:

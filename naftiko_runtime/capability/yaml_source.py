@@ -12,7 +12,7 @@ eight times slower (``PARSER`` says which; a test insists on libyaml).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ _INF = re.compile(r"^([-+]?)\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 # The first characters a plain scalar that is not a string can start with (most are strings: skip the regexes).
 _MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.") | {""}
-_CORE_TAGS = {
+_CORE_TAGS: dict[str, Callable[[str], Any]] = {
     "tag:yaml.org,2002:str": str,
     "tag:yaml.org,2002:int": lambda v: int(v, 0) if v[:2] in ("0o", "0x") else int(v),
     "tag:yaml.org,2002:float": float,
@@ -219,9 +219,10 @@ class _Builder:
     def child_path(parent: list[Any] | None) -> JsonPath:
         if parent is None:
             return ()
+        path: JsonPath = parent[1]
         if isinstance(parent[0], dict):
-            return parent[1] + (parent[2],)
-        return parent[1] + (len(parent[0]),)
+            return (*path, parent[2])
+        return (*path, len(parent[0]))
 
     @staticmethod
     def attach(parent: list[Any], value: Any, size: int) -> None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from .app import build_app
 from .service import FIXTURES_DIR, Engine
 
-__all__ = ["EngineHandle", "start_engine", "default_db_path", "FIXTURES_DIR", "Engine"]
+__all__ = ["FIXTURES_DIR", "Engine", "EngineHandle", "default_db_path", "start_engine"]
 
 
 def default_db_path() -> str:

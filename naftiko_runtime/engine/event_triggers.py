@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 EVENTS = "events"
 
 
-def event_pipelines(engine: "Engine", name: str) -> list[Any]:
+def event_pipelines(engine: Engine, name: str) -> list[Any]:
     """(pipeline, definition) pairs triggered by event ``name``, in a stable order."""
     out = []
     for key in sorted(engine.store.pipelines):
@@ -34,7 +34,7 @@ def event_pipelines(engine: "Engine", name: str) -> list[Any]:
     return out
 
 
-async def send_event(engine: "Engine", body: Any, created_by: str = "inngest-event", source_key: str = "",
+async def send_event(engine: Engine, body: Any, created_by: str = "inngest-event", source_key: str = "",
                      source: str = "key") -> str:
     """Record one event and start the pipelines it triggers; returns the event's ULID.
 
@@ -71,10 +71,10 @@ async def send_event(engine: "Engine", body: Any, created_by: str = "inngest-eve
     return ulid
 
 
-def get_event(engine: "Engine", ulid: str) -> dict[str, Any] | None:
+def get_event(engine: Engine, ulid: str) -> dict[str, Any] | None:
     return engine.store.docs[EVENTS].get(ulid)
 
 
-def event_runs(engine: "Engine", ulid: str) -> list[Run]:
+def event_runs(engine: Engine, ulid: str) -> list[Run]:
     doc = get_event(engine, ulid) or {}
     return [engine.store.runs[r] for r in doc.get("run_ids", []) if r in engine.store.runs]

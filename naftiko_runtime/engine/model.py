@@ -10,16 +10,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from .errors import IllegalTransition
 
 
 def now() -> datetime:
     """UTC, at millisecond precision (what the API prints, so filters and output agree)."""
-    ts = datetime.now(timezone.utc)
+    ts = datetime.now(UTC)
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 
@@ -27,7 +27,7 @@ def iso(ts: datetime | None) -> str | None:
     """RFC 3339 with milliseconds and a ``Z``, as Humanitec prints it."""
     if ts is None:
         return None
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
 def parse_iso(value: str | None) -> datetime | None:
@@ -111,7 +111,7 @@ class _Record:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name not in data:
@@ -191,7 +191,7 @@ class Job(_Record):
         self.touch()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Job":
+    def from_dict(cls, data: dict[str, Any]) -> Job:
         data = dict(data)
         steps = [Step.from_dict(s) for s in data.pop("steps", [])]
         job = super().from_dict(data)

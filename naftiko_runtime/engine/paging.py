@@ -98,4 +98,4 @@ def parse_link_next(header: str | None) -> str | None:
     return None
 
 
-__all__ = ["page_by_offset", "page_by_key", "per_page", "parse_link_next", "encode_token", "decode_token"]
+__all__ = ["decode_token", "encode_token", "page_by_key", "page_by_offset", "parse_link_next", "per_page"]

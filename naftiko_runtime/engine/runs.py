@@ -251,7 +251,7 @@ class Runs:
             raise NotFound(f"job {job_id!r} not found in run {run.id!r}")
         return job
 
-    def step_logs(self, run: Run, job: Job, step_index: int):  # type: ignore[no-untyped-def]
+    def step_logs(self, run: Run, job: Job, step_index: int):
         step = next((s for s in job.steps if s.index == step_index and s.state != JobState.SKIPPED), None)
         if step is None:
             raise NotFound(f"step {step_index} of job {job.job_id!r} has not run")

@@ -14,9 +14,10 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .model import (
     Approval,

@@ -21,7 +21,7 @@ class Credentials:
     placement: str = "header"
 
     @classmethod
-    def from_spec(cls, auth: Auth | None, binds: Mapping[str, Any]) -> "Credentials | None":
+    def from_spec(cls, auth: Auth | None, binds: Mapping[str, Any]) -> Credentials | None:
         if auth is None:
             return None
         render = lambda t: t.render(binds) if t is not None else ""  # noqa: E731

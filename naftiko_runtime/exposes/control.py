@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .. import __version__
 from ..capability.control import ControlAdapter
 from ..capability.model import Capability
 from ..metrics import RuntimeMetrics, prometheus
+from ..version import __version__
 from .auth import Credentials
 from .errors import unauthorized
 from .health import Readiness, add_health_routes

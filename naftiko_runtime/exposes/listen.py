@@ -113,7 +113,7 @@ class CappedSite(web.BaseSite):
     @property
     def bound_port(self) -> int:
         server = self._server
-        return server.sockets[0].getsockname()[1] if server is not None and server.sockets else self.port  # type: ignore[union-attr]
+        return server.sockets[0].getsockname()[1] if isinstance(server, asyncio.Server) and server.sockets else self.port
 
     async def start(self) -> None:
         await super().start()

@@ -198,7 +198,8 @@ class Template:
                 value = undefined(name=tag if self.missing == "keep" else name)
             values.append(value)
         try:
-            return self._shape.render(v=values)
+            text: str = self._shape.render(v=values)
+            return text
         except UndefinedError as exc:
             raise MissingValue(f"no value for {exc}".replace(" is undefined", "")) from None
 

@@ -153,7 +153,8 @@ def _block_text(block: list[Token]) -> str:
 def _markdown_table(block: list[Token]) -> Table | None:
     headers: list[str] = []
     rows: list[list[str]] = []
-    section, row = "", None
+    section = ""
+    row: list[str] | None = None
     for i, token in enumerate(block):
         if token.type in ("thead_open", "tbody_open"):
             section = token.type[:5]

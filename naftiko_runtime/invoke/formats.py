@@ -54,7 +54,8 @@ def _xml_node(elem: ElementTree.Element) -> Any:
 
 
 def _repeated(elem: ElementTree.Element) -> set[str]:
-    seen, repeated = set(), set()
+    seen: set[str] = set()
+    repeated: set[str] = set()
     for child in elem:
         tag = _local(child.tag)
         (repeated if tag in seen else seen).add(tag)

@@ -23,5 +23,5 @@ def chain(middlewares: Sequence[Middleware], endpoint: Next) -> Next:
     """`endpoint` wrapped by `middlewares`, the first one outermost."""
     handler = endpoint
     for middleware in reversed(middlewares):
-        handler = partial(middleware, call_next=handler)
+        handler = partial(middleware, call_next=handler)  # type: ignore[call-arg]  # mypy cannot read partial() of a Protocol
     return handler

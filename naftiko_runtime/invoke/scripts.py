@@ -216,7 +216,7 @@ async def run_script(plan: ScriptPlan, context: dict[str, Any]) -> Any:
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(payload), plan.timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         _kill_group(proc)
         await proc.wait()
         raise InvokeError(504, "script_timeout", f"step '{plan.step}': script ran longer than {plan.timeout:g} s") from None

@@ -128,7 +128,7 @@ class AiohttpTransport:
                                         reason=resp.reason or "", url=req.url)
         except UpstreamError:
             raise
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise UpstreamError(
                 504, "upstream_timeout",
                 f"upstream did not answer within {self.settings.total_timeout:g} s", upstream, retryable=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..binding.binds import BindValues, resolve_capability_binds
@@ -73,7 +74,7 @@ class PlanEntry:
                     out[mode.namespace] = engine_url
         return out
 
-    def adapters(self, kind: type) -> list:  # type: ignore[type-arg]
+    def adapters(self, kind: type) -> list[Any]:
         return [a for a in self.capability.adapters if isinstance(a, kind)]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..exposes.rest.app import Mounted, RouteConflict
 from ..logs import LOGGER
@@ -17,7 +17,35 @@ from .options import StartupError
 from .plan import plan_file
 
 if TYPE_CHECKING:
-    from .run import Runtime
+    from ..invoke.invoker import Invoker
+    from .invokers import Pool
+    from .options import RunOptions
+    from .plan import Plan
+    from .servers.control import ControlServer
+    from .servers.mcp import McpHttpServer
+    from .servers.rest import RestServer
+    from .servers.skill import SkillServer
+    from .servers.stdio import StdioServer
+
+
+class Runtime(Protocol):
+    """What a reload reads and swaps of the running `run.Runtime` (a protocol: `run` imports this module)."""
+
+    options: RunOptions
+    plan: Plan
+    layers: Pool
+    metrics: Any
+    invokers: list[Invoker]
+    rest: dict[tuple[str, int], RestServer]
+    mcp: dict[tuple[str, int], McpHttpServer]
+    skills: list[SkillServer]
+    controls: list[ControlServer]
+    stdio: StdioServer | None
+
+    @property
+    def engine_url(self) -> str | None: ...
+
+    async def start_engine(self) -> None: ...
 
 
 def _refused(file: Path, reason: str) -> bool:

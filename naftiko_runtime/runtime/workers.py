@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from ..logs import LOGGER
+from .listening import listening
 from .options import RunOptions, StartupError
 from .plan import Plan
 from .servers.engine import EngineServer
@@ -44,7 +45,7 @@ async def supervise(options: RunOptions, argv: list[str]) -> int:
                            f"each worker would get a port of its own for: {', '.join(unfixed)}")
     engine: EngineServer | None = None
     if plan.needs_engine and not options.engine_url:
-        engine = EngineServer(options.engine_port, options.engine_db)
+        engine = EngineServer(listening(options).engine_port, options.engine_db)  # the default port when none is given
         await engine.start()
     command = worker_command(argv, engine.url if engine is not None else options.engine_url)
     stop = asyncio.Event()

@@ -230,7 +230,7 @@ def test_corpus_summary_and_pass_rate(capsys):
         for name, issue in failing.items():
             where = "/".join(map(str, issue.path))
             print(f"  {name}: {where}: {issue.message}")
-    assert SCHEMA_DEVIATIONS <= set(deviation_counts) | {"param-name-chars"}
+    assert set(deviation_counts) | {"param-name-chars"} >= SCHEMA_DEVIATIONS
     assert set(failing) == set(CORPUS_DEFECTS), "a corpus file changed verdict: update CORPUS_DEFECTS or the schema"
     assert passed / len(files) >= MIN_SCHEMA_PASS_RATE
 

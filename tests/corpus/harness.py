@@ -274,7 +274,7 @@ class Harness:
         result = FileResult(label)
         try:
             doc = yaml.load(path.read_text(), Loader=LOADER) or {}
-        except Exception as exc:  # noqa: BLE001 - a file that is not YAML is a start failure like any other
+        except Exception as exc:
             result.start_error = f"not YAML: {exc}".splitlines()[0]
             return result
         env = _bind_env(doc)
@@ -287,7 +287,7 @@ class Harness:
         try:
             try:
                 await runtime.start()
-            except Exception as exc:  # noqa: BLE001 - the reason is the measurement
+            except Exception as exc:
                 result.start_error = str(exc).strip() or type(exc).__name__
                 result.probes = unserved(doc, label, result.start_error, path.parent)
                 return result
@@ -391,7 +391,7 @@ class Harness:
             async with self.session.request(method, f"http://127.0.0.1:{port}{url_path}", **kwargs) as response:
                 text = await response.text()
                 probe.answer = f"{response.status} {text[:200]}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             probe.answer = f"{type(exc).__name__}: {exc}"
         self._judge(probe)
         return probe
@@ -431,7 +431,7 @@ class Harness:
                         answer = await client.call_tool(tool.name, arguments)
                         text = " ".join(getattr(c, "text", "") for c in answer.content)
                         probe.answer = f"{'error' if answer.is_error else 'ok'} {text[:200]}"
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         probe.answer = f"{type(exc).__name__}: {exc}"
                     self._judge(probe)
                     result.probes.append(probe)
@@ -456,7 +456,7 @@ async def measure(files: list[Path], root: Path) -> Report:
                 label = str(path.relative_to(root))
                 try:
                     results.append(await asyncio.wait_for(harness.run_file(path, label), timeout=60))
-                except Exception as exc:  # noqa: BLE001 - one file's breakage is that file's miss
+                except Exception as exc:
                     results.append(FileResult(label, start_error=f"harness: {type(exc).__name__}: {exc}"))
     finally:
         await upstream.stop()

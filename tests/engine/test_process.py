@@ -131,7 +131,7 @@ async def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             cwd=str(Path(__file__).resolve().parents[2]),
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 20)
+        _out, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 1
     lines = [x for x in err.decode().splitlines() if x.strip()]
     assert len(lines) == 1 and "already in use" in lines[0] and "Traceback" not in err.decode()

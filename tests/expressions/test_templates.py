@@ -92,7 +92,7 @@ def test_missing_values_empty_by_default_as_mustache() -> None:
 def test_strict_missing_value_names_the_placeholder() -> None:
     strict = Template.compile("hello {{user.name}}!", missing="strict")
     assert strict.render({"user": {"name": "ada"}}) == "hello ada!"
-    with pytest.raises(MissingValue, match="user.name"):
+    with pytest.raises(MissingValue, match=r"user\.name"):
         strict.render({"user": {}})
     with pytest.raises(MissingValue, match="'x'"):
         Template.compile("{{x}}", missing="strict").render_value({})

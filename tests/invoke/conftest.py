@@ -31,7 +31,7 @@ def load_capability(path: Path | str) -> Capability:
     return _load(path)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_shipped(path: str) -> Capability:
     return _load(path)
 

@@ -187,7 +187,7 @@ BODIES = {
 
 @pytest.mark.parametrize("op", list(BODIES))
 async def test_response_formats(op: str, upstream: Any, make_invoker: Any, write_capability: Any) -> None:
-    method, ctype, body, expected = BODIES[op]
+    _method, ctype, body, expected = BODIES[op]
     text = OUTPUT_CAPABILITY + f"""\
         - name: fmt-{op}
           description: format {op}

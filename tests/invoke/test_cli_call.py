@@ -57,7 +57,7 @@ async def test_call_rest_operation_with_body_file(upstream: Any, tmp_path: Path)
 
 async def test_call_exits_1_on_upstream_error_status(upstream: Any) -> None:
     upstream.route("GET", "/v1/runs/nope", reply(404, json={"message": "run not found"}))
-    code, out, err = await naftiko(
+    code, _out, err = await naftiko(
         "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--arg", "runId=nope", "--upstream", f"*={upstream.url}", env={"INNGEST_API_KEY": "k"},
     )
@@ -67,7 +67,7 @@ async def test_call_exits_1_on_upstream_error_status(upstream: Any) -> None:
 
 async def test_call_exits_1_when_upstream_is_unreachable(upstream: Any) -> None:
     await upstream.stop()
-    code, out, err = await naftiko(
+    code, _out, err = await naftiko(
         "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--arg", "runId=r", "--upstream", f"*={upstream.url}", "--timeout", "5", env={"INNGEST_API_KEY": "k"},
     )
@@ -92,7 +92,7 @@ async def test_call_usage_errors_exit_2(args: list[str], upstream: Any) -> None:
 
 
 async def test_call_missing_input_is_not_sent(upstream: Any) -> None:
-    code, out, err = await naftiko(
+    code, _out, err = await naftiko(
         "call", str(SEEDED_DIR / "inngest-runs.yaml"), "get-function-run-status",
         "--upstream", f"*={upstream.url}", env={"INNGEST_API_KEY": "k"},
     )

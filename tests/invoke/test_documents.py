@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from naftiko_runtime.capability.model import Output
+from naftiko_runtime.expressions.jsonpaths import JsonPath
 from naftiko_runtime.invoke.formats import FormatError, XmlDocument, parse_body
 from naftiko_runtime.invoke.output import map_outputs
-from naftiko_runtime.expressions.jsonpaths import JsonPath
-from naftiko_runtime.capability.model import Output
 
 HTML_TABLE = """<table><thead><tr><th>Name</th><th>Price</th><th>Stock</th></tr></thead>
 <tbody><tr><td>Widget</td><td>$42</td><td>150</td></tr><tr><td>Gadget</td><td>$99</td><td>30</td></tr></tbody></table>"""

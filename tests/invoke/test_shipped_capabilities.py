@@ -50,7 +50,7 @@ class Case:
     body: Any = None  # JSON value expected upstream; None means no body
 
 
-O, A, P, R, J = "org-1", "app-1", "pipe-1", "run-1", "job-1"
+O, A, P, R, J = "org-1", "app-1", "pipe-1", "run-1", "job-1"  # noqa: E741 -- the ids read as the path letters
 EV = {"orgid": O, "appid": A}
 PR = {"orgid": O, "appid": A, "pipelineid": P}
 PRR = {**PR, "runid": R}

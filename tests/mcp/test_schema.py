@@ -8,7 +8,7 @@ import pytest
 
 from naftiko_runtime.capability.loader import load
 from naftiko_runtime.capability.model import Action, McpAdapter
-from naftiko_runtime.exposes.mcp.schema import annotations, input_schema, output_schema
+from naftiko_runtime.exposes.mcp.schema import input_schema, output_schema, tool_annotations
 from tests.support.paths import SEEDED_DIR
 
 PIPELINERUNS, EVENT, INNGEST = (SEEDED_DIR / f"{n}.yaml" for n in ("humanitec-pipelineruns", "humanitec-event", "inngest-runs"))
@@ -58,16 +58,16 @@ def test_body_reference_becomes_an_object_and_types_come_from_consumed_params() 
 
 def test_hints_are_explicit_and_file_values_win_field_by_field() -> None:
     shipyard = tools(FIXTURE)
-    assert annotations(shipyard["get-ship"]) == {
+    assert tool_annotations(shipyard["get-ship"]) == {
         "title": "Get Ship", "readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True,
     }
     # DELETE derives destructive+idempotent; the file says destructive: false
-    assert annotations(shipyard["scrap-ship"]) == {
+    assert tool_annotations(shipyard["scrap-ship"]) == {
         "readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True,
     }
-    assert annotations(shipyard["greet"])["openWorldHint"] is False  # a mock touches nothing outside
+    assert tool_annotations(shipyard["greet"])["openWorldHint"] is False  # a mock touches nothing outside
     seeds = tools(PIPELINERUNS)
-    assert annotations(seeds["deleting-completed-run-within-pipeline"]) == {
+    assert tool_annotations(seeds["deleting-completed-run-within-pipeline"]) == {
         "readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": True,
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from naftiko_runtime.capability.loader import load
-from naftiko_runtime.exposes.mcp.schema import annotations
+from naftiko_runtime.exposes.mcp.schema import tool_annotations
 
 FILE = """\
 naftiko: 1.0.0-alpha2
@@ -44,7 +44,7 @@ def test_mcp_hint_names_are_aliases_with_a_warning(tmp_path: Path) -> None:
     warned = [d for d in result.diagnostics if d.code == "hint-mcp-names"]
     assert len(warned) == 2 and all(d.severity == "warning" for d in warned)
     tools = {t.name: t for a in result.capability.adapters if a.type == "mcp" for t in a.tools}
-    drop = annotations(tools["drop"])
+    drop = tool_annotations(tools["drop"])
     assert (drop["destructiveHint"], drop["idempotentHint"], drop["readOnlyHint"], drop["openWorldHint"]) == (True, True, False, False)
-    assert annotations(tools["both"])["destructiveHint"] is False
+    assert tool_annotations(tools["both"])["destructiveHint"] is False
     assert not load(file, strict=True).ok  # --strict keeps the deviation an error

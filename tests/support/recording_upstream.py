@@ -65,7 +65,7 @@ class RecordingUpstream:
             if (method is None or r.method == method) and (raw_path is None or r.raw_path == raw_path)
         ]
 
-    async def start(self) -> "RecordingUpstream":
+    async def start(self) -> RecordingUpstream:
         server = web.Server(self._handle)
         self._runner = web.ServerRunner(server, shutdown_timeout=0.5)
         await self._runner.setup()

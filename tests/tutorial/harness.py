@@ -39,10 +39,10 @@ class RunningCapability:
         self.declared = [a for a in (YAML(typ="safe").load(file.read_text())["capability"].get("exposes") or [])]
 
     # -- lifecycle ------------------------------------------------------------------
-    def start(self) -> "RunningCapability":
+    def start(self) -> RunningCapability:
         return self.launch().wait_started()
 
-    def launch(self) -> "RunningCapability":
+    def launch(self) -> RunningCapability:
         """Start the runtime `naftiko run` would start for the file, in this process."""
         if self.runtime is not None:
             return self
@@ -59,7 +59,7 @@ class RunningCapability:
         self.endpoints = {(kind, ns or ""): f"http://127.0.0.1:{port}" for (kind, ns), port in self.runtime.runtime.started.items()}
         return self
 
-    def wait_started(self) -> "RunningCapability":
+    def wait_started(self) -> RunningCapability:
         return self.launch()
 
     def terminate(self) -> None:

@@ -215,7 +215,7 @@ class MockUpstream:
     requests: list[RecordedRequest] = field(default_factory=list)
 
     @classmethod
-    def from_paths(cls, paths: list[Path] | None = None) -> "MockUpstream":
+    def from_paths(cls, paths: list[Path] | None = None) -> MockUpstream:
         files: list[Path] = []
         for p in paths or [TUTORIAL_DIR / "mocks"]:
             files += sorted(p.glob("*.y*ml")) + sorted(p.glob("*.json")) if p.is_dir() else [p]
@@ -280,7 +280,7 @@ class MockServer:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
-    def start(self) -> "MockServer":
+    def start(self) -> MockServer:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
         return self
@@ -291,7 +291,7 @@ class MockServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -136,7 +136,7 @@ async def test_scripts_inherit_no_secrets(tmp_path: Path, monkeypatch: pytest.Mo
     data = await _invoke(path, {})
     assert "SCRIPT_TEST_SECRET" not in data["env"]
     assert "s3cr3t-value" not in repr(data)
-    assert set(data["env"]) <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONIOENCODING", "LC_CTYPE"}
+    assert set(data["env"]) <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONIOENCODING"}
 
 
 async def test_script_timeout_from_the_control_adapter(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def bind(ctx: Context, raw: dict[str, Any], path: YPath) -> m.Bind:
 
 
 def consumes_entry(ctx: Context, raw: dict[str, Any], path: YPath) -> list[m.ConsumedApi]:
-    if "import" in raw or "location" in raw and "baseUri" not in raw:
+    if "import" in raw or ("location" in raw and "baseUri" not in raw):
         return imported(ctx, raw, path)
     return [api(ctx, raw, path)]
 
@@ -229,8 +229,8 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
         return m.Body(kind, template(ctx, data if data is not None else "", path + ("data",), mode))  # type: ignore[arg-type]
     if kind == "formUrlEncoded":
         if isinstance(data, str):
-            return m.Body(kind, template(ctx, data, path + ("data",), "form"))
-        return m.Body(kind, {str(k): template(ctx, v, path + ("data", k)) for k, v in as_dict(data).items()})
+            return m.Body("formUrlEncoded", template(ctx, data, path + ("data",), "form"))
+        return m.Body("formUrlEncoded", {str(k): template(ctx, v, path + ("data", k)) for k, v in as_dict(data).items()})
     if kind == "multipartForm":
         parts = []
         for i, part in enumerate(as_list(data)):
@@ -243,7 +243,7 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
                     "contentType": as_str(part.get("contentType")),
                 }
             )
-        return m.Body(kind, parts)
+        return m.Body("multipartForm", parts)
     # an unknown type (a deviation the schema check reported): the body as written, the type as its content type
     text = data if isinstance(data, str) else json.dumps(data) if data is not None else ""
     return m.Body("raw", template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
-from .. import model as m
 from ...expressions.templates import Template
+from .. import model as m
 from ..control import DEFAULT_TRACE_BUFFER, ControlAdapter, Management, Observability, Scripting
 from ..skills import Skill, SkillAdapter, SkillTool
 from .values import as_dict, as_list, as_str
@@ -53,7 +53,7 @@ def control_adapter(raw: dict[str, Any], namespace: str | None, port: int | None
     )
 
 
-def _positive(value: Any) -> bool:
+def _positive(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 

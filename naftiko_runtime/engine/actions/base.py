@@ -33,19 +33,19 @@ def action(*names: str) -> Callable[[Action], Action]:
 class StepHost(Protocol):
     """What an action may ask of whoever runs it (the executor), and nothing more."""
 
-    def log(self, run: "Run", job: "Job", step: "Step", message: str, level: str = "INFO") -> None: ...
+    def log(self, run: Run, job: Job, step: Step, message: str, level: str = "INFO") -> None: ...
 
     def publish(self, type: str, data: dict[str, Any]) -> None: ...
 
-    async def request_approval(self, ctx: "ActionContext", env_id: str, message: str) -> "Approval": ...
+    async def request_approval(self, ctx: ActionContext, env_id: str, message: str) -> Approval: ...
 
 
 @dataclass
 class ActionContext:
     host: StepHost
-    run: "Run"
-    job: "Job"
-    step: "Step"
+    run: Run
+    job: Job
+    step: Step
     with_: dict[str, Any]
     allow_script: bool
     outputs: dict[str, Any] = field(default_factory=dict)

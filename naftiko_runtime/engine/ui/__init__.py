@@ -21,7 +21,7 @@ STATIC = {"ui.js": "text/javascript", "ui.css": "text/css", "favicon.svg": "imag
 __all__ = ["setup"]
 
 
-def _static(body: bytes, content_type: str):  # type: ignore[no-untyped-def]
+def _static(body: bytes, content_type: str):
     async def handler(request: web.Request) -> web.Response:
         guard.check(request)
         return web.Response(body=body, content_type=content_type, headers=guard.SECURITY_HEADERS)

@@ -95,7 +95,7 @@ class ToolCallFastPath:
                 LOGGER.exception("mcp: tool call returned an invalid result", extra={"tool": name})
                 raise MCPError(code=INTERNAL_ERROR, message="Handler returned an invalid result") from None
             answer: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "result": dumped}
-        except Exception as exc:  # noqa: BLE001 - mapped exactly as the SDK's dispatcher maps it
+        except Exception as exc:
             error = handler_exception_to_error_data(exc)
             if error is None:
                 LOGGER.exception("mcp: tool call failed", extra={"tool": name})

@@ -59,7 +59,7 @@ from ..headers import request_id as safe_request_id
 from ..health import Readiness, starlette_routes
 from .fastpath import ToolCallFastPath, is_json, with_fast_path
 from .protocol import BoundedHttpToolsProtocol
-from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, McpService, sdk_server
+from .server import CURRENT_HEADERS, CURRENT_REQUEST_ID, McpService, ServiceSlot, register_handlers, sdk_server
 
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 
@@ -276,10 +276,10 @@ def build_http_app(
     return app
 
 
-def session_manager(service: McpService) -> StreamableHTTPSessionManager:
+def session_manager(slot: ServiceSlot) -> StreamableHTTPSessionManager:
     # Host/Origin are checked by McpGuard (with an explanation); the SDK still checks Content-Type.
     return StreamableHTTPSessionManager(
-        app=sdk_server(service),
+        app=sdk_server(slot),
         json_response=True,
         stateless=True,
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
@@ -312,6 +312,7 @@ class _EmbeddedServer(uvicorn.Server):
 
     manager: StreamableHTTPSessionManager | None = None
     guard: McpGuard | None = None
+    slot: ServiceSlot | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -321,8 +322,10 @@ class _EmbeddedServer(uvicorn.Server):
 def swap_mcp(server: uvicorn.Server, adapter: McpAdapter, invoker: Invoker) -> None:
     """`--watch`: serve a reloaded adapter on the running server (each stateless request uses the current one)."""
     assert isinstance(server, _EmbeddedServer) and server.manager is not None and server.guard is not None
+    assert server.slot is not None
     service = McpService(adapter, invoker)
-    server.manager.app = sdk_server(service)
+    server.slot.service = service
+    register_handlers(server.manager.app, server.slot)  # requests the reloaded file answers that the old one did not
     inner = server.guard.app
     if isinstance(inner, ToolCallFastPath):  # a front that answers tool calls itself
         inner.service = service
@@ -349,17 +352,20 @@ async def serve_mcp_http(
     if adapter.auth is not None and credentials is None:
         LOGGER.warning("mcp: authentication type is not enforced locally", extra={"adapter": adapter.namespace, "type": adapter.auth.type})
     service = McpService(adapter, invoker)
-    manager = session_manager(service)
+    slot = ServiceSlot(service)
+    manager = session_manager(slot)
     cors = CorsPolicy.of(cors_origins or [], MCP_EXPOSED)
     app = build_http_app(manager, service, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body, cors)
     front: ASGIApp = CorsASGI(app, cors) if cors.enabled else app  # preflights are answered before the guard
     limits = limits or ConnectionLimits()
     config = uvicorn.Config(front, lifespan="off", log_config=None, access_log=False, server_header=False,
                             timeout_graceful_shutdown=max(1, round(shutdown_grace)),
-                            http=functools.partial(BoundedHttpToolsProtocol, limits=limits),
-                            timeout_keep_alive=limits.keepalive_timeout)
+                            # uvicorn's annotations are narrower than what it accepts: any protocol
+                            # factory, and a float keep-alive (it is passed to loop.call_later)
+                            http=functools.partial(BoundedHttpToolsProtocol, limits=limits),  # type: ignore[arg-type]
+                            timeout_keep_alive=limits.keepalive_timeout)  # type: ignore[arg-type]
     server = _EmbeddedServer(config)
-    server.manager, server.guard = manager, app.state.guard
+    server.manager, server.guard, server.slot = manager, app.state.guard, slot
 
     async def run() -> None:
         try:

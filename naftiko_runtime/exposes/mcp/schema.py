@@ -26,7 +26,7 @@ def _methods(action: Action) -> list[str]:
     return [c.operation.method.upper() for c in calls]
 
 
-def annotations(action: Action) -> dict[str, Any]:
+def tool_annotations(action: Action) -> dict[str, Any]:
     """All four MCP hints, explicit: the file's `hints` win field by field, the rest are derived."""
     methods = _methods(action)
     if methods:

@@ -9,252 +9,47 @@ thing taken from an MCP request, so its credentials never reach an upstream.
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import mimetypes
-import re
 import time
-from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import mcp_types as types
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
-from ... import __version__, jsonfast
 from ...binding.incoming import Incoming
-from ...capability.model import Action, McpAdapter, McpPrompt, McpResource
+from ...binding.input_schema import bind_keys
+from ...capability.model import McpAdapter, McpPrompt, McpResource
 from ...errors import NaftikoError
 from ...expressions.templates import Template, compile_prompt
 from ...invoke.invoker import Invoker, Outcome
-from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
+from ...version import __version__
 from ..headers import new_request_id
-from .schema import annotations, bind_keys, input_schema, output_schema
+from .resources import _URI_VAR, _group, _location_path, _read_file, _uri_pattern
+from .results import (
+    _empty_result,
+    _json_text,
+    _next_page,
+    _passthrough,
+    _structured,
+    error_result,
+    failure_result,
+)
+from .tools import ToolSpec, argument_errors, plain_object_check
+
+__all__ = ["CURRENT_HEADERS", "CURRENT_REQUEST_ID", "McpService", "ServiceSlot", "ToolSpec", "build_server", "error_result", "failure_result",
+           "plain_object_check", "register_handlers", "sdk_server"]
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
 CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("naftiko_mcp_request_id", default=None)
 # The MCP HTTP request's Idempotency-Key / If-Match, passed on to the upstream of the tool it calls.
 CURRENT_HEADERS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("naftiko_mcp_headers", default=None)
-_URI_VAR = re.compile(r"\{([^{}/]+)\}")
-
-
-@dataclass
-class ToolSpec:
-    """A tool with its schemas computed once at start."""
-
-    action: Action
-    input_schema: dict[str, Any]
-    output_schema: dict[str, Any] | None
-    validator: Draft202012Validator
-    output_validator: Draft202012Validator | None
-    surely_valid: Callable[[Any], bool] = lambda _: False
-
-    @classmethod
-    def of(cls, action: Action, binds: Collection[str] = ()) -> ToolSpec:
-        schema = input_schema(action, binds)
-        out = output_schema(action)
-        return cls(action, schema, out, Draft202012Validator(schema), Draft202012Validator(out) if out else None,
-                   plain_object_check(schema))
-
-    def as_tool(self) -> types.Tool:
-        action = self.action
-        return types.Tool(
-            name=action.name,
-            title=action.label,
-            description=action.description,
-            input_schema=self.input_schema,
-            output_schema=self.output_schema,
-            annotations=types.ToolAnnotations.model_validate(annotations(action)),
-        )
-
-
-_PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: type(v) is int,
-    "number": lambda v: type(v) in (int, float),
-    "boolean": lambda v: type(v) is bool,
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "null": lambda v: v is None,
-}
-
-
-def plain_object_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
-    """A check, built once per tool, that answers True only for arguments the schema surely accepts.
-
-    It covers the common shape of generated input schemas: an object of properties that each say
-    no more than their `type` (arrays with unconstrained items), `required`, `additionalProperties:
-    false`. Anything it cannot be sure of answers False, and jsonschema then decides and explains.
-    """
-    if set(schema) - {"type", "properties", "required", "additionalProperties"} or schema.get("type") != "object":
-        return lambda _: False
-    closed = schema.get("additionalProperties") is False
-    if "additionalProperties" in schema and not closed:
-        return lambda _: False
-    required = tuple(schema.get("required", ()))
-    checks: dict[str, Callable[[Any], bool] | None] = {}
-    for name, prop in (schema.get("properties") or {}).items():
-        if not isinstance(prop, dict) or set(prop) - {"type", "description", "items"} or prop.get("items", {}) != {}:
-            return lambda _: False
-        kind = prop.get("type")
-        if kind is None:
-            checks[name] = None
-        elif kind in _PLAIN_TYPES and (kind == "array" or "items" not in prop):
-            checks[name] = _PLAIN_TYPES[kind]
-        else:
-            return lambda _: False
-
-    def surely_valid(arguments: Any) -> bool:
-        if type(arguments) is not dict:
-            return False
-        for name in required:
-            if name not in arguments:
-                return False
-        for key, value in arguments.items():
-            if key not in checks:
-                if closed:
-                    return False
-                continue
-            check = checks[key]
-            if check is not None and not check(value):
-                return False
-        return True
-
-    return surely_valid
-
-
-def argument_errors(spec: ToolSpec, arguments: dict[str, Any]) -> list[str]:
-    """Each schema violation as one sentence naming the argument."""
-    if spec.surely_valid(arguments):
-        return []
-    messages: list[str] = []
-    for err in sorted(spec.validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
-        where = ".".join(str(p) for p in err.absolute_path)
-        prefix = f"{where}." if where else ""
-        if err.validator == "required" and isinstance(err.instance, dict):
-            missing = [r for r in err.validator_value if r not in err.instance]
-            messages += [f"missing required argument '{prefix}{m}'" for m in missing]
-        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            known = list(err.schema.get("properties", {}))
-            extra = [k for k in err.instance if k not in known]
-            expected = ", ".join(known) or "none"
-            messages += [f"unknown argument '{prefix}{k}' (expected: {expected})" for k in extra]
-        else:
-            messages.append(f"argument '{where or '(root)'}': {err.message}")
-    return list(dict.fromkeys(messages))
-
-
-def _json_text(value: Any) -> str:
-    if value is None:
-        return ""
-    return jsonfast.dumps(value)
-
-
-def _structured(value: Any) -> dict[str, Any]:
-    """`structuredContent` must be an object: anything else is wrapped as `{"result": ...}`."""
-    return value if isinstance(value, dict) else {"result": value}
-
-
-def _passthrough(outcome: Outcome) -> Any:
-    """The upstream body when no outputParameters shaped it: JSON if it parses, else text."""
-    if outcome.data is not NOTHING:
-        return outcome.data
-    if not outcome.raw:
-        return None
-    text = outcome.raw.decode("utf-8", "replace")
-    try:
-        return jsonfast.loads(text)
-    except ValueError:
-        return text
-
-
-_PAGING = ("page", "cursor", "offset", "after", "per_page", "limit")
-_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
-
-
-def _next_page(spec: ToolSpec, link: str | None) -> dict[str, str] | None:
-    """The tool arguments that fetch the next page, from the upstream's `Link: <…>; rel="next"`."""
-    found = _NEXT_LINK.search(link or "")
-    if found is None:
-        return None
-    known = spec.input_schema.get("properties", {})
-    query = parse_qs(urlsplit(found.group(1)).query)
-    following: dict[str, Any] = {}
-    for key, values in query.items():
-        if key in _PAGING and key in known and values:
-            value = values[0]
-            integer = known[key].get("type") == "integer" and value.isdigit()
-            following[key] = int(value) if integer else value  # as the input schema wants it back
-    return following or None
-
-
-def _empty_result(spec: ToolSpec, outcome: Outcome) -> types.CallToolResult:
-    """A 2xx without a body (cancel, delete, dry run) still tells the agent what happened:
-    `{"ok": true, "status": 204}` and a sentence, never an empty text and `{"result": null}`.
-    Where the tool's outputSchema gives `status` another type, the code is `http_status`."""
-    where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
-    text = f"Done: {where}answered {outcome.status} with no content."
-    structured: dict[str, Any] = {"ok": True, "status": outcome.status}
-    if spec.output_validator is not None and not spec.output_validator.is_valid(structured):
-        structured = {"ok": True, "http_status": outcome.status}  # the output schema's `status` means something else
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
-
-
-def error_result(message: str, **detail: Any) -> types.CallToolResult:
-    body = {"message": message, **{k: v for k, v in detail.items() if v is not None}}
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=message)],
-        structured_content={"error": body},
-        is_error=True,
-    )
-
-
-def failure_result(exc: NaftikoError) -> types.CallToolResult:
-    """The MCP answer to any failed tool call: an error result carrying status, code and retry hint."""
-    return error_result(SECRETS.redact(exc.message), error=exc.error, status=exc.status, upstream=exc.upstream,
-                        parameter=exc.parameter, retry_after=exc.retry_after)
-
-
-def _location_path(location: str, base_dir: Path) -> Path:
-    """`file:///abs`, `file:///./rel`, `./rel`: relative paths are against the capability's directory."""
-    path = location
-    if path.startswith("file://"):
-        path = path[len("file://"):]
-        if path.startswith(("/./", "/../")):
-            path = path[1:]
-    p = Path(path)
-    return (p if p.is_absolute() else base_dir / p).resolve()
-
-
-def _read_file(path: Path, uri: str, mime: str | None) -> types.TextResourceContents | types.BlobResourceContents:
-    data = path.read_bytes()
-    mime = mime or mimetypes.guess_type(path.name)[0] or "text/plain"
-    try:
-        return types.TextResourceContents(uri=uri, mime_type=mime, text=data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return types.BlobResourceContents(uri=uri, mime_type=mime, blob=base64.b64encode(data).decode("ascii"))
-
-
-def _group(name: str) -> str:
-    return "v_" + re.sub(r"\W", "_", name)
-
-
-def _uri_pattern(template: str) -> re.Pattern[str]:
-    """`{p}` matches one path segment, never a `/`."""
-    parts, pos = [], 0
-    for m in _URI_VAR.finditer(template):
-        parts.append(re.escape(template[pos : m.start()]))
-        parts.append(f"(?P<{_group(m.group(1))}>[^/]+)")
-        pos = m.end()
-    parts.append(re.escape(template[pos:]))
-    return re.compile("".join(parts) + r"\Z")
 
 
 @dataclass
@@ -339,7 +134,7 @@ class McpService:
                 return error_result(f"the answer does not match the tool's outputSchema: {first.message}",
                                     error="output_mismatch", status=outcome.status)
         text = value if isinstance(value, str) else _json_text(value)
-        content = [types.TextContent(type="text", text=text)]
+        content: list[types.ContentBlock] = [types.TextContent(type="text", text=text)]
         following = _next_page(spec, outcome.headers.get("Link"))
         if following and "next_page" not in structured:  # an agent cannot read the Link header: say it
             structured = {**structured, "next_page": following}
@@ -450,7 +245,7 @@ class McpService:
             raise MCPError(code=INVALID_PARAMS, message=f"Prompt '{name}' needs argument(s): {', '.join(missing)}",
                            data={"prompt": name, "missing": missing})
         messages = [
-            types.PromptMessage(role=role if role in ("user", "assistant") else "user",
+            types.PromptMessage(role="assistant" if role == "assistant" else "user",
                                 content=types.TextContent(type="text", text=template.render(arguments)))
             for role, template in self._prompt_parts(prompt)
         ]
@@ -477,46 +272,72 @@ class McpService:
 
 def build_server(adapter: McpAdapter, invoker: Invoker) -> Server[Any]:
     """A low-level SDK server for `adapter`; resources and prompts only when the file declares them."""
-    return sdk_server(McpService(adapter, invoker))
+    return sdk_server(ServiceSlot(McpService(adapter, invoker)))
 
 
-def sdk_server(service: McpService) -> Server[Any]:
-    """The SDK server answering with `service` (which the HTTP fast path also holds, explicitly)."""
-    adapter = service.adapter
+@dataclass
+class ServiceSlot:
+    """The service an SDK server answers with: a reload puts a new one here, the SDK server stays as built."""
 
-    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=service.list_tools())
+    service: McpService
 
-    async def on_call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        return await service.call_tool(params.name, params.arguments)
 
-    async def on_list_resources(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=service.list_resources())
-
-    async def on_list_templates(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(resource_templates=service.list_resource_templates())
-
-    async def on_read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-        return await service.read_resource(str(params.uri))
-
-    async def on_list_prompts(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=service.list_prompts())
-
-    async def on_get_prompt(ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
-        return service.get_prompt(params.name, params.arguments)
-
-    has_resources = bool(adapter.resources)
+def sdk_server(slot: ServiceSlot) -> Server[Any]:
+    """The SDK server answering with `slot.service` (which the HTTP fast path also holds, explicitly)."""
+    adapter = slot.service.adapter
     server: Server[Any] = Server(
         adapter.namespace,
         version=__version__,
         instructions=adapter.description,
-        get_tool_input_schema=service.tool_input_schema,
-        on_list_tools=on_list_tools,
-        on_call_tool=on_call_tool,
-        on_list_resources=on_list_resources if has_resources else None,
-        on_list_resource_templates=on_list_templates if has_resources else None,
-        on_read_resource=on_read_resource if has_resources else None,
-        on_list_prompts=on_list_prompts if adapter.prompts else None,
-        on_get_prompt=on_get_prompt if adapter.prompts else None,
+        get_tool_input_schema=lambda name: slot.service.tool_input_schema(name),
     )
+    register_handlers(server, slot)
     return server
+
+
+def register_handlers(server: Server[Any], slot: ServiceSlot) -> None:
+    """Register, through the SDK's own API, a handler for each request `slot.service`'s adapter answers.
+
+    Each handler reads the slot when called, so a reload that adds resources or prompts registers
+    those and nothing else changes on the running server."""
+
+    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=slot.service.list_tools())
+
+    async def on_call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        return await slot.service.call_tool(params.name, params.arguments)
+
+    async def on_list_resources(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=slot.service.list_resources())
+
+    async def on_list_templates(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=slot.service.list_resource_templates())
+
+    async def on_read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        return await slot.service.read_resource(str(params.uri))
+
+    async def on_list_prompts(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=slot.service.list_prompts())
+
+    async def on_get_prompt(ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        return slot.service.get_prompt(params.name, params.arguments)
+
+    adapter = slot.service.adapter
+    handlers: list[tuple[str, Any, Any]] = [
+        ("tools/list", types.PaginatedRequestParams, on_list_tools),
+        ("tools/call", types.CallToolRequestParams, on_call_tool),
+    ]
+    if adapter.resources:
+        handlers += [
+            ("resources/list", types.PaginatedRequestParams, on_list_resources),
+            ("resources/templates/list", types.PaginatedRequestParams, on_list_templates),
+            ("resources/read", types.ReadResourceRequestParams, on_read_resource),
+        ]
+    if adapter.prompts:
+        handlers += [
+            ("prompts/list", types.PaginatedRequestParams, on_list_prompts),
+            ("prompts/get", types.GetPromptRequestParams, on_get_prompt),
+        ]
+    for method, params_type, handler in handlers:
+        if server.get_request_handler(method) is None:
+            server.add_request_handler(method, params_type, handler)

@@ -1,4 +1,4 @@
-"""MCP over stdin/stdout (`--stdio`): one adapter, its handlers re-registered on reload."""
+"""MCP over stdin/stdout (`--stdio`): one adapter, its service slot refilled on reload."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ from ...capability.model import McpAdapter
 from ...invoke.invoker import Invoker
 from ...logs import LOGGER
 
-# The requests `build_server` may answer; a reload registers the new adapter's handlers for them.
-METHODS = ("tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read",
-           "prompts/list", "prompts/get")
-
 
 class StdioServer:
     kind = "mcp"
     port = None
 
     def __init__(self, adapter: McpAdapter, invoker: Invoker) -> None:
-        from ...exposes.mcp.server import build_server
+        from ...exposes.mcp.server import McpService, ServiceSlot, sdk_server
 
         self.adapter = adapter
-        self.server: Any = build_server(adapter, invoker)
+        self.slot = ServiceSlot(McpService(adapter, invoker))
+        self.server: Any = sdk_server(self.slot)
         self.running = False
 
     @property
@@ -55,12 +52,8 @@ class StdioServer:
 
     def swap(self, adapter: McpAdapter, invoker: Invoker) -> None:
         """The session stays open; the next request runs the reloaded adapter's handler."""
-        from ...exposes.mcp.server import build_server
+        from ...exposes.mcp.server import McpService, register_handlers
 
-        new = build_server(adapter, invoker)
-        for method in METHODS:
-            entry = new.get_request_handler(method)
-            if entry is not None:
-                self.server.add_request_handler(method, entry.params_type, entry.handler)
-        self.server.get_tool_input_schema = new.get_tool_input_schema
+        self.slot.service = McpService(adapter, invoker)
+        register_handlers(self.server, self.slot)  # requests the reloaded file answers that the old one did not
         self.adapter = adapter
