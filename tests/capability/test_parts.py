@@ -43,7 +43,7 @@ capability:
       call: up.list-things
     - name: broken
       description: Calls nothing.
-      call: nowhere.list-things
+      call: nowhere.no-such-thing  # (nowhere.list-things would resolve: one operation of that name)
     - name: pattern
       description: Has a bad pattern.
       inputParameters:
