@@ -26,7 +26,11 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
 
     `namespaces`: where each consumed namespace goes (mode and upstream), as `naftiko run` decides.
     """
-    from .exposes.mcp.schema import annotations, bind_keys, input_schema
+    from .binding.input_schema import bind_keys, input_schema
+    from .exposes.mcp.schema import annotations
+    from .exposes.rest.openapi import inferred_query
+
+    keys = bind_keys(cap)
 
     out: dict[str, Any] = {"file": str(cap.file), "label": cap.label, "rest": [], "mcp": [], "other": [], "binds": [],
                            "namespaces": [{k: v for k, v in n.items() if k != "file"} for n in namespaces or []]}
@@ -42,6 +46,7 @@ def describe(cap: Capability, binds: BindValues, namespaces: list[dict[str, Any]
                             "operation": op.action.name,
                             "upstream": _upstream(op.action),
                             "resource": op.action.call.operation.resource if op.action.call else None,
+                            "inferred_query": inferred_query(res, op, keys),  # required values the route lacks
                             "disabled": op.action.broken,
                         }
                     )
@@ -100,7 +105,7 @@ def _hints(ann: dict[str, Any]) -> str:
 def render_text(desc: dict[str, Any]) -> str:
     sections = [f"{desc['file']}" + (f" — {desc['label']}" if desc.get("label") else "")]
     if desc["rest"]:
-        rows = [[r["route"], "DISABLED" if r.get("disabled") else r["upstream"], r["operation"]] for r in desc["rest"]]
+        rows = [[r["route"] + (" ?" + "&".join(f"{q}=" for q in r["inferred_query"]) if r.get("inferred_query") else ""), "DISABLED" if r.get("disabled") else r["upstream"], r["operation"]] for r in desc["rest"]]
         sections.append(f"REST routes (port {desc['rest'][0]['port']})\n" + _table(rows, ["ROUTE", "CALLS UPSTREAM", "OPERATION"]))
     if desc["mcp"]:
         rows = [[t["tool"], "DISABLED" if t.get("disabled") else t["upstream"], _schema_summary(t["inputSchema"]), _hints(t["annotations"])] for t in desc["mcp"]]

@@ -105,13 +105,16 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
                 continue
             if any(p.name.casefold() == name.casefold() and p.value is not None for p in call.operation.params):
                 continue
-            hint = "a call without it is refused with 400" if kind == "rest" else "the tool's input schema lists it as a required argument"
+            hint = (f"the operation declares it as an inferred required query parameter '{name}' (export openapi lists it)"
+                    if kind == "rest" else "the tool's input schema lists it as a required argument")
             yield _diag(
                 "warning",
                 f"placeholder '{name}' of {call.operation.method} {call.operation.path.raw} has no source in '{action.name}'; {hint}",
                 call.where,
                 "unfilled-placeholder",
             )
+        if kind == "rest":
+            yield from _base_placeholders(cap, action, call, fillers)
     for adapter, (count, where) in prefixed.items():
         yield _diag(
             "warning",
@@ -119,6 +122,24 @@ def _references(cap: m.Capability) -> Iterator[Diagnostic]:
             "engine sends these as literal strings, the runtime passes the incoming value x (omitted when absent)",
             where,
             "with-reference-prefix",
+        )
+
+
+def _base_placeholders(cap: m.Capability, action: m.Action, call: m.Call, fillers: set[str]) -> Iterator[Diagnostic]:
+    """A base-URI placeholder (bigcommerce's `/stores/{store_hash}/v3`) that no bind and no route value fills."""
+    api = call.operation.api
+    if api is None:
+        return
+    filled = fillers | {n.casefold() for n in api.bind_names()} | {k.casefold() for b in cap.binds for k in b.keys}
+    for name in m.PathTemplate.parse(api.base_uri).names:
+        if "." in name or name.casefold() in filled:
+            continue
+        yield _diag(
+            "warning",
+            f"placeholder '{name}' of baseUri {api.base_uri} has no source in '{action.name}'; the operation declares it "
+            f"as an inferred required query parameter '{name}' (export openapi lists it)",
+            call.where,
+            "unfilled-placeholder",
         )
 
 

@@ -98,3 +98,36 @@ def resolve_operation(api: ConsumedApi, name: str, site: CallSite) -> Resolved:
         message += f". The reference engine would call {first.method} {first.path.raw}"
     message += f". Write '{api.namespace}.{best.resource}.{name}' to make it explicit"
     return Resolved(best, message)
+
+
+def _variant(a: str, b: str) -> bool:
+    """`youtube-data` and `youtube-data-api`: one name is the other plus a `-`-separated prefix or suffix."""
+    short, long = sorted((a, b), key=len)
+    return long != short and (long.startswith(short + "-") or long.endswith("-" + short))
+
+
+def resolve_namespace(apis: dict[str, ConsumedApi], namespace: str, name: str) -> tuple[ConsumedApi | None, str]:
+    """The consumes a call whose namespace is declared nowhere unambiguously means, with why (else None).
+
+    First a declared namespace that is the only prefix/suffix variant of the written one and has the
+    operation; else the one namespace holding exactly one operation of that name in the whole file.
+    """
+    op_name = name.split(".")[-1]
+
+    def holds(api: ConsumedApi) -> int:
+        return sum(1 for op in api.operations if op.name == op_name)
+
+    variants = [api for ns, api in apis.items() if _variant(ns, namespace)]
+    if len(variants) == 1 and holds(variants[0]):
+        chosen = variants[0]
+        why = f"'{chosen.namespace}' is the only declared namespace of which '{namespace}' is a prefix/suffix variant"
+    else:
+        holding = [api for api in apis.values() if holds(api)]
+        if len(holding) != 1 or holds(holding[0]) != 1:
+            return None, ""
+        chosen = holding[0]
+        why = f"'{chosen.namespace}' holds the only operation named '{op_name}' in this file"
+    return chosen, (
+        f"call '{namespace}.{name}' names no consumes namespace '{namespace}'; it resolves to "
+        f"'{chosen.namespace}.{name}' because {why}. Write '{chosen.namespace}.{name}' to make it explicit"
+    )

@@ -86,9 +86,11 @@ class Consumes:
     def __init__(self, doc: dict[str, Any], base_dir: Path | None = None) -> None:
         self.by_name: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
         self.by_qualified: dict[tuple[str, str, str], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self.namespaces: set[str] = set()
         cap = doc.get("capability") or {}
         for api in _imported(_list(cap.get("consumes")), base_dir):
             ns = str(api.get("namespace", ""))
+            self.namespaces.add(ns)
             base = str(api.get("baseUri") or api.get("baseURI") or "")
             for res in _list(api.get("resources")):
                 for op in _list(res.get("operations")):
@@ -101,36 +103,31 @@ class Consumes:
         parts = target.split(".")
         if len(parts) >= 3 and (parts[0], parts[1], ".".join(parts[2:])) in self.by_qualified:
             return [self.by_qualified[(parts[0], parts[1], ".".join(parts[2:]))]]
-        return self.by_name.get((parts[0], ".".join(parts[1:])), []) if len(parts) >= 2 else []
-
-    def forwarded_inputs(self, target: str, with_: dict[str, Any], prefixes: tuple[str, ...]) -> list[tuple[str, str, dict[str, Any]]]:
-        """Required query/header inputs of the consumed operation, under the incoming name a `with` reference gives
-        them (what the exposed operation's published interface asks a caller for)."""
-        found = self.entries(target)
-        if not found:
+        if len(parts) < 2:
             return []
-        _, res, op = found[0]
-        renamed: dict[str, str] = {}
-        for key, source in with_.items():
-            if isinstance(source, str):
-                ref = PLACEHOLDER.fullmatch(source.strip())
-                inner = (ref.group(1) or ref.group(2)).strip() if ref else source.strip()
-                for prefix in prefixes:
-                    if inner.startswith(prefix):
-                        renamed[str(key)] = inner[len(prefix):]
-        out = []
-        for p in [*_list(res.get("inputParameters")), *_list(op.get("inputParameters"))]:
-            where = str(p.get("in") or "")
-            name = str(p.get("name") or "")
-            if name and where in ("query", "header") and p.get("required") and "value" not in p:
-                out.append((renamed.get(name, name), where, {k: p[k] for k in ("type", "format", "enum", "default") if k in p}))
-        return out
+        name = ".".join(parts[1:])
+        found = self.by_name.get((parts[0], name), [])
+        if found or parts[0] in self.namespaces:
+            return found
+        return self._guessed(parts[0], name)
+
+    def _guessed(self, namespace: str, name: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """An undeclared namespace: the one `-`-separated prefix/suffix variant holding the operation, else the
+        one operation of that name in the file (issue 15's documented rule, restated here from the YAML)."""
+        op = name.split(".")[-1]
+        variants = [ns for ns in self.namespaces
+                    if ns != namespace and any(a.startswith(b + "-") or a.endswith("-" + b)
+                                               for a, b in ((ns, namespace), (namespace, ns)))]
+        if len(variants) == 1 and self.by_name.get((variants[0], op)):
+            return self.entries(f"{variants[0]}.{name}")
+        holding = [entry for (ns, n), found in self.by_name.items() if n == op for entry in found]
+        return holding if len(holding) == 1 else []
 
     def expect(self, target: str, values: dict[str, Any], with_: dict[str, Any], prefixes: tuple[str, ...]) -> ExpectedCall:
         entries = self.entries(target)
         call = ExpectedCall(target)
         if not entries:
-            call.problem = f"call '{target}' names no consumed operation"
+            call.problem = f"file defect: call '{target}' names no consumed operation"
             return call
         for base, res, op in entries:
             call.alternatives.append(_expected(base, res, op, values, with_, prefixes))

@@ -23,7 +23,9 @@ import yaml
 from aiohttp import web
 from mcp.client import Client
 
+from naftiko_runtime.capability.model import RestAdapter
 from naftiko_runtime.exposes.mcp.server import build_server
+from naftiko_runtime.exposes.rest.openapi import build_openapi
 from naftiko_runtime.logs import LOGGER
 from naftiko_runtime.runtime import RunOptions, Runtime
 
@@ -42,11 +44,14 @@ class Probe:
     got: list[tuple[str, str]] = field(default_factory=list)
     answer: str = ""  # what the caller got back, when no right upstream request was made
     routed: bool = False
+    defect: str | None = None  # what in the file itself makes this probe unroutable, seen from the YAML
 
     @property
     def reason(self) -> str:
         if self.answer.startswith("file does not start"):
             return "file does not start"
+        if self.defect:
+            return self.defect
         problems = [c.problem for c in self.expected if c.problem]
         if problems:
             return problems[0]
@@ -189,13 +194,6 @@ def _plausible(name: str) -> str:
     return f"test-{name.lower()}"
 
 
-def _inputs_schema(param: dict[str, Any]) -> dict[str, Any]:
-    schema = {k: param[k] for k in ("type", "format", "enum", "default", "items", "properties", "required") if k in param}
-    if isinstance(param.get("schema"), dict):
-        schema = {**param["schema"], **schema}
-    return schema
-
-
 def _caller_auth(adapter: dict[str, Any], env: dict[str, str]) -> dict[str, str]:
     """Credentials a caller who knows the file's expected secret would send to an exposed adapter."""
     auth = adapter.get("authentication") or adapter.get("auth")
@@ -228,6 +226,23 @@ def _calls(op: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(step, dict) and isinstance(step.get("call"), str):
             calls.append((step["call"], dict(step.get("with") or {})))
     return calls
+
+
+def _exported(runtime: Runtime) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each exposed REST operation as `naftiko export openapi` describes it, by (namespace, METHOD, path as written)."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for entry in runtime.plan.entries:
+        document = build_openapi(entry.capability)
+        for adapter in entry.capability.adapters:
+            if not isinstance(adapter, RestAdapter):
+                continue
+            for resource in adapter.resources:
+                for op in resource.operations:
+                    route = op.path or resource.path
+                    spec = (document["paths"].get(route.route) or {}).get(op.method.lower())
+                    if spec is not None:
+                        out.setdefault((adapter.namespace, op.method.upper(), route.raw), spec)
+    return out
 
 
 def unserved(doc: dict[str, Any], label: str, why: str, base_dir: Path) -> list[Probe]:
@@ -278,9 +293,10 @@ class Harness:
                 return result
             consumes = Consumes(doc, path.parent)
             exposes = [a for a in ((doc.get("capability") or {}).get("exposes") or []) if isinstance(a, dict)]
+            exported = _exported(runtime)
             for adapter in exposes:
                 if adapter.get("type") == "rest":
-                    await self._rest(runtime, adapter, consumes, env, result)
+                    await self._rest(runtime, adapter, consumes, env, result, exported)
             await self._mcp(runtime, exposes, consumes, result)
         finally:
             await runtime.stop()
@@ -288,10 +304,11 @@ class Harness:
 
     # -- REST ---------------------------------------------------------------------------
     async def _rest(self, runtime: Runtime, adapter: dict[str, Any], consumes: Consumes, env: dict[str, str],
-                    result: FileResult) -> None:
+                    result: FileResult, exported: dict[tuple[str, str, str], dict[str, Any]]) -> None:
         namespace = adapter.get("namespace")
         port = runtime.started.get(("rest", namespace))
         headers_auth = _caller_auth(adapter, env)
+        routes: dict[tuple[str, str], str] = {}
         for resource in adapter.get("resources") or []:
             if not isinstance(resource, dict):
                 continue
@@ -303,20 +320,33 @@ class Harness:
                 if not calls:
                     result.mocks += 1
                     continue
-                probe = await self._rest_probe(port, resource, op, calls, consumes, namespace, headers_auth, name, result.file)
+                probe = await self._rest_probe(port, resource, op, calls, consumes, namespace, headers_auth, name, result.file,
+                                               exported)
+                route = (str(op.get("method") or "GET").upper(), str(op.get("path") or resource.get("path")))
+                first = routes.setdefault(route, str(op.get("name", index)))
+                if first != str(op.get("name", index)) and not probe.routed:
+                    probe.defect = f"file defect: duplicate route {route[0]} {route[1]} (operation '{first}' is served there)"
                 result.probes.append(probe)
 
     async def _rest_probe(self, port: int | None, resource: dict[str, Any], op: dict[str, Any],
                           calls: list[tuple[str, dict[str, Any]]], consumes: Consumes, namespace: Any,
-                          headers_auth: dict[str, str], name: str, file: str) -> Probe:
+                          headers_auth: dict[str, str], name: str, file: str,
+                          exported: dict[tuple[str, str, str], dict[str, Any]]) -> Probe:
+        """What a client generated from `naftiko export openapi` sends: every required path, query and header
+        parameter and the request body the exported operation declares; the expectation still comes from the YAML."""
         method = str(op.get("method") or "GET").upper()
         route = str(op.get("path") or resource.get("path") or "/")
         if isinstance(op.get("path"), str) and isinstance(resource.get("path"), str):
             from .expect import join_path
 
             route = join_path(resource["path"], op["path"])
-        declared = [p for p in [*(resource.get("inputParameters") or []), *(op.get("inputParameters") or [])] if isinstance(p, dict)]
-        schemas = {str(p.get("name")): _inputs_schema(p) for p in declared}
+        spec = exported.get((str(namespace), method, route))
+        if spec is None:
+            probe = Probe(file, "rest", name, [consumes.expect(target, {}, with_, ()) for target, with_ in calls])
+            probe.answer = "not in `naftiko export openapi`: a generated client cannot call it"
+            return probe
+        params = [p for p in spec.get("parameters") or [] if isinstance(p, dict)]
+        schemas = {str(p["name"]): p.get("schema") or {} for p in params}
         values: dict[str, Any] = {}
         counter = iter(range(1, 1000))
         url_path = route
@@ -326,37 +356,36 @@ class Harness:
             url_path = url_path.replace(m.group(0), str(values[key]), 1)
         query: dict[str, str] = {}
         headers = dict(headers_auth)
-        body: dict[str, Any] = {}
-        for p in declared:
-            pname, where = str(p.get("name") or ""), str(p.get("in") or "query")
-            if not pname or where == "path" or not p.get("required"):
+        for p in params:
+            pname, where = str(p["name"]), str(p.get("in") or "query")
+            if where == "path" or not p.get("required") or pname in values:
                 continue
-            value = sample(pname, _inputs_schema(p), next(counter))
+            value = sample(pname, p.get("schema") or {}, next(counter))
             values[pname] = value
             text = json.dumps(value) if isinstance(value, (dict, list)) else (str(value).lower() if isinstance(value, bool) else str(value))
-            if where == "query":
-                query[pname] = text
-            elif where == "header":
-                headers[pname] = text
-            elif where == "body":
-                body[pname] = value
+            (headers if where == "header" else query)[pname] = text
+        body: Any = {}
+        request_body = spec.get("requestBody") or {}
+        body_schema = ((request_body.get("content") or {}).get("application/json") or {}).get("schema")
+        if body_schema is not None:
+            body = sample("body", body_schema, next(counter))
+            if isinstance(body, dict):
+                for key, value in body.items():
+                    values.setdefault(key, value)
         prefixes = ("rest.", "tools.", "mcp.", f"{namespace}.")
-        for target, with_ in calls:
-            for pname, where, schema in consumes.forwarded_inputs(target, with_, prefixes):
-                if pname in values or pname in query or pname in headers:
-                    continue
-                value = sample(pname, schema, next(counter))
-                values[pname] = value
-                text = str(value).lower() if isinstance(value, bool) else str(value)
-                (query if where == "query" else headers)[pname] = text
         expected = [consumes.expect(target, values, with_, prefixes) for target, with_ in calls]
-        probe = Probe(file, "rest", name, expected)
+        send_body = method in BODY_METHODS or bool(request_body.get("required"))
+        return await self._send(Probe(file, "rest", name, expected), port, method, url_path, query, headers,
+                                body if send_body else None)
+
+    async def _send(self, probe: Probe, port: int | None, method: str, url_path: str, query: dict[str, str],
+                    headers: dict[str, str], body: Any) -> Probe:
         if port is None:
             probe.answer = "no REST server started for this adapter"
             return probe
         self.upstream.requests.clear()
         kwargs: dict[str, Any] = {"params": query, "headers": headers}
-        if method in BODY_METHODS:
+        if body is not None:
             kwargs["json"] = body
         try:
             async with self.session.request(method, f"http://127.0.0.1:{port}{url_path}", **kwargs) as response:

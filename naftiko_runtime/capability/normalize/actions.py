@@ -12,7 +12,7 @@ from ...expressions.templates import has_tags
 from .. import model as m
 from ..diagnostics import PartKind
 from ..hint_aliases import canonical_hints
-from ..resolution import CallSite, resolve_operation
+from ..resolution import CallSite, resolve_namespace, resolve_operation
 from ..yaml_source import JsonPath as YPath
 from .context import Context
 from .scripts import script_step
@@ -93,9 +93,12 @@ def call(ctx: Context, target: Any, with_raw: Any, prefixes: tuple[str, ...], si
     namespace, _, rest_name = target.partition(".")
     api = ctx.apis.get(namespace)
     if api is None:
-        known = ", ".join(sorted(ctx.apis)) or "none"
-        _unresolved(ctx, f"call '{target}' names no consumes namespace '{namespace}' (known: {known})", path + ("call",))
-        return None
+        api, guessed = resolve_namespace(ctx.apis, namespace, rest_name)
+        if api is None:
+            known = ", ".join(sorted(ctx.apis)) or "none"
+            _unresolved(ctx, f"call '{target}' names no consumes namespace '{namespace}' (known: {known})", path + ("call",))
+            return None
+        ctx.warn(guessed, path + ("call",), "guessed-namespace")
     resolved = resolve_operation(api, rest_name, site)
     if resolved.operation is None:
         _unresolved(ctx, resolved.message, path + ("call",))

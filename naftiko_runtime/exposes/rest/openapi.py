@@ -7,8 +7,10 @@ appear only as security schemes, never with their values.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from ...binding.input_schema import bind_keys, input_schema
 from ...binding.output_schema import named_outputs, output_node
 from ...capability.model import (
     Action,
@@ -18,6 +20,22 @@ from ...capability.model import (
     RestOperation,
     RestResource,
 )
+
+
+def _alike(name: str) -> str:
+    """Names the invoker takes for one another (`brand-id`, `brand_id`, `Brand.Id`)."""
+    return "".join(c for c in name.casefold() if c not in "-_.")
+
+
+def inferred_inputs(action: Action, binds: Collection[str] = ()) -> dict[str, dict[str, Any]]:
+    """Values the upstream call cannot go without that the exposed route does not carry (a consumed path or
+    base-URI placeholder such as bigcommerce's `{store_hash}`): the same inference as an MCP tool's required
+    arguments. The REST handler reads any query value by name, so they are declared as required query parameters."""
+    if action.call is None:
+        return {}
+    schema = input_schema(action, binds)
+    props = schema.get("properties") or {}
+    return {name: props.get(name) or {} for name in schema.get("required") or []}
 
 _JSON = "application/json"
 _ERROR = {
@@ -82,12 +100,28 @@ def _input_schema(p: InputParam) -> dict[str, Any]:
     return schema
 
 
+def _untaken(inferred: dict[str, dict[str, Any]], taken: set[str]) -> dict[str, dict[str, Any]]:
+    """Those the route, a declared input or the body does not already carry (matched as the invoker does)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, prop in inferred.items():
+        if _alike(name) not in taken:
+            taken.add(_alike(name))
+            out[name] = prop
+    return out
+
+
+def inferred_query(resource: RestResource, op: RestOperation, binds: Collection[str] = ()) -> list[str]:
+    """The inferred required query parameters `export openapi` declares for this operation (for `naftiko inspect`)."""
+    params, _ = _parameters(resource, op, binds)
+    return [p["name"] for p in params if p.get("x-naftiko-inferred")]
+
+
 def _whole_body(p: InputParam) -> bool:
     """`body` (or the only body input of an object type named so) stands for the request body itself."""
     return p.name == "body"
 
 
-def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _parameters(resource: RestResource, op: RestOperation, binds: Collection[str] = ()) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     params: list[dict[str, Any]] = []
     declared = op.action.inputs or []
     seen: set[tuple[str, str]] = set()
@@ -137,6 +171,12 @@ def _parameters(resource: RestResource, op: RestOperation) -> tuple[list[dict[st
                 "name": incoming, "in": "query", "required": bool(cp.required),
                 "schema": {"type": cp.type or "string"}, **({"description": cp.description} if cp.description else {}),
             })
+    taken = {_alike(n) for n, _ in seen} | {_alike(n) for n in body_props} | {"body"}
+    for name, prop in _untaken(inferred_inputs(op.action, binds), taken).items():
+        seen.add((name.casefold(), "query"))
+        params.append({"name": name, "in": "query", "required": True, "schema": {"type": prop.get("type", "string")},
+                       "description": prop.get("description") or f"'{name}', which the upstream call needs (inferred).",
+                       "x-naftiko-inferred": True})
     body: dict[str, Any] | None = whole
     if body_props:
         schema = {"type": "object", "properties": body_props, **({"required": body_required} if body_required else {})}
@@ -212,6 +252,7 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
     schemes: dict[str, Any] = {}
     servers = []
     operation_ids: set[str] = set()
+    binds = bind_keys(capability)
     for adapter in capability.adapters:
         if not isinstance(adapter, RestAdapter):
             continue
@@ -221,7 +262,7 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
         for resource in adapter.resources:
             for op in resource.operations:
                 item = paths.setdefault((op.path or resource.path).route, {})
-                params, body = _parameters(resource, op)
+                params, body = _parameters(resource, op, binds)
                 action = op.action
                 operation_id = f"{adapter.namespace}.{action.name or op.method.lower()}"
                 if operation_id in operation_ids:
