@@ -129,6 +129,31 @@ def cold_start(files: dict[str, Path], upstream: A.Upstream, runs: int) -> dict[
     return {**R.spread(times), "n": runs, "runs": times}
 
 
+SEED = Path(__file__).resolve().parents[1] / "capabilities" / "humanitec-pipelineruns.yaml"
+
+
+def seed_rss(directory: Path, runs: int) -> dict[str, Any]:
+    """RSS of the seed command (REST + MCP + the local engine, one process) once it logs `ready`."""
+    values = []
+    for i in range(runs):
+        log_path = directory / f"seed-{i}.log"
+        command = [sys.executable, "-m", "naftiko_runtime", "run", str(SEED), "--rest-port", "0", "--mcp-port", "0",
+                   "--engine-port", "0", "--engine-db", ":memory:"]
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(A.pinned(command, SUT_CPU), stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while b" ready " not in log_path.read_bytes():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the seed command did not start: {log_path.read_text()[-500:]}")
+                time.sleep(0.05)
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            values.append(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+        finally:
+            A.stop(proc)
+    return {**R.spread(values), "n": runs, "runs": values, "command": f"naftiko run {SEED.relative_to(SEED.parents[1])}"}
+
+
 # Reading the same files with libyaml and nothing else: the floor `naftiko validate` is measured against.
 _PARSE_ONLY = """
 import sys
@@ -229,8 +254,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--upstream", choices=["auto", "nginx", "aiohttp"], default="auto", help="what serves the fixed answers")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto", help="closed-loop generator")
     parser.add_argument("--no-extras", action="store_true", help="skip cold start, validate and tools/list")
-    parser.add_argument("--extras", default="cold_start,validate,tools_list",
-                        help="comma-separated: cold_start, validate, tools_list (e.g. `--arms '' --extras validate`)")
+    parser.add_argument("--extras", default="cold_start,validate,tools_list,seed_rss",
+                        help="comma-separated: cold_start, validate, tools_list, seed_rss (e.g. `--arms '' --extras validate`)")
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--out", type=Path, help="write the figures as JSON here (e.g. bench-results.json)")
     opts = parser.parse_args(argv)
@@ -279,6 +304,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     results["extras"]["validate"] = validate_corpus(opts.corpus, 1 if opts.quick else 3)
                 else:
                     results["extras"]["skipped"]["validate"] = f"no corpus at {opts.corpus} (--corpus DIR)"
+                if "seed_rss" in extras:
+                    results["extras"]["seed_rss_mb"] = seed_rss(directory, 1 if opts.quick else 3)
                 if "tools_list" in extras:
                     results["extras"]["tools_list"] = tools_list(directory, upstream, 500, 5 if opts.quick else 20)
         finally:

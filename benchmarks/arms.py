@@ -369,6 +369,7 @@ class Direct(Arm):
 
 class NginxProxy(Arm):
     name, title = "nginx", "nginx proxy_pass, upstream keep-alive (the floor)"
+    workers = 1
 
     def start(self, directory: Path, upstream: Upstream, cpu: int | None) -> None:
         nginx = up.nginx_binary()
@@ -376,15 +377,21 @@ class NginxProxy(Arm):
             self.skipped = "nginx is not installed (apt-get install -y nginx-light)"
             return
         port = free_port()
-        d = directory / "nginx-proxy"
+        d = directory / f"nginx-proxy-{self.workers}"
         d.mkdir(parents=True, exist_ok=True)
         slow_port = int(upstream.url.rsplit(":", 1)[1])
-        conf = up.nginx_proxy_conf(d, port, int(upstream.url.rsplit(":", 1)[1]), slow_port)
+        conf = up.nginx_proxy_conf(d, port, int(upstream.url.rsplit(":", 1)[1]), slow_port, self.workers)
+        cpu = cpu if self.workers == 1 else None  # two processes: both cores, like the two-worker REST arm
         (d / "nginx.conf").write_text(conf)
         self.proc = subprocess.Popen(pinned([nginx, "-c", str(d / "nginx.conf"), "-p", str(d)], cpu),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{port}"
         wait_ok(RequestSpec("GET", self.base + "/small"), self.proc)
+
+
+class NginxProxy2(NginxProxy):
+    name, title = "nginx2", "nginx proxy_pass, worker_processes 2 (unpinned)"
+    workers = 2
 
 
 def naftiko_command(file: Path, upstream_url: str, *, rest_port: int | None = None, mcp_port: int | None = None) -> list[str]:
@@ -398,14 +405,23 @@ def naftiko_command(file: Path, upstream_url: str, *, rest_port: int | None = No
 
 class NaftikoRest(Arm):
     name, title = "rest", "naftiko REST adapter"
+    workers = 1
 
     def start(self, directory: Path, upstream: Upstream, cpu: int | None) -> None:
         port = free_port()
-        log = open(directory / "naftiko-rest.log", "wb")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(pinned(naftiko_command(directory / "bench-rest.yaml", upstream.url, rest_port=port), cpu),
-                                     stdout=log, stderr=log)
+        log = open(directory / f"naftiko-{self.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
+        command = naftiko_command(directory / "bench-rest.yaml", upstream.url, rest_port=port)
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
+            cpu = None  # two processes: both cores, like the two-worker nginx arm
+        self.proc = subprocess.Popen(pinned(command, cpu), stdout=log, stderr=log)
         self.base = f"http://127.0.0.1:{port}"
         wait_ok(RequestSpec("GET", self.base + "/small"), self.proc)
+
+
+class NaftikoRest2(NaftikoRest):
+    name, title = "rest2", "naftiko REST adapter, --workers 2 (unpinned)"
+    workers = 2
 
 
 def tool_call(url: str, tool: str, arguments: dict[str, Any]) -> RequestSpec:
@@ -462,4 +478,4 @@ class FastMcp(NaftikoMcp):
         wait_ok(self.spec("get1k", upstream), self.proc, timeout=60)
 
 
-ARMS: dict[str, type[Arm]] = {a.name: a for a in (Direct, NginxProxy, NaftikoRest, NaftikoMcp, FastMcp)}
+ARMS: dict[str, type[Arm]] = {a.name: a for a in (Direct, NginxProxy, NaftikoRest, NginxProxy2, NaftikoRest2, NaftikoMcp, FastMcp)}

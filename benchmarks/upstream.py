@@ -139,7 +139,7 @@ def nginx_upstream_conf(directory: Path, port: int) -> str:
     return _COMMON.format(dir=directory, body=body)
 
 
-def nginx_proxy_conf(directory: Path, port: int, upstream_port: int, slow_port: int) -> str:
+def nginx_proxy_conf(directory: Path, port: int, upstream_port: int, slow_port: int, workers: int = 1) -> str:
     """nginx `proxy_pass` with upstream keep-alive: the floor for any proxy hop."""
     body = f"""
   upstream fixed {{ server 127.0.0.1:{upstream_port}; keepalive 128; }}
@@ -151,7 +151,10 @@ def nginx_proxy_conf(directory: Path, port: int, upstream_port: int, slow_port: 
     location = /slow {{ proxy_pass http://slow; }}
     location / {{ proxy_pass http://fixed; }}
   }}"""
-    return _COMMON.format(dir=directory, body=body)
+    conf = _COMMON.format(dir=directory, body=body)
+    if workers > 1:  # a master and `workers` worker processes, as nginx is run in production
+        conf = conf.replace("worker_processes 1;\ndaemon off;\nmaster_process off;", f"worker_processes {workers};\ndaemon off;")
+    return conf
 
 
 def main() -> None:

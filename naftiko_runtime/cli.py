@@ -245,13 +245,16 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 @click.option("--log-format", envvar="NAFTIKO_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--log-level", envvar="NAFTIKO_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
 @click.option("--strict", is_flag=True, envvar="NAFTIKO_STRICT", help=STRICT_HELP)
+@click.option("--workers", envvar="NAFTIKO_WORKERS", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes serving the same ports (SO_REUSEPORT; the ports must be fixed); the local engine runs in one process of its own.")
+@click.option("--reuse-port", is_flag=True, envvar="NAFTIKO_REUSE_PORT", hidden=True)  # set by the --workers supervisor
 def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_port: int | None,
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int | None, engine_url: str | None, engine_db: str | None, stdio: bool,
         allowed_hosts: tuple[str, ...], cors_origins: tuple[str, ...], timeout: float,
         connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
-        watch_interval: float, log_format: str, log_level: str, strict: bool) -> None:
+        watch_interval: float, log_format: str, log_level: str, strict: bool, workers: int, reuse_port: bool) -> None:
     """Serve the REST, MCP, skill and control adapters of capability FILES (files, or directories of them).
 
     Every option can also be set from the environment: NAFTIKO_ and the option's name in capitals
@@ -260,6 +263,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
     environment over the capability file, the file over the defaults.
     """
     import asyncio
+    import dataclasses
 
     from . import logs
     from .runtime import StartupError, run_forever
@@ -275,8 +279,15 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
                           keepalive_timeout=keepalive_timeout, max_connections=max_connections,
                           shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval,
                           strict=strict)
+    options = dataclasses.replace(options, workers=workers,
+                                  connections=dataclasses.replace(options.connections, reuse_port=reuse_port))
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:  # type: ignore[arg-type]
+            if workers > 1:
+                from .runtime.workers import check_workers, supervise
+
+                check_workers(options)
+                sys.exit(runner.run(supervise(options, sys.argv[1:])))
             runner.run(run_forever(options))
     except StartupError as exc:
         if log_format == "json":  # a log collector reads the refusal like every other line

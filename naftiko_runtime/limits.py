@@ -33,6 +33,7 @@ class ConnectionLimits:
     body_timeout: float = 30.0  # longest pause while a request body is being received
     keepalive_timeout: float = 5.0  # idle time between requests on one connection
     max_connections: int = 1024  # open connections per port; more are answered 503 and closed
+    reuse_port: bool = False  # SO_REUSEPORT: the workers of `--workers N` share each port
 
 
 def parse_size(text: str) -> int:

@@ -154,6 +154,67 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class AccessLog:
+    """The one line per served request, written without a `LogRecord` when the handler is ours.
+
+    A route's own fields (adapter, method, route, operation) are escaped and redacted once, when
+    `bind` is called at load; per request only the status, durations and request id are
+    formatted. The line is what `TextFormatter` or `JsonFormatter` would print for
+    `LOGGER.info("request", extra=...)`; when `configure` did not install the handler (a
+    test's own handler, a library's), that call is made instead.
+    """
+
+    def __init__(self) -> None:
+        self.handler: logging.StreamHandler[Any] | None = None
+        self.json = False
+        self._second = -1
+        self._stamp = ""
+
+    def install(self, handler: logging.StreamHandler[Any] | None, json_format: bool) -> None:
+        self.handler, self.json = handler, json_format
+
+    def bind(self, fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """`fields` with their text form: ` key=value` pairs, escaped and redacted (None omitted)."""
+        text = "".join(f" {k}={escape_controls(SECRETS.redact(str(v)))}" for k, v in fields.items() if v is not None)
+        return fields, text
+
+    def write(self, bound: tuple[dict[str, Any], str], status: int, upstream_status: int | None, duration_ms: float, request_id: str | None) -> None:
+        handler = self.handler
+        if handler is None or LOGGER.handlers != [handler] or not LOGGER.isEnabledFor(logging.INFO):
+            LOGGER.info("request", extra={**bound[0], "status": status, "upstream_status": upstream_status,
+                                          "duration_ms": duration_ms, "request_id": request_id})
+            return
+        now = time.time()
+        if self.json:
+            rid = SECRETS.redact(request_id) if request_id else None
+            payload = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z",
+                       "level": "info", "event": "request", **{k: SECRETS.redact_any(v) for k, v in bound[0].items()},
+                       "status": status, "upstream_status": upstream_status, "duration_ms": duration_ms, "request_id": rid}
+            line = json.dumps(payload, default=str)
+        else:
+            rid = escape_controls(SECRETS.redact(request_id)) if request_id else None
+            second = int(now)
+            if second != self._second:
+                self._second, self._stamp = second, time.strftime("%H:%M:%S", time.localtime(now))
+            line = f"{self._stamp} info    request{bound[1]} status={status}"
+            if upstream_status is not None:
+                line += f" upstream_status={upstream_status}"
+            line += f" duration_ms={duration_ms}"
+            if rid is not None:
+                line += f" request_id={rid}"
+        handler.acquire()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except (OSError, ValueError):  # a broken or closed stream never fails the request (as Handler.emit)
+            handler.handleError(logging.makeLogRecord({"msg": "request"}))
+        finally:
+            handler.release()
+
+
+ACCESS_LOG = AccessLog()
+
+
 def configure(fmt: str = "text", level: str = "info", stream: Any = None) -> None:
     """Log to stderr (stdout belongs to MCP stdio), one line per record.
 
@@ -164,6 +225,7 @@ def configure(fmt: str = "text", level: str = "info", stream: Any = None) -> Non
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(debug=level.lower() == "debug"))
     handler.addFilter(RedactingFilter())
     LOGGER.handlers[:] = [handler]
+    ACCESS_LOG.install(handler, fmt == "json")
     LOGGER.setLevel(level.upper())
     LOGGER.propagate = False
     root = logging.getLogger()

@@ -86,21 +86,26 @@ class RuntimeMetrics:
         """The invoke middleware counting the actions of `capability` (marked active from now on)."""
         self.active.labels(capability.label or capability.file.name).set(1)
 
+        children: dict[tuple[str, str], _ActionChildren] = {}
+
         async def counted(action: Action, incoming: Incoming, call_next: Next) -> Outcome:
             start = time.perf_counter()
-            in_flight = self.in_flight.labels(action.adapter)
-            in_flight.inc()
+            key = (action.adapter, action.name)
+            mine = children.get(key)
+            if mine is None:
+                mine = children[key] = _ActionChildren(self, action.adapter, action.name)
+            mine.in_flight.inc()
             try:
                 outcome = await call_next(action, incoming)
             except Exception as exc:
                 status = str(exc.status) if isinstance(exc, NaftikoError) else "500"
                 self.errors.labels(action.adapter, action.name, _code(exc)).inc()
-                self.requests.labels(action.adapter, action.name, status).inc()
+                mine.status(status).inc()
                 raise
             finally:
-                in_flight.dec()
-                self.duration.labels(action.adapter, action.name).observe(time.perf_counter() - start)
-            self.requests.labels(action.adapter, action.name, str(outcome.status)).inc()
+                mine.in_flight.dec()
+                mine.duration.observe(time.perf_counter() - start)
+            mine.status(outcome.status).inc()
             return outcome
 
         return counted
@@ -109,15 +114,54 @@ class RuntimeMetrics:
         return generate_latest(self.registry)
 
 
+class _ActionChildren:
+    """The metric children of one exposed action, looked up once rather than per request."""
+
+    __slots__ = ("adapter", "by_status", "duration", "in_flight", "metrics", "name")
+
+    def __init__(self, metrics: RuntimeMetrics, adapter: str, name: str) -> None:
+        self.metrics, self.adapter, self.name = metrics, adapter, name
+        self.in_flight = metrics.in_flight.labels(adapter)
+        self.duration = metrics.duration.labels(adapter, name)
+        self.by_status: dict[int | str, Counter] = {}
+
+    def status(self, status: int | str) -> Counter:
+        child = self.by_status.get(status)
+        if child is None:
+            child = self.by_status[status] = self.metrics.requests.labels(self.adapter, self.name, str(status))
+        return child
+
+
+class _CallChildren:
+    """The metric children of one consumed operation (upstream calls)."""
+
+    __slots__ = ("by_status", "duration", "metrics", "namespace", "operation")
+
+    def __init__(self, metrics: RuntimeMetrics, namespace: str, operation: str) -> None:
+        self.metrics, self.namespace, self.operation = metrics, namespace, operation
+        self.duration = metrics.client_duration.labels(namespace, operation)
+        self.by_status: dict[int, Counter] = {}
+
+    def status(self, status: int) -> Counter:
+        child = self.by_status.get(status)
+        if child is None:
+            child = self.by_status[status] = self.metrics.client.labels(self.namespace, self.operation, str(status))
+        return child
+
+
 class MetricsTransport(Wrapper):
     """Upstream layer counting every call by consumed operation: status, duration, retries, errors."""
 
     def __init__(self, inner: Transport, metrics: RuntimeMetrics) -> None:
         super().__init__(inner)
         self.metrics = metrics
+        self.children: dict[tuple[str, str], _CallChildren] = {}
 
     async def send(self, req: UpstreamRequest) -> UpstreamResponse:
         m, ns, op = self.metrics, req.namespace, req.operation
+        mine = self.children.get((ns, op))
+        if mine is None:
+            mine = self.children[(ns, op)] = _CallChildren(m, ns, op)
         start = time.perf_counter()
         try:
             response = await self.inner.send(req)
@@ -129,8 +173,8 @@ class MetricsTransport(Wrapper):
                 m.client_retries.labels(ns, op).inc(retries)
             raise
         finally:
-            m.client_duration.labels(ns, op).observe(time.perf_counter() - start)
-        m.client.labels(ns, op, str(response.status)).inc()
+            mine.duration.observe(time.perf_counter() - start)
+        mine.status(response.status).inc()
         if response.status >= 500:
             m.client_errors.labels(ns, op, f"http_{response.status}").inc()
         if response.attempts > 1:

@@ -99,11 +99,12 @@ class ConnectionCap:
 class CappedSite(web.BaseSite):
     """A TCP site whose connections go through `ConnectionCap`."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int) -> None:
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int, *, reuse_port: bool = False) -> None:
         super().__init__(runner)
         self.host = host
         self.port = port
         self.max_connections = max_connections
+        self.reuse_port = reuse_port
 
     @property
     def name(self) -> str:
@@ -120,5 +121,5 @@ class CappedSite(web.BaseSite):
         assert server is not None
         self._server = await asyncio.get_running_loop().create_server(
             ConnectionCap(server, self.max_connections), self.host, self.port,
-            backlog=self._backlog, reuse_address=True,
+            backlog=self._backlog, reuse_address=True, reuse_port=self.reuse_port or None,
         )

@@ -16,7 +16,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .. import jsonfast
-from .documents import html_document, markdown_document, yaml_data
 
 
 class FormatError(ValueError):
@@ -79,6 +78,9 @@ def parse_delimited(text: str, delimiter: str) -> list[dict[str, str]]:
 
 
 def parse_yaml(text: str) -> Any:
+    # `documents` loads on first use: its readers (markdown-it, selectolax) cost ~3.5 MB of RSS
+    from .documents import yaml_data
+
     try:
         return yaml_data(text)
     except ValueError as exc:
@@ -112,8 +114,12 @@ def parse_body(body: bytes, fmt: str, content_type: str | None = None, schema: s
         return parse_delimited(text, {"csv": ",", "tsv": "\t", "psv": "|"}[fmt])
     try:
         if fmt == "html":
+            from .documents import html_document
+
             return html_document(text, schema)
         if fmt == "markdown":
+            from .documents import markdown_document
+
             return markdown_document(text, schema)
     except ValueError as exc:
         raise FormatError(f"not {fmt}: {exc}") from None

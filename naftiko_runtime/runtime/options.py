@@ -38,4 +38,5 @@ class RunOptions:
     watch: bool = False
     watch_interval: float = 1.0
     env: dict[str, str] | None = None
+    workers: int = 1  # processes serving the same ports (SO_REUSEPORT); see runtime.workers
     strict: bool = False  # refuse a file with any error, instead of disabling only its broken parts

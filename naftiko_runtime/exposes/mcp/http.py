@@ -286,13 +286,15 @@ def session_manager(service: McpService) -> StreamableHTTPSessionManager:
     )
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """Bind before serving, so a taken port is a clean OSError here and not a `sys.exit` in uvicorn."""
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -341,7 +343,7 @@ async def serve_mcp_http(
     cors_origins: list[str] | None = None,
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start serving; returns the uvicorn server (set `.should_exit` to stop), its task and the bound port."""
-    sock = bind_socket(host, port)
+    sock = bind_socket(host, port, reuse_port=limits.reuse_port if limits is not None else False)
     bound = sock.getsockname()[1]
     credentials = Credentials.from_spec(adapter.auth, invoker.bind_context)
     if adapter.auth is not None and credentials is None:

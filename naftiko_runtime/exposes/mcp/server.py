@@ -14,7 +14,6 @@ import contextvars
 import mimetypes
 import re
 import time
-import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from ...expressions.templates import Template, compile_prompt
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
 from ...logs import LOGGER, SECRETS, redact_outcome
+from ..headers import new_request_id
 from .schema import annotations, bind_keys, input_schema, output_schema
 
 # The request id of the MCP HTTP request being served (set by the HTTP guard; None over stdio).
@@ -297,7 +297,7 @@ class McpService:
         problems = argument_errors(spec, arguments)
         if problems:
             return error_result(f"Invalid arguments for tool '{name}': " + "; ".join(problems), error="invalid_arguments")
-        request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
+        request_id = CURRENT_REQUEST_ID.get() or new_request_id()
         start = time.perf_counter()
         status: int | None = None
         upstream_status: int | None = None
@@ -400,7 +400,7 @@ class McpService:
         if resource.action is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Resource {resource.name} has nothing to read", data={"uri": uri})
         try:
-            request_id = CURRENT_REQUEST_ID.get() or uuid.uuid4().hex
+            request_id = CURRENT_REQUEST_ID.get() or new_request_id()
             outcome = await self.invoker.invoke(resource.action, Incoming(values=dict(values), origin="mcp", request_id=request_id))
         except NaftikoError as exc:
             raise MCPError(code=INTERNAL_ERROR, message=SECRETS.redact(exc.message), data={"uri": uri, "status": exc.status}) from None

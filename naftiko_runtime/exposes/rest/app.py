@@ -14,6 +14,7 @@ and a closed connection (the `body_deadline` middleware).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from aiohttp.http import HttpVersion11
 from ...capability.model import RestAdapter
 from ...invoke.invoker import Invoker
 from ...limits import DEFAULT_MAX_BODY
-from ...logs import LOGGER
+from ...logs import ACCESS_LOG, LOGGER
 from ..auth import Credentials
 from ..cors import REST_EXPOSED, CorsPolicy, rest_cors
 from ..health import add_health_routes
@@ -62,6 +63,8 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
 
 @web.middleware
 async def access_log(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    if not LOGGER.isEnabledFor(logging.INFO):
+        return await handler(request)
     start = time.perf_counter()
     status = 500
     try:
@@ -69,20 +72,15 @@ async def access_log(request: web.Request, handler: Callable[[web.Request], Awai
         status = response.status
         return response
     finally:
-        route = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
-        LOGGER.info(
-            "request",
-            extra={
-                "adapter": "rest",
-                "method": request.method,
-                "route": route,
-                "operation": request.get("operation"),
-                "status": status,
-                "upstream_status": request.get("upstream_status"),
-                "duration_ms": round((time.perf_counter() - start) * 1000, 2),
-                "request_id": request.get("request_id"),
-            },
-        )
+        # A route's own fields were bound once when its handler was built (OperationHandler.log_fields).
+        bound = request.get("log_fields") or ACCESS_LOG.bind(_unrouted_fields(request))
+        ACCESS_LOG.write(bound, status, request.get("upstream_status"), round((time.perf_counter() - start) * 1000, 2), request.get("request_id"))
+
+
+def _unrouted_fields(request: web.Request) -> dict[str, Any]:
+    resource = request.match_info.route.resource
+    return {"adapter": "rest", "method": request.method, "route": resource.canonical if resource else request.path,
+            "operation": request.get("operation")}
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -251,7 +249,9 @@ def _add_routes(app: web.Application, mounted: list[Mounted], readiness: Readine
                 handler = OperationHandler(resource, op, invoker, creds, file, route)
                 entries.append((specificity(path), op.method, route, handler))
     for _, method, route, handler in sorted(entries, key=lambda e: e[0]):
-        app.router.add_route(method, route.path, handler, name=None, expect_handler=expect)
+        added = app.router.add_route(method, route.path, handler, name=None, expect_handler=expect)
+        if added.resource is not None:
+            handler.bind_log(added.resource.canonical)
     for mount in mounted:  # forwards after every operation: declared operations answer first
         creds = Credentials.from_spec(mount.adapter.auth, mount.invoker.bind_context)
         for resource in mount.adapter.resources:

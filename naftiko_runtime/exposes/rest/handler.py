@@ -21,7 +21,7 @@ from ...capability.model import RestOperation, RestResource
 from ...errors import NaftikoError
 from ...invoke.invoker import Invoker, Outcome
 from ...invoke.output import NOTHING
-from ...logs import SECRETS, redact_outcome
+from ...logs import ACCESS_LOG, SECRETS, redact_outcome
 from ..auth import Credentials
 from ..errors import JSON, error_response, failure_response, unauthorized
 from ..headers import header_values, repeated_host
@@ -65,16 +65,24 @@ class OperationHandler:
     file: str
     route: Route | None = None  # how aiohttp routes the path (names it could not take are renamed)
     locations: LocationRewriter = field(init=False)
+    log_fields: tuple[dict[str, Any], str] = field(init=False)
 
     def __post_init__(self) -> None:
         adapter = adapter_of(self.resource, self.invoker.capability.adapters)
         self.locations = LocationRewriter(build_targets(adapter) if adapter else [], self.operation)
+        route = (self.operation.path or self.resource.path).route
+        self.bind_log(route)
+
+    def bind_log(self, route: str) -> None:
+        """The access-log fields of this route, formatted once (`ACCESS_LOG.write` adds the per-request ones)."""
+        self.log_fields = ACCESS_LOG.bind({"adapter": "rest", "method": self.operation.method, "route": route, "operation": self.operation.action.name})
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         given = header_values(request.raw_headers, b"x-request-id")
         request_id = safe_request_id(given[0] if given else None)
         request["request_id"] = request_id
         request["operation"] = self.operation.action.name
+        request["log_fields"] = self.log_fields
         response = await self.answer(request, request_id)
         response.headers["X-Request-Id"] = request_id
         return response

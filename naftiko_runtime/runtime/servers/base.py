@@ -97,7 +97,7 @@ class AiohttpServer:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.shutdown_grace,
                                **runner_settings(self.limits))
         await runner.setup()
-        site = CappedSite(runner, self.host, self.requested, self.limits.max_connections)
+        site = CappedSite(runner, self.host, self.requested, self.limits.max_connections, reuse_port=self.limits.reuse_port)
         try:
             await site.start()
         except OSError as exc:
