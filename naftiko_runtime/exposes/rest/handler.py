@@ -188,14 +188,14 @@ class OperationHandler:
     def render(outcome: Outcome) -> web.Response:
         if outcome.data is NOTHING:
             if not outcome.raw:
-                return web.Response(status=outcome.status)
+                return web.Response(status=_no_content(outcome.status))
             response = web.Response(status=outcome.status, body=outcome.raw)
             response.content_type = outcome.content_type or "application/octet-stream"
             return response
         if outcome.data is None and outcome.status in (204, 205, 304):
             return web.Response(status=outcome.status)
         if outcome.data is None and not outcome.raw and outcome.upstream is not None:
-            return web.Response(status=outcome.status)
+            return web.Response(status=_no_content(outcome.status))
         return web.Response(status=outcome.status, body=jsonfast.dumps_bytes(outcome.data), content_type=JSON, charset="utf-8")
 
     def pass_headers(self, request: web.Request, outcome: Outcome, response: web.Response) -> None:
@@ -203,3 +203,8 @@ class OperationHandler:
             if name == "Link":
                 value = rewrite_links(value, request, self.operation, self.resource, self.path_values(request))
             response.headers[name] = value
+
+
+def _no_content(status: int) -> int:
+    """An empty 200 is relayed as the 204 it means: the exported document gives every 200 a JSON body."""
+    return 204 if status == 200 else status

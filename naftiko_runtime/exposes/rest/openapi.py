@@ -275,6 +275,7 @@ def build_openapi(capability: Capability) -> dict[str, Any]:
                         **_success_responses(action, op.method),
                         "400": {"description": "Invalid input, or the upstream refused it", "content": _error_content()},
                         "502": {"description": "Upstream failed, or redirected (redirects are not followed)", "content": _error_content()},
+                        "503": {"description": "Upstream busy or unavailable (too many calls in flight: see Retry-After), or the operation is disabled", "content": _error_content()},
                         "504": {"description": "Upstream timed out", "content": _error_content()},
                         "default": {"description": "An error the upstream answered, with its own status; its body is under `upstream.body`", "content": _error_content()},
                     },
