@@ -120,7 +120,7 @@ async def test_inngest_api_capability_drives_the_15_operations(session: aiohttp.
             "app_id": "demo-app", "function_id": "ci", "started_before": "2999-01-01T00:00:00Z"})
         assert status == 200 and made["data"]["function_id"] == "ci", made
         assert [c["id"] for c in (await call(session, "GET", f"{base}/cancellations"))[1]["data"]] == [made["data"]["id"]]
-        assert (await call(session, "DELETE", f"{base}/cancellations/{made['data']['id']}"))[0] == 200
+        assert (await call(session, "DELETE", f"{base}/cancellations/{made['data']['id']}"))[0] == 204  # the engine answers 200 with no body; the adapter relays an empty 2xx as 204
         status, refused = await call(session, "POST", f"{base}/signals", json={"signal": "nobody", "data": {}})
         assert status == 200 and "error" in refused
         assert (await call(session, "GET", f"{base}/webhooks"))[1]["data"][0]["id"] == hook_id
