@@ -127,10 +127,10 @@ def auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[we
     return middleware
 
 
-#: ``Bearer <b64token>`` (RFC 6750). A bare ``Bearer`` with no token is what ``naftiko run`` sends
-#: when a capability's token bind is unset — exactly when it starts this engine as the offline
-#: stand-in — so it passes too; no header, another scheme or a malformed token does not.
-BEARER = re.compile(r"^Bearer(?: +[A-Za-z0-9\-._~+/]+=*)?$", re.I)
+#: ``Bearer <b64token>`` (RFC 6750): any well-formed token passes (``naftiko run`` sends a stand-in
+#: when a capability's token bind is unset); no header, another scheme, a bare ``Bearer`` or a
+#: malformed token does not.
+BEARER = re.compile(r"^Bearer +[A-Za-z0-9\-._~+/]+=*$", re.I)
 
 
 @web.middleware

@@ -114,6 +114,29 @@ def decide_modes(cap: Capability, binds: BindValues, upstreams: dict[str, str], 
     return modes
 
 
+#: What a namespace served by the local engine sends for a credential its binds leave unset: the
+#: engine requires a well-formed bearer token (seed 001) and accepts any, so calls carry this one
+#: rather than an empty `Bearer`. Never sent to a live upstream.
+LOCAL_ENGINE_TOKEN = "naftiko-local-engine"
+
+
+def _stand_in_credentials(cap: Capability, binds: BindValues, modes: list[NamespaceMode]) -> None:
+    """Fill the unset binds that only local-engine namespaces read with `LOCAL_ENGINE_TOKEN`."""
+    local = {m.namespace for m in modes if m.mode == "local-engine"}
+    if not local:
+        return
+    every = {s.var for s in binds.status}
+    read_locally: set[str] = set()
+    read_elsewhere: set[str] = set()
+    for api in cap.consumes:
+        names = api.bind_names() or every  # a namespace that names none reads them all
+        (read_locally if api.namespace in local else read_elsewhere).update(names)
+    for status in binds.status:
+        if not status.resolved and status.var in read_locally - read_elsewhere and not binds.values.get(status.var):
+            binds.values[status.var] = LOCAL_ENGINE_TOKEN
+            binds.by_namespace.setdefault(status.namespace, {})[status.var] = LOCAL_ENGINE_TOKEN
+
+
 def plan_file(file: Path, options: RunOptions) -> PlanEntry:
     """Load, validate and bind one file and decide each namespace's mode; StartupError if it cannot serve.
 
@@ -132,6 +155,7 @@ def plan_file(file: Path, options: RunOptions) -> PlanEntry:
     binds = resolve_capability_binds(cap, options.env)
     register_secrets(cap, binds)
     modes = decide_modes(cap, binds, options.upstreams, options.mode)
+    _stand_in_credentials(cap, binds, modes)
     return PlanEntry(cap, binds, modes, dict(options.upstreams))
 
 

@@ -270,4 +270,6 @@ def test_seed_001_requires_a_bearer_token(engine_url: str) -> None:
     assert no_token.json()["statusCode"] == 401
     malformed = requests.get(f"{engine_url}/api/v1/pipelines", headers={"Authorization": "Basic eDp5"}, timeout=15)
     assert malformed.status_code == 401 and 'error="invalid_token"' in malformed.headers["WWW-Authenticate"]
+    bare = requests.get(f"{engine_url}/api/v1/pipelines", headers={"Authorization": "Bearer"}, timeout=15)
+    assert bare.status_code == 401  # no token at all is not a well-formed bearer token
     assert requests.get(f"{engine_url}/api/v1/pipelines", headers=AUTH, timeout=15).status_code == 200
