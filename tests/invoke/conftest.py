@@ -43,15 +43,6 @@ def _load(path: Path | str) -> Capability:
     return result.capability
 
 
-@pytest.fixture
-async def upstream() -> AsyncIterator[RecordingUpstream]:
-    server = await RecordingUpstream().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 InvokerFactory = Callable[..., Invoker]
 
 

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
-
-from ..support.recording_upstream import RecordingUpstream
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[RecordingUpstream]:
-    recording = await RecordingUpstream().start()
-    yield recording
-    await recording.stop()
-
 
 #: Capability fixtures under src/test/resources of naftiko/framework v1.0.0-alpha2 (29 used by its JUnit tests,
 #: plus register.capability.yml); issue 15 counted 34 behaviours. One test here per fixture.

@@ -55,13 +55,6 @@ async def served(tmp_path: Path, upstream: RecordingUpstream) -> AsyncIterator[S
         yield running
 
 
-@pytest.fixture
-async def upstream() -> AsyncIterator[RecordingUpstream]:
-    recording = await RecordingUpstream().start()
-    yield recording
-    await recording.stop()
-
-
 async def test_forward_passes_method_path_query_body_trusted_headers_only(served: Served, upstream: RecordingUpstream) -> None:
     upstream.route("POST", "/api/things/a%20b/items", reply(status=201, json={"created": True}, headers={"ETag": '"v1"'}))
     status, body = await get_json(

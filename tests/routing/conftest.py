@@ -9,20 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from mcp.client import Client
 
 from naftiko_runtime.exposes.mcp.server import build_server
 from naftiko_runtime.runtime import RunOptions, Runtime
-
-from ..support.recording_upstream import RecordingUpstream
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[RecordingUpstream]:
-    recording = await RecordingUpstream().start()
-    yield recording
-    await recording.stop()
 
 
 @dataclass

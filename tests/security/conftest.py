@@ -41,15 +41,6 @@ def load_file(path: Path) -> Capability:
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[RecordingUpstream]:
-    server = await RecordingUpstream().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def pool() -> AsyncIterator[UpstreamPool]:
     pool = UpstreamPool(FAST)
     yield pool
