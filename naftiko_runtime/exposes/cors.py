@@ -1,7 +1,7 @@
 """CORS for browser clients: the origins given with `--cors-origin`, nothing by default.
 
-One policy, two thin layers: an aiohttp middleware for the REST ports and an ASGI wrapper
-in front of the MCP app. A preflight (`OPTIONS` with `Access-Control-Request-Method`) from
+One policy, two thin layers: a wrapper in the REST ports' layers (`rest/layers.cors`) and
+an ASGI wrapper in front of the MCP app. A preflight (`OPTIONS` with `Access-Control-Request-Method`) from
 an allowed origin is answered 204 here, before routing, authentication or the MCP guard;
 an actual request from it gets `Access-Control-Allow-Origin` and the exposed headers on
 whatever it is answered, errors included. Requests from other origins are left as they are
@@ -10,10 +10,9 @@ whatever it is answered, errors included. Requests from other origins are left a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aiohttp import web
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -59,30 +58,6 @@ class CorsPolicy:
         if requested_headers:  # the origin is trusted: it may send the headers it asks for
             headers["Access-Control-Allow-Headers"] = requested_headers
         return headers
-
-
-def rest_cors(policy: CorsPolicy) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """aiohttp middleware; put it first so it also decorates the error answers of the others."""
-
-    @web.middleware
-    async def cors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        if not policy.allows(origin):
-            return await handler(request)
-        assert origin is not None
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            headers = policy.preflight_headers(origin, request.headers.get("Access-Control-Request-Headers"))
-            return web.Response(status=204, headers=headers)
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            exc.headers.update(policy.response_headers(origin))
-            raise
-        if not response.prepared:
-            response.headers.update(policy.response_headers(origin))
-        return response
-
-    return cors
 
 
 class CorsASGI:

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import web
+from aiohttp.test_utils import BaseTestServer, TestClient
 
 from naftiko_runtime import logs
 from naftiko_runtime.binding.binds import resolve_capability_binds
 from naftiko_runtime.capability.loader import load
 from naftiko_runtime.capability.model import Capability, McpAdapter, RestAdapter
 from naftiko_runtime.exposes.mcp.http import serve_mcp_http
-from naftiko_runtime.exposes.rest.app import Mounted, build_rest_app
+from naftiko_runtime.exposes.rest.app import Mounted, RestService, build_rest_app
 from naftiko_runtime.invoke.client import UpstreamPool, UpstreamSettings
 from naftiko_runtime.invoke.invoker import Invoker
 
@@ -54,6 +55,17 @@ def invoker_for(cap: Capability, pool: UpstreamPool, upstream: RecordingUpstream
 RestFactory = Callable[[Path], Any]
 
 
+class RestTestServer(BaseTestServer):
+    """aiohttp's test server around the REST port's own low-level server (as `naftiko run` serves it)."""
+
+    def __init__(self, service: RestService, **kwargs: Any) -> None:
+        self.service = service
+        super().__init__(**kwargs)
+
+    async def _make_runner(self, **kwargs: Any) -> web.ServerRunner:
+        return web.ServerRunner(self.service.server(**kwargs))
+
+
 @pytest.fixture
 async def rest(upstream: RecordingUpstream, pool: UpstreamPool) -> AsyncIterator[RestFactory]:
     """`await rest(file)`: a TestClient on the file's REST adapter(s)."""
@@ -63,7 +75,7 @@ async def rest(upstream: RecordingUpstream, pool: UpstreamPool) -> AsyncIterator
         cap = load_file(path)
         invoker = invoker_for(cap, pool, upstream)
         mounted = [Mounted(a, invoker) for a in cap.adapters if isinstance(a, RestAdapter)]
-        client = TestClient(TestServer(build_rest_app(mounted, ready), host="127.0.0.1", port=0))
+        client = TestClient(RestTestServer(build_rest_app(mounted, ready), host="127.0.0.1", port=0))
         await client.start_server()
         clients.append(client)
         return client

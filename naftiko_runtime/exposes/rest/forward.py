@@ -9,30 +9,23 @@ ETag/Location/Link/Retry-After come back as they are, with every secret redacted
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
 from ...capability.model import RestResource
 from ...errors import NaftikoError
-from ...expressions.paths import PathTemplate
 from ...invoke.forward import Passthrough, send_forward
 from ...invoke.invoker import PASSED_HEADERS, Invoker
-from ...logs import SECRETS
+from ...logs import ACCESS_LOG, SECRETS
 from ..auth import Credentials
 from ..errors import error_response, failure_response, unauthorized
-from ..headers import header_values, repeated_host
-from ..headers import request_id as safe_request_id
-from .handler import check_utf8
+from ..headers import repeated_host
+from .handler import check_utf8, request_id_of
+from .request import Exchange, RequestView
 
-
-def forward_route(path: PathTemplate) -> tuple[str, str | None]:
-    """(the aiohttp route, the placeholder holding the rest of the path, if the path ends in one)."""
-    last = path.parts[-1] if path.parts else None
-    if not isinstance(last, tuple):
-        return path.route, None
-    head = "".join(f"{{{p[0]}}}" if isinstance(p, tuple) else p for p in path.parts[:-1])
-    return f"{head}{{{last[0]}:.*}}", last[0]
+_USUAL = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @dataclass
@@ -40,19 +33,30 @@ class ForwardHandler:
     resource: RestResource
     invoker: Invoker
     credentials: Credentials | None
-    tail: str | None
+    tail: str | None  # the placeholder holding the rest of the path, if the path ends in one
+    route: str  # as the access log shows it
+    log_fields: tuple[dict[str, Any], str] | None = field(init=False, default=None)  # bound per method below
+    _bound: dict[str, tuple[dict[str, Any], str]] = field(init=False, default_factory=dict)
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
-        given = header_values(request.raw_headers, b"x-request-id")
-        request_id = safe_request_id(given[0] if given else None)
-        request["request_id"] = request_id
-        assert self.resource.forward is not None
-        request["operation"] = f"forward:{self.resource.forward.target_namespace}"
-        response = await self.answer(request, request_id)
+    def fields(self, method: str) -> tuple[dict[str, Any], str]:
+        """The access-log fields for `method`, bound once for the usual methods (any token is a method)."""
+        bound = self._bound.get(method)
+        if bound is None:
+            assert self.resource.forward is not None
+            bound = ACCESS_LOG.bind({"adapter": "rest", "method": method, "route": self.route,
+                                     "operation": f"forward:{self.resource.forward.target_namespace}"})
+            if method in _USUAL:
+                self._bound[method] = bound
+        return bound
+
+    async def __call__(self, request: RequestView, exchange: Exchange) -> web.StreamResponse:
+        exchange.log_fields = self.fields(request.method)
+        request_id = exchange.request_id = request_id_of(request)
+        response = await self.answer(request, exchange, request_id)
         response.headers["X-Request-Id"] = request_id
         return response
 
-    async def answer(self, request: web.Request, request_id: str) -> web.Response:
+    async def answer(self, request: RequestView, exchange: Exchange, request_id: str) -> web.Response:
         forward = self.resource.forward
         assert forward is not None
         if repeated_host(request.raw_headers):
@@ -64,7 +68,7 @@ class ForwardHandler:
             body = await request.read() if request.can_read_body else b""
             call = Passthrough(
                 method=request.method,
-                tail=(request.match_info.get(self.tail, "") if self.tail else "").lstrip("/"),
+                tail=(exchange.params.get(self.tail, "") if self.tail else "").lstrip("/"),
                 query=list(request.query.items()),
                 headers=request.headers,
                 body=body or None,
@@ -74,7 +78,7 @@ class ForwardHandler:
             answer = await send_forward(self.invoker, forward, call)
         except NaftikoError as exc:
             return failure_response(exc)
-        request["upstream_status"] = answer.status
+        exchange.upstream_status = answer.status
         response = web.Response(status=answer.status, body=SECRETS.redact_bytes(answer.body) if answer.body else None)
         if answer.body and answer.content_type:
             response.headers["Content-Type"] = answer.headers.get("Content-Type", answer.content_type)
@@ -82,15 +86,15 @@ class ForwardHandler:
             if name in answer.headers:
                 response.headers[name] = SECRETS.redact(answer.headers[name])
         if "Location" in response.headers:
-            response.headers["Location"] = self.location(request, response.headers["Location"])
+            response.headers["Location"] = self.location(request, exchange.params, response.headers["Location"])
         return response
 
-    def location(self, request: web.Request, value: str) -> str:
+    def location(self, request: RequestView, params: dict[str, str], value: str) -> str:
         """An upstream `Location` below the namespace's base URI, as the same place on this server."""
         assert self.resource.forward is not None
         base = self.invoker.base_uri(self.resource.forward.target_namespace).rstrip("/")
         if not base or not (value == base or value.startswith(base + "/")):
             return value
-        tail = request.match_info.get(self.tail, "") if self.tail else ""
+        tail = params.get(self.tail, "") if self.tail else ""
         prefix = request.path[: len(request.path) - len(tail)] if tail else request.path
         return prefix.rstrip("/") + "/" + value[len(base) :].lstrip("/")

@@ -28,20 +28,30 @@ from ..headers import header_values, repeated_host
 from ..headers import request_id as safe_request_id
 from .links import rewrite_links
 from .redirects import LocationRewriter, adapter_of, build_targets
-from .routing import Route
+from .request import Exchange, RequestView
 
 __all__ = ["JSON", "OperationHandler", "error_response"]
+
+
+def request_id_of(request: RequestView) -> str:
+    """The caller's `X-Request-Id` made safe, else a new one (the same rule as the MCP adapter's)."""
+    given = header_values(request.raw_headers, b"x-request-id")
+    return safe_request_id(given[0] if given else None)
 
 
 def _reason(exc: ValueError) -> str:
     return str(exc.args[0] if exc.args else exc)[:200]
 
 
-def check_utf8(request: web.Request) -> None:
+def check_utf8(request: RequestView) -> None:
     """Refuse a path or query whose percent-escapes do not decode as UTF-8 (aiohttp would put U+FFFD in their place)."""
-    for segment in request.raw_path.partition("?")[0].split("/"):
+    raw = request.raw_path
+    if "%" not in raw:
+        return
+    path, _, query = raw.partition("?")
+    for segment in path.split("/"):
         _utf8(segment, "path segment", segment)
-    for pair in request.rel_url.raw_query_string.split("&"):
+    for pair in query.partition("#")[0].split("&"):
         name, _, value = pair.partition("=")
         _utf8(name, "query parameter name", name)
         _utf8(value, f"query parameter '{name}'", name)
@@ -63,7 +73,6 @@ class OperationHandler:
     invoker: Invoker
     credentials: Credentials | None
     file: str
-    route: Route | None = None  # how aiohttp routes the path (names it could not take are renamed)
     locations: LocationRewriter = field(init=False)
     log_fields: tuple[dict[str, Any], str] = field(init=False)
 
@@ -71,40 +80,32 @@ class OperationHandler:
         adapter = adapter_of(self.resource, self.invoker.capability.adapters)
         self.locations = LocationRewriter(build_targets(adapter) if adapter else [], self.operation)
         route = (self.operation.path or self.resource.path).route
-        self.bind_log(route)
-
-    def bind_log(self, route: str) -> None:
-        """The access-log fields of this route, formatted once (`ACCESS_LOG.write` adds the per-request ones)."""
+        # The access-log fields of this route, formatted once (`ACCESS_LOG.write` adds the per-request ones).
         self.log_fields = ACCESS_LOG.bind({"adapter": "rest", "method": self.operation.method, "route": route, "operation": self.operation.action.name})
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
-        given = header_values(request.raw_headers, b"x-request-id")
-        request_id = safe_request_id(given[0] if given else None)
-        request["request_id"] = request_id
-        request["operation"] = self.operation.action.name
-        request["log_fields"] = self.log_fields
-        response = await self.answer(request, request_id)
+    async def __call__(self, request: RequestView, exchange: Exchange) -> web.StreamResponse:
+        request_id = exchange.request_id = request_id_of(request)
+        response = await self.answer(request, exchange, request_id)
         response.headers["X-Request-Id"] = request_id
         return response
 
-    async def answer(self, request: web.Request, request_id: str) -> web.Response:
+    async def answer(self, request: RequestView, exchange: Exchange, request_id: str) -> web.Response:
         if repeated_host(request.raw_headers):
             return error_response(400, "invalid_request", "more than one Host header")
         if self.credentials is not None and not self.credentials.check(request.headers, request.query):
             return unauthorized(self.credentials.challenge)
         try:
-            incoming = await self.incoming(request, request_id)
+            incoming = await self.incoming(request, exchange.params, request_id)
             outcome = await self.invoker.invoke(self.operation.action, incoming)
         except NaftikoError as exc:
-            request["upstream_status"] = None
             return failure_response(exc)
-        request["upstream_status"] = outcome.upstream_status
+        exchange.upstream_status = outcome.upstream_status
         # An upstream may echo the credentials it was sent: in an error body, or in any header (a redirect's Location).
         if outcome.status >= 300:
             redact_outcome(outcome)
         else:
             outcome.headers = {k: SECRETS.redact(v) for k, v in outcome.headers.items()}
-        location, elsewhere = self.location(request, outcome)
+        location, elsewhere = self.location(exchange.params, outcome)
         if outcome.is_redirect and location is None:
             where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
             target = f"to {elsewhere}" if elsewhere else "to an address this API does not expose"
@@ -116,30 +117,26 @@ class OperationHandler:
             response = web.Response(status=outcome.status)
         else:
             response = self.render(outcome)
-        self.pass_headers(request, outcome, response)
+        self.pass_headers(request, exchange.params, outcome, response)
         if location is not None:
             response.headers["Location"] = location
         return response
 
-    def location(self, request: web.Request, outcome: Outcome) -> tuple[str | None, str | None]:
+    def location(self, path: dict[str, str], outcome: Outcome) -> tuple[str | None, str | None]:
         """(the upstream's redacted `Location` as this server may relay it, or None; the other origin a redirect points to)."""
         value = outcome.headers.pop("Location", None)
         if not value or not outcome.upstream_url:
             return None, None
         call = self.operation.action.call
         base = self.invoker.base_uri(call.operation.namespace) if call is not None else ""
-        rewritten, same_origin = self.locations.rewrite(value, outcome.upstream_url, base, self.path_values(request))
+        rewritten, same_origin = self.locations.rewrite(value, outcome.upstream_url, base, path)
         if outcome.is_redirect and not same_origin:
             return None, value  # already redacted with the outcome
         return rewritten, None
 
-    def path_values(self, request: web.Request) -> dict[str, str]:
-        """The routed path values under the names the file declares."""
-        return self.route.declared(request.match_info) if self.route is not None else dict(request.match_info)
-
-    async def incoming(self, request: web.Request, request_id: str) -> Incoming:
+    async def incoming(self, request: RequestView, path: dict[str, str], request_id: str) -> Incoming:
+        """`path`: the routed path values under the names the file declares."""
         check_utf8(request)
-        path = self.path_values(request)
         routed = {k.casefold() for k in path}
         values: dict[str, Any] = {}
         query = list(request.query.items())
@@ -198,10 +195,10 @@ class OperationHandler:
             return web.Response(status=_no_content(outcome.status))
         return web.Response(status=outcome.status, body=jsonfast.dumps_bytes(outcome.data), content_type=JSON, charset="utf-8")
 
-    def pass_headers(self, request: web.Request, outcome: Outcome, response: web.Response) -> None:
+    def pass_headers(self, request: RequestView, path: dict[str, str], outcome: Outcome, response: web.Response) -> None:
         for name, value in outcome.headers.items():
             if name == "Link":
-                value = rewrite_links(value, request, self.operation, self.resource, self.path_values(request))
+                value = rewrite_links(value, request, self.operation, self.resource, path)
             response.headers[name] = value
 
 

@@ -6,9 +6,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-from aiohttp import web
-
 from ...capability.model import RestOperation, RestResource
+from .request import RequestView
 
 _LINK = re.compile(r"<([^>]*)>([^,]*)")
 
@@ -18,10 +17,9 @@ def _pattern(parts: tuple) -> re.Pattern[str]:
     return re.compile(f"(?:^|.*?){regex}/?$")
 
 
-def rewrite_links(header: str, request: web.Request, operation: RestOperation, resource: RestResource,
-                  routed: Mapping[str, str] | None = None) -> str:
-    """`routed`: the request's path values under their declared names (default: aiohttp's match_info)."""
-    routed = request.match_info if routed is None else routed
+def rewrite_links(header: str, request: RequestView, operation: RestOperation, resource: RestResource,
+                  routed: Mapping[str, str]) -> str:
+    """`routed`: the request's path values under their declared names."""
     call = operation.action.call
     if call is None:
         return header

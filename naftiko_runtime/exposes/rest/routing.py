@@ -1,66 +1,72 @@
-"""Exposed paths as aiohttp routes: any placeholder name, duplicates, and which route wins.
+"""Exposed paths compiled once for the dispatch table: any placeholder name, duplicates, which route wins.
 
-aiohttp only routes `{identifier}` placeholders, but OpenAPI paths carry names like
-`{inspection-id}` or `{sys.id}`. Each name that is not an identifier is routed under a
-safe one made here and translated back when a request is matched, so everything after
-routing sees the names the file declares.
+A path without placeholders is looked up as it is; one with placeholders becomes a regular
+expression whose groups map back to the names the file declares, so `{inspection-id}` or
+`{sys.id}` route like `{id}`. A placeholder matches one segment (`[^{}/]+`, as aiohttp's
+router does) and its value is percent-decoded like aiohttp's (`%2F` and `%25` are the only
+escapes left in the path it is matched against); the last placeholder of a `forward`
+resource takes the rest of the path, slashes included.
 
-aiohttp tries routes in the order they are added, and `{id}` also matches `1.jpg`: routes
-are added most specific first (literal segments before placeholders with literal text
-before bare placeholders), so `/photos/{id}.jpg` is reached even when `/photos/{id}` exists.
+Routes are tried most specific first (literal segments before placeholders with literal
+text before bare placeholders), so `/photos/{id}.jpg` is reached even when `/photos/{id}`
+exists.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...expressions.paths import PathTemplate
 
-_IDENTIFIER = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
+SEGMENT = "[^{}/]+"
 
 
 @dataclass(frozen=True)
-class Route:
-    """An exposed path as aiohttp routes it, and the way back to the declared names."""
+class PathPattern:
+    """An exposed path as the dispatch table matches it."""
 
-    path: str  # aiohttp's route string
-    names: Mapping[str, str]  # aiohttp's variable name -> the declared name (only those that differ)
+    text: str  # the path in `{name}` form, as logs and OpenAPI show it
+    literal: bool  # no placeholders: matched by equality
+    regex: re.Pattern[str]
+    names: tuple[str, ...]  # the declared name of each group, in order
+    first: str | None  # the first segment when it is literal text (the table's index), else None
 
-    def declared(self, match_info: Mapping[str, str]) -> dict[str, str]:
-        """The matched path values under the names the file declares."""
-        return {self.names.get(k, k): v for k, v in match_info.items()}
+    def match(self, path: str) -> dict[str, str] | None:
+        """The path values under their declared names, or None when `path` is not this route."""
+        found = self.regex.fullmatch(path)
+        if found is None:
+            return None
+        return {name: _unquote(value) for name, value in zip(self.names, found.groups(), strict=True)}
 
 
-def route_of(template: PathTemplate) -> Route:
-    """The aiohttp route of an exposed path; placeholder names aiohttp cannot take are renamed safely."""
-    taken = set(template.names)
-    names: dict[str, str] = {}
-    out: list[str] = []
-    for part in template.parts:
-        if not isinstance(part, tuple):
-            out.append(part)
-            continue
-        name = part[0]
-        if _IDENTIFIER.fullmatch(name) is None:
-            safe = base = "_" + re.sub(r"[^_a-zA-Z0-9]", "_", name)
-            n = 1
-            while safe in taken:
-                n += 1
-                safe = f"{base}_{n}"
-            taken.add(safe)
-            names[safe] = name
-            name = safe
-        out.append("{" + name + "}")
-    return Route("".join(out), names)
+def _unquote(value: str) -> str:
+    if "%" not in value:
+        return value
+    return value.replace("%2F", "/").replace("%25", "%")
+
+
+def pattern_of(template: PathTemplate, *, tail: bool = False) -> PathPattern:
+    """`tail`: the last placeholder, if the path ends in one, takes the rest of the path."""
+    parts = template.parts
+    regex: list[str] = []
+    names: list[str] = []
+    for i, part in enumerate(parts):
+        if isinstance(part, tuple):
+            names.append(part[0])
+            regex.append("(.*)" if tail and i == len(parts) - 1 else f"({SEGMENT})")
+        else:
+            regex.append(re.escape(part))
+    shape = "".join("{}" if isinstance(p, tuple) else p for p in parts)
+    head = shape[1:].partition("/")[0] if shape.startswith("/") else None
+    first = head if head is not None and "{}" not in head else None
+    return PathPattern(template.route, not names, re.compile("".join(regex)), tuple(names), first)
 
 
 def route_key(template: PathTemplate) -> tuple[str, ...]:
     """Segments with every placeholder as `{}` and its literal text kept: equal keys match the same URLs.
 
-    `/photos/{id}.jpg` and `/photos/{id}.json` differ; `/contacts` and `/contacts/` differ too
-    (aiohttp routes them apart)."""
+    `/photos/{id}.jpg` and `/photos/{id}.json` differ; `/contacts` and `/contacts/` differ too."""
     text = "".join("{}" if isinstance(p, tuple) else p for p in template.parts)
     return tuple(text.split("/"))
 

@@ -96,6 +96,14 @@ class AiohttpServer:
     async def listen(self, app: web.Application) -> int:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=self.shutdown_grace,
                                **runner_settings(self.limits))
+        return await self.listen_with(runner)
+
+    async def listen_server(self, make_server: Callable[..., web.Server]) -> int:
+        """Serve aiohttp's low-level server (`make_server(**connection settings)`), with no `web.Application`."""
+        server = make_server(access_log=None, **runner_settings(self.limits))
+        return await self.listen_with(web.ServerRunner(server, handle_signals=False, shutdown_timeout=self.shutdown_grace))
+
+    async def listen_with(self, runner: web.BaseRunner) -> int:
         await runner.setup()
         site = CappedSite(runner, self.host, self.requested, self.limits.max_connections, reuse_port=self.limits.reuse_port)
         try:

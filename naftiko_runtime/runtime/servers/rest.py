@@ -1,17 +1,10 @@
-"""The REST server of one address: every REST adapter declared on it, swappable under `--watch`."""
+"""The REST server of one address: every REST adapter declared on it, its routes swapped in place under `--watch`."""
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from ...exposes.health import Readiness
-from ...exposes.rest.app import (
-    ROUTES,
-    Mounted,
-    RouteConflict,
-    build_rest_app,
-    build_routes,
-)
+from ...exposes.rest.app import Mounted, RestService, RouteConflict, build_rest_app, build_routes
+from ...exposes.rest.dispatch import RouteTable
 from ...limits import ConnectionLimits
 from ..options import StartupError
 from .base import AiohttpServer
@@ -27,7 +20,7 @@ class RestServer(AiohttpServer):
         self.mounted, self.readiness = mounted, readiness
         self.max_body, self.swappable = max_body, swappable
         self.cors_origins = cors_origins or []
-        self.app: web.Application | None = None
+        self.service: RestService | None = None
 
     @property
     def namespaces(self) -> list[str]:
@@ -35,18 +28,17 @@ class RestServer(AiohttpServer):
 
     async def start(self) -> int:
         try:
-            self.app = build_rest_app(self.mounted, self.readiness, max_body=self.max_body,
-                                      body_timeout=self.limits.body_timeout, swappable=self.swappable,
-                                      cors_origins=self.cors_origins)
+            self.service = build_rest_app(self.mounted, self.readiness, max_body=self.max_body,
+                                          body_timeout=self.limits.body_timeout, cors_origins=self.cors_origins)
         except RouteConflict as exc:
             raise StartupError(f"route conflict: {exc}") from None
-        return await self.listen(self.app)
+        return await self.listen_server(self.service.server)
 
-    def prepare(self, mounted: list[Mounted]) -> web.Application:
+    def prepare(self, mounted: list[Mounted]) -> RouteTable:
         """The route table a swap would serve; raises RouteConflict before anything changes."""
         return build_routes(mounted, self.readiness)
 
-    def swap(self, mounted: list[Mounted], table: web.Application | None = None) -> None:
-        assert self.app is not None and self.swappable
-        self.app[ROUTES].swap(table if table is not None else build_routes(mounted, self.readiness))
+    def swap(self, mounted: list[Mounted], table: RouteTable | None = None) -> None:
+        assert self.service is not None and self.swappable
+        self.service.swap(table if table is not None else build_routes(mounted, self.readiness))
         self.mounted = mounted
