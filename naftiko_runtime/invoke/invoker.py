@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from ..binding.binds import BindValues
@@ -72,10 +72,12 @@ class Invoker:
             base = self._bases[key] = override_base(base, override) if override else base
         return base
 
-    async def invoke(self, action: Action, incoming: Incoming) -> Outcome:
-        """Raises NaftikoError: InputError (400) for bad input, InvokeError 503 for a part disabled by a defect
-        of the file, UpstreamError (502/504) for upstream faults."""
-        return await self._chain(action, incoming)
+    def invoke(self, action: Action, incoming: Incoming) -> Awaitable[Outcome]:
+        """The call to await. Raises NaftikoError: InputError (400) for bad input, InvokeError 503 for a part
+        disabled by a defect of the file, UpstreamError (502/504) for upstream faults.
+
+        The middleware chain's own coroutine, not one awaiting it: one frame less for every resumption."""
+        return self._chain(action, incoming)
 
     async def _run(self, action: Action, incoming: Incoming) -> Outcome:
         if action.broken:

@@ -17,6 +17,7 @@ connections are never touched.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import web
@@ -48,21 +49,16 @@ class RestService:
     def swap(self, table: RouteTable) -> None:
         self.table = table
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        return await self.handler(request, Exchange())
+    def handle(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        return self.handler(request, Exchange())
 
-    async def dispatch(self, request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
+    def dispatch(self, request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]:
         plan, params, allowed = self.table.resolve(request.method, request.rel_url.path_safe)
         if plan is None:
-            if not allowed:
-                return error_response(404, "not_found", f"no route for {request.path}")
-            methods = ", ".join(sorted(allowed))
-            response = error_response(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; allowed: {methods}")
-            response.headers["Allow"] = methods
-            return response
+            return _unrouted(request, allowed)
         exchange.params = params
         exchange.log_fields = plan.log_fields
-        return await plan(request, exchange)
+        return plan(request, exchange)
 
     def make_request(self, message: RawRequestMessage, payload: StreamReader, protocol: RequestHandler,
                      writer: AbstractStreamWriter, task: asyncio.Task[None]) -> web.BaseRequest:
@@ -72,6 +68,16 @@ class RestService:
     def server(self, **kwargs: Any) -> web.Server:
         """The low-level server (`kwargs`: aiohttp's connection settings)."""
         return web.Server(self.handle, request_factory=self.make_request, **kwargs)
+
+
+async def _unrouted(request: web.BaseRequest, allowed: set[str]) -> web.StreamResponse:
+    """404, or 405 with `Allow` when the path takes other methods."""
+    if not allowed:
+        return error_response(404, "not_found", f"no route for {request.path}")
+    methods = ", ".join(sorted(allowed))
+    response = error_response(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; allowed: {methods}")
+    response.headers["Allow"] = methods
+    return response
 
 
 def build_handler(dispatch: layers.Handler, *, max_body: int, body_timeout: float, log_requests: bool,

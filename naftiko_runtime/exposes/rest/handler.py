@@ -85,27 +85,35 @@ class OperationHandler:
 
     async def __call__(self, request: RequestView, exchange: Exchange) -> web.StreamResponse:
         request_id = exchange.request_id = request_id_of(request)
-        response = await self.answer(request, exchange, request_id)
+        response = self.refusal(request)
+        if response is None:
+            try:
+                incoming = await self.incoming(request, exchange.params, request_id)
+                outcome = await self.invoker.invoke(self.operation.action, incoming)
+            except NaftikoError as exc:
+                response = failure_response(exc)
+            else:
+                exchange.upstream_status = outcome.upstream_status
+                response = self.answer(request, exchange.params, outcome)
         response.headers["X-Request-Id"] = request_id
         return response
 
-    async def answer(self, request: RequestView, exchange: Exchange, request_id: str) -> web.Response:
+    def refusal(self, request: RequestView) -> web.Response | None:
+        """The answer to a request refused before any input is read, else None."""
         if repeated_host(request.raw_headers):
             return error_response(400, "invalid_request", "more than one Host header")
         if self.credentials is not None and not self.credentials.check(request.headers, request.query):
             return unauthorized(self.credentials.challenge)
-        try:
-            incoming = await self.incoming(request, exchange.params, request_id)
-            outcome = await self.invoker.invoke(self.operation.action, incoming)
-        except NaftikoError as exc:
-            return failure_response(exc)
-        exchange.upstream_status = outcome.upstream_status
+        return None
+
+    def answer(self, request: RequestView, path: dict[str, str], outcome: Outcome) -> web.Response:
+        """The response to an outcome (`path`: the routed path values under their declared names)."""
         # An upstream may echo the credentials it was sent: in an error body, or in any header (a redirect's Location).
         if outcome.status >= 300:
             redact_outcome(outcome)
         else:
             outcome.headers = {k: SECRETS.redact(v) for k, v in outcome.headers.items()}
-        location, elsewhere = self.location(exchange.params, outcome)
+        location, elsewhere = self.location(path, outcome)
         if outcome.is_redirect and location is None:
             where = f"upstream {outcome.upstream} " if outcome.upstream else "upstream "
             target = f"to {elsewhere}" if elsewhere else "to an address this API does not expose"
@@ -117,7 +125,7 @@ class OperationHandler:
             response = web.Response(status=outcome.status)
         else:
             response = self.render(outcome)
-        self.pass_headers(request, exchange.params, outcome, response)
+        self.pass_headers(request, path, outcome, response)
         if location is not None:
             response.headers["Location"] = location
         return response

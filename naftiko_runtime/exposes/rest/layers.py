@@ -5,7 +5,10 @@
     access log -> CORS -> JSON errors -> Expect: 100-continue -> body deadline -> dispatch
 
 A layer that is off is not in the chain. Each takes the request and its `Exchange` (the
-record the dispatch and the plan fill, which the access log reads) and returns the response.
+record the dispatch and the plan fill, which the access log reads) and returns the response
+to await. A layer with nothing to do for a request (no `Expect`, no body, no allowed
+`Origin`) hands back the next handler's awaitable itself, so it adds no coroutine frame
+that every resumption of the request would pass through.
 """
 
 from __future__ import annotations
@@ -49,11 +52,14 @@ def access_log(inner: Handler) -> Handler:
 def cors(inner: Handler, policy: CorsPolicy) -> Handler:
     """A preflight from an allowed origin is answered here; every other answer to it gets the CORS headers."""
 
-    async def with_cors(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
+    def with_cors(request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]:
         origin = request.headers.get("Origin")
         if not policy.allows(origin):
-            return await inner(request, exchange)
+            return inner(request, exchange)
         assert origin is not None
+        return answered(request, exchange, origin)
+
+    async def answered(request: web.BaseRequest, exchange: Exchange, origin: str) -> web.StreamResponse:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             headers = policy.preflight_headers(origin, request.headers.get("Access-Control-Request-Headers"))
             return web.Response(status=204, headers=headers)
@@ -72,7 +78,12 @@ def cors(inner: Handler, policy: CorsPolicy) -> Handler:
 def json_errors(inner: Handler) -> Handler:
     """aiohttp's own refusals (a body over the limit) as the JSON error body."""
 
-    async def errors(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
+    def errors(request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]:
+        if not request.body_exists:  # only reading a body raises them
+            return inner(request, exchange)
+        return caught(request, exchange)
+
+    async def caught(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
         try:
             return await inner(request, exchange)
         except web.HTTPRequestEntityTooLarge as exc:
@@ -84,9 +95,12 @@ def json_errors(inner: Handler) -> Handler:
 def expect_within(inner: Handler, max_body: int) -> Handler:
     """`Expect: 100-continue`: 413 at once for a declared body over `max_body`, else `100 Continue`."""
 
-    async def expect(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
+    def expect(request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]:
         if not request.headers.get(hdrs.EXPECT):
-            return await inner(request, exchange)
+            return inner(request, exchange)
+        return expected(request, exchange)
+
+    async def expected(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
         length = request.content_length
         if length is not None and length > max_body:
             response = error_response(413, "payload_too_large", f"request body exceeds the {max_body}-byte limit (--max-body)")
@@ -134,9 +148,12 @@ class _BodyWatch:
 def body_deadline(inner: Handler, timeout: float) -> Handler:
     """408 and close when a request body still arriving pauses for `timeout` seconds."""
 
-    async def watched(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
+    def watched(request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]:
         if not request.body_exists or request.content.is_eof():
-            return await inner(request, exchange)
+            return inner(request, exchange)
+        return within(request, exchange)
+
+    async def within(request: web.BaseRequest, exchange: Exchange) -> web.StreamResponse:
         watch = _BodyWatch(request, timeout)
         try:
             return await inner(request, exchange)
