@@ -13,6 +13,10 @@ Around every exposed action, the invoke middlewares (first outermost):
 
     metrics -> SERVER span -> the invoker's own work
 
+The REST port's own layers around the dispatch (access log, CORS, JSON errors,
+`Expect: 100-continue`, body deadline) are composed the same way, in
+`exposes/rest/app.build_handler`.
+
 Layers that are off are not in the stack at all, so they cost nothing. Everything is
 decided here from explicit arguments; nothing is wrapped after the fact.
 """

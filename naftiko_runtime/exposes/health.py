@@ -1,7 +1,8 @@
 """Liveness and readiness, the same on every HTTP port the runtime opens (REST, MCP, skill, control, metrics).
 
 `live` and `ready` compute the answers; `add_health_routes` serves them on an aiohttp
-application, `starlette_routes` on the MCP server's Starlette application. The control
+application (skill, control), `rest.dispatch.add_health` in a REST port's route table,
+`starlette_routes` on the MCP server's Starlette application. The control
 adapter's readiness also lists the adapters, and calls a missing one DEGRADED.
 """
 
