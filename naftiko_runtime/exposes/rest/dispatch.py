@@ -44,9 +44,10 @@ class Mounted:
 
 
 class Plan(Protocol):
-    """What a route runs: `log_fields` are its access-log fields, bound once."""
+    """What a route runs: `log_fields` are its access-log fields, bound once at load."""
 
-    log_fields: tuple[dict[str, Any], str]
+    @property
+    def log_fields(self) -> tuple[dict[str, Any], str] | None: ...  # None: the plan binds them per request
 
     def __call__(self, request: RequestView, exchange: Exchange) -> Awaitable[web.StreamResponse]: ...
 

@@ -12,10 +12,9 @@ request id, the route's access-log fields and the upstream status, which the acc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http.cookies import Morsel
 from typing import Any, Protocol
 
-from multidict import CIMultiDictProxy, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiMapping
 
 
 class RequestView(Protocol):
@@ -31,7 +30,7 @@ class RequestView(Protocol):
     def raw_path(self) -> str: ...
 
     @property
-    def query(self) -> MultiDictProxy[str]: ...
+    def query(self) -> MultiMapping[str]: ...
 
     @property
     def query_string(self) -> str: ...
@@ -43,7 +42,7 @@ class RequestView(Protocol):
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]: ...
 
     @property
-    def cookies(self) -> Mapping[str, str | Morsel[str]]: ...
+    def cookies(self) -> Mapping[str, str]: ...
 
     @property
     def content_type(self) -> str: ...

@@ -82,7 +82,7 @@ class AiohttpServer:
     def __init__(self, name: str, host: str, port: int, limits: ConnectionLimits, shutdown_grace: float) -> None:
         self.name, self.host, self.requested = name, host, port
         self.limits, self.shutdown_grace = limits, shutdown_grace
-        self.runner: web.AppRunner | None = None
+        self.runner: web.BaseRunner | None = None
         self.port: int | None = None
 
     @property
