@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from ..expressions.paths import PathTemplate
 from .model import ConsumedApi, ConsumedOperation
 
+#: The warnings of a call read by a guess (`READINGS`, `resolve_namespace`): shown at start, errors at `--strict`.
+GUESSED_CALLS = ("guessed-namespace", "guessed-operation")
+
 
 @dataclass
 class CallSite:

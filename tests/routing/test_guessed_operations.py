@@ -12,9 +12,13 @@ published file uses, each with a located warning, each refused at `--strict`:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
+
 from naftiko_runtime.capability.loader import load
+from naftiko_runtime.logs import LOGGER
 
 from ..support.recording_upstream import RecordingUpstream, reply
 from .conftest import serve
@@ -173,15 +177,20 @@ def test_strict_refuses_every_reading(tmp_path: Path) -> None:
     assert result.refused(strict=True)
 
 
-async def test_the_readings_route_on_both_adapters(tmp_path: Path, upstream: RecordingUpstream) -> None:
+async def test_the_readings_route_on_both_adapters_and_warn_at_start(
+        tmp_path: Path, upstream: RecordingUpstream, caplog: pytest.LogCaptureFixture) -> None:
     file = _write(tmp_path, FILE)
     upstream.route("POST", "/api/", reply(json={}))
     upstream.route("GET", "/signals", reply(json=[]))
     upstream.route("GET", "/v2/volumes", reply(json=[]))
-    async with serve(file, {"*": upstream.url}) as served, served.mcp("tools") as client:
-        base = served.rest("api")
-        answers = [await served.call("GET", base + path) for path in ("/apps", "/entities", "/volumes", "/alerts")]
-        tools = [await client.call_tool(name, {}) for name in ("apps", "entities", "volumes")]
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        async with serve(file, {"*": upstream.url}) as served, served.mcp("tools") as client:
+            base = served.rest("api")
+            answers = [await served.call("GET", base + path) for path in ("/apps", "/entities", "/volumes", "/alerts")]
+            tools = [await client.call_tool(name, {}) for name in ("apps", "entities", "volumes")]
+    started = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    line = FILE.splitlines().index("      - {method: GET, name: volumes, call: store.get-volumes}") + 1
+    assert any(f"{file}:{line}:" in m and "'store.get-volumes'" in m for m in started), started
     assert [status for status, _ in answers] == [200, 200, 200, 503], answers
     assert not any(t.is_error for t in tools), tools
     assert [(r.method, r.raw_path) for r in upstream.requests] == [
