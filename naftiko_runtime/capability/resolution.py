@@ -115,9 +115,11 @@ def _bare_verb(name: str, op: ConsumedOperation) -> bool:
     return bool(name) and "-" not in name and op.name.casefold().startswith(name.casefold() + "-")
 
 
+Readings = tuple[tuple[str, Callable[[str, ConsumedOperation], bool]], ...]
+
 #: How an operation name is read, in order: (what the reading finds, its test). Only the first is alpha2's;
 #: a word added to a name with an object is another operation (`get-volumes-diff` is not `get-volumes`).
-READINGS: tuple[tuple[str, Callable[[str, ConsumedOperation], bool]], ...] = (
+READINGS: Readings = (
     ("named '{name}'", lambda name, op: op.name == name),
     ("that '{name}' spells as method-resource (the resource's own request, its path ending in the resource name)",
      _verb_resource),
@@ -133,7 +135,7 @@ class Reading:
     why: str = ""  # which reading found it, or which found several
 
 
-def read_operation(ops: list[ConsumedOperation], name: str, readings: tuple = READINGS) -> Reading:
+def read_operation(ops: list[ConsumedOperation], name: str, readings: Readings = READINGS) -> Reading:
     """The first reading of `name` (`op` or `resource.op`) that finds any operation in `ops` decides: one request, or none."""
     resource, _, op_name = name.rpartition(".")
     pool = [op for op in ops if not resource or op.resource == resource]
@@ -214,7 +216,8 @@ def _read_absent(api: ConsumedApi, name: str) -> Resolved:
 
 @dataclass
 class GuessedNamespace:
-    """What a call to an undeclared namespace means: a namespace (its operation by name), or one operation outright."""
+    """What a call to an undeclared namespace means: a namespace (its operation by name), or one operation outright.
+    `message` is the warning; without `api`, why no reading decided (empty when none found anything)."""
 
     api: ConsumedApi | None
     operation: ConsumedOperation | None = None
@@ -239,7 +242,7 @@ def resolve_namespace(apis: dict[str, ConsumedApi], namespace: str, name: str) -
     reading = read_operation([op for api in apis.values() for op in api.operations], name)
     op = reading.operation
     if op is None:
-        return GuessedNamespace(None, None, f"; {reading.why}" if reading.why else "")
+        return GuessedNamespace(None, None, reading.why)
     return GuessedNamespace(apis.get(op.namespace, op.api), op, (
         f"call '{namespace}.{name}' names no consumes namespace '{namespace}'; it resolves to {_qualified(op)} "
         f"because {reading.why} in this file. Write {_explicit(op)} to make it explicit"

@@ -97,8 +97,8 @@ def call(ctx: Context, target: Any, with_raw: Any, prefixes: tuple[str, ...], si
         guess = resolve_namespace(ctx.apis, namespace, rest_name)
         if guess.api is None:
             known = ", ".join(sorted(ctx.apis)) or "none"
-            _unresolved(ctx, f"call '{target}' names no consumes namespace '{namespace}' (known: {known}){guess.message}",
-                        path + ("call",))
+            why = f"; {guess.message}" if guess.message else ""
+            _unresolved(ctx, f"call '{target}' names no consumes namespace '{namespace}' (known: {known}){why}", path + ("call",))
             return None
         ctx.warn(guess.message, path + ("call",), "guessed-namespace")
         api = guess.api
