@@ -67,6 +67,9 @@ capability:
     - path: /apps
       operations:
       - {{method: GET, name: apps, call: team-apps.list}}
+    - path: /chat
+      operations:
+      - {{method: GET, name: chat, call: team-chat.list}}
     - path: /entities
       operations:
       - {{method: GET, name: entities, call: entity-data.fetch}}
@@ -136,6 +139,9 @@ def test_each_reading_resolves_with_a_located_warning(tmp_path: Path) -> None:
         warned[d.code].append(d)
     for code in ("guessed-namespace", "guessed-operation"):
         assert warned[code] and all("call: " in lines[d.line - 1] and d.col > 1 for d in warned[code]), code
+    (duplicate,) = warned["duplicate-operation"]  # named in its own namespace: one request, not an ambiguity
+    assert "declared 2 times in 'team-chat'" in duplicate.message and "ambiguous-operation" not in warned
+    assert called["chat"] is called["apps"]
     apps = next(d for d in warned["guessed-namespace"] if "'team-apps.list'" in d.message)
     assert "declared 2 times alike" in apps.message and "Write 'team-chat.list'" in apps.message
     volumes = next(d for d in warned["guessed-operation"] if "'store.get-volumes'" in d.message)
