@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..capability.loader import load
+from ..capability.resolution import GUESSED_CALLS
 
 if TYPE_CHECKING:
     from ..capability.model import Action, Capability
@@ -141,7 +142,7 @@ def inspect(files: tuple[Path, ...], fmt: str, strict: bool) -> None:
     for file in files:
         result = load(file)
         for d in result.diagnostics:
-            if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder"):
+            if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder", *GUESSED_CALLS):
                 click.echo(str(d), err=True)
         if result.refused(strict=strict) or result.capability is None:
             failed = True

@@ -203,3 +203,17 @@ async def test_the_readings_route_on_both_adapters_and_warn_at_start(
         ("POST", "/api/"), ("GET", "/signals"), ("GET", "/v2/volumes"),
         ("POST", "/api/"), ("GET", "/signals"), ("GET", "/v2/volumes"),
     ]
+
+
+def test_inspect_shows_each_guess_where_it_is_written(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from naftiko_runtime.cli.app import main
+
+    file = _write(tmp_path, FILE)
+    result = CliRunner().invoke(main, ["inspect", str(file)])
+    assert result.exit_code == 0, result.output
+    line = FILE.splitlines().index("      - {method: GET, name: volumes, call: store.get-volumes}") + 1
+    assert f"{file}:{line}:" in result.stderr and "guessed" not in result.stdout
+    assert "'store.volumes.get-api-volumes'" in result.stderr
+    assert "GET https://store.example.com/v2/volumes" in result.stdout  # the route lists the call it makes
