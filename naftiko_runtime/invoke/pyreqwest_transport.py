@@ -31,6 +31,9 @@ from ..errors import UpstreamError
 from .request import UpstreamRequest
 from .transport import AiohttpTransport, UpstreamResponse, UpstreamSettings
 
+# Methods sent without Content-Length when they carry nothing (aiohttp's GET_METHODS)
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "CONNECT", "TRACE"})
+
 
 @dataclass
 class PyreqwestTransport:
@@ -86,6 +89,8 @@ class PyreqwestTransport:
             builder = builder.header("Content-Type", payload.content_type).body_bytes(await payload.as_bytes())
         elif req.body is not None:
             builder = builder.body_bytes(req.body)
+        elif req.method not in _BODYLESS:
+            builder = builder.header("Content-Length", "0")  # as aiohttp sends; hyper omits it, and some servers answer 411
         try:
             async with builder.build_streamed() as resp:
                 headers = CIMultiDictProxy(CIMultiDict(resp.headers.items()))

@@ -22,6 +22,23 @@ from .conftest import SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, tool
 
 INNGEST = SEEDED_DIR / "inngest-runs.yaml"
+BODYLESS = """\
+naftiko: 1.0.0-alpha2
+info: {label: bodyless, description: one operation without a body}
+capability:
+  consumes:
+    - type: http
+      namespace: up
+      baseUri: http://upstream.invalid
+      resources:
+        - {name: things, path: /things, operations: [{name: touch, method: {method}}]}
+  exposes:
+    - type: mcp
+      namespace: t
+      port: 9999
+      tools:
+        - {name: touch, description: Touch the things., call: up.touch}
+"""
 
 
 @pytest.fixture(params=HTTP_CLIENTS)
@@ -65,6 +82,19 @@ async def test_the_chosen_client_is_the_one_the_upstream_sees(http_client: str, 
     assert outcome.data == {"id": "r1"}
     [seen] = upstream.requests
     assert http_client in seen.headers["User-Agent"].lower()
+
+
+@pytest.mark.parametrize("method, length", [("POST", "0"), ("DELETE", "0"), ("GET", None)])
+async def test_a_bodyless_write_declares_an_empty_body(method: str, length: str | None, http_client: str, upstream: Any,
+                                                       make_invoker: Any, write_capability: Any) -> None:
+    """`Content-Length: 0` on a write without a body, whichever the client (servers may answer 411 without it)."""
+    upstream.route(method, "/things", reply(json={}))
+    cap = write_capability(BODYLESS.replace("{method}", method))
+    outcome = await make_invoker(cap).invoke(tool(cap, "touch"), mcp_incoming({}))
+    assert outcome.status == 200
+    [seen] = upstream.requests
+    assert seen.headers.get("Content-Length") == length
+    assert "Content-Type" not in seen.headers
 
 
 def test_a_missing_pyreqwest_refuses_to_start_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
