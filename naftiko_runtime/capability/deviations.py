@@ -163,6 +163,13 @@ _TABLE = (
         "normalise",
     ),
     Deviation(
+        "repeated-base-path",
+        "A consumed path starts by repeating the base URI's own path, which names an API version (`baseUri: "
+        "https://api.netlify.com/api/v1` with `path: /api/v1/sites`); the reference engine sends the version twice",
+        "the repeat is sent once (`/api/v1/sites`).",
+        "normalise",
+    ),
+    Deviation(
         "unresolved-call",
         "A `call` names no consumes namespace or operation",
         "the operation answers 503 (operation_disabled) until the call is fixed; the rest of the file serves",

@@ -259,6 +259,11 @@ def _expected(base: str, res: dict[str, Any], op: dict[str, Any], values: dict[s
     base_path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*", "", base).split("?")[0] if "://" in base else ""
     # a Smithy-style `#name&name` is never sent (its names go in the query), nor is a literal query part of the path
     template = join_path(str(res.get("path") or ""), op.get("path")).split("#")[0].split("?")[0]
+    # an API version is never written twice: a path repeating a versioned base path is sent with it once
+    trimmed = base_path.rstrip("/")
+    if (any(re.fullmatch(r"v\d+[\w.]*|\d+(\.\d+)*|\d{4}-\d{2}-\d{2}", seg, re.I) for seg in trimmed.split("/"))
+            and (template == trimmed or template.startswith(trimmed + "/"))):
+        template = template[len(trimmed):]
     full = base_path.rstrip("/") + "/" + template.lstrip("/") if template.strip("/") else (base_path or "/")
     if not full.startswith("/"):
         full = "/" + full
