@@ -19,13 +19,13 @@ SEED = CAPABILITIES / "humanitec-pipelineruns.yaml"
 IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)\s*$", re.M)
 
 # Loaded only where a file or a flag uses them: metrics (a control adapter or --metrics-port), the
-# document readers (outputRawFormat html/markdown), WebSockets (MCP over HTTP has none), the OTLP SDK
+# document readers (outputRawFormat html/markdown/xml), WebSockets (MCP over HTTP has none), the OTLP SDK
 # (OTEL_EXPORTER_OTLP_ENDPOINT), the compiled schema validator (`naftiko run` checks with python-jsonschema
 # unless NAFTIKO_SCHEMA_BACKEND says otherwise).
 NOT_FOR_THE_SEED = (
     "prometheus_client", "naftiko_runtime.metrics", "naftiko_runtime.exposes.control",
     "wsproto", "websockets", "markdown_it", "selectolax", "opentelemetry.sdk",
-    "jsonschema_rs", "naftiko_runtime.capability.schema_rs",
+    "jsonschema_rs", "naftiko_runtime.capability.schema_rs", "xml.etree.ElementTree", "pyexpat",
 )
 
 
