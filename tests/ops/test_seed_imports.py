@@ -12,6 +12,10 @@ import re
 import urllib.request
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from naftiko_runtime.cli import main
+from naftiko_runtime.cli.app import LAZY_COMMANDS
 from tests.support.paths import CAPABILITIES
 from tests.support.runtime import BASE_ARGS, spawn
 
@@ -20,12 +24,14 @@ IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)\s*$", re.M)
 
 # Loaded only where a file or a flag uses them: metrics (a control adapter or --metrics-port), the
 # document readers (outputRawFormat html/markdown/xml), WebSockets (MCP over HTTP has none), the OTLP SDK
-# (OTEL_EXPORTER_OTLP_ENDPOINT), the compiled schema validator (`naftiko run` checks with python-jsonschema
+# (OTEL_EXPORTER_OTLP_ENDPOINT), the CLI's other commands, the compiled schema validator (`naftiko run` checks with python-jsonschema
 # unless NAFTIKO_SCHEMA_BACKEND says otherwise).
 NOT_FOR_THE_SEED = (
     "prometheus_client", "naftiko_runtime.metrics", "naftiko_runtime.exposes.control",
     "wsproto", "websockets", "markdown_it", "selectolax", "opentelemetry.sdk",
     "jsonschema_rs", "naftiko_runtime.capability.schema_rs", "xml.etree.ElementTree", "pyexpat",
+    "naftiko_runtime.cli.export_cmd", "naftiko_runtime.cli.inspect_cmd", "naftiko_runtime.cli.validate_cmd",
+    "naftiko_runtime.engine.cli",
 )
 
 
@@ -55,3 +61,15 @@ def test_metrics_still_served_from_a_fresh_process(tmp_path: Path) -> None:
         running.stop()
     assert status == 200
     assert "naftiko_requests_in_flight" in text
+
+
+def test_every_command_loads_on_use() -> None:
+    """The CLI's commands are imported when used (`LAZY_COMMANDS`): each one is listed and answers --help."""
+    runner = CliRunner()
+    listed = runner.invoke(main, ["--help"])
+    assert listed.exit_code == 0
+    for name in LAZY_COMMANDS:
+        assert f"  {name} " in listed.output
+        shown = runner.invoke(main, [name, "--help"])
+        assert shown.exit_code == 0, shown.output
+        assert f"Usage: main {name} " in shown.output or f"Usage: naftiko {name} " in shown.output
