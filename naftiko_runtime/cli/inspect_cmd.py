@@ -14,7 +14,6 @@ from ..capability.resolution import GUESSED_CALLS
 
 if TYPE_CHECKING:
     from ..capability.model import Action, Capability
-from .app import main
 from .options import STRICT_HELP, _parse_upstreams
 
 
@@ -34,7 +33,7 @@ def _find_action(capability: Capability, name: str) -> list[Action]:
     return found
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("name")
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="An input value (JSON values such as 3, true or [1] are parsed).")
@@ -125,7 +124,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     sys.exit(asyncio.run(go()))
 
 
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import main
-
 if TYPE_CHECKING:
     from ..runtime import RunOptions
 from .options import (
@@ -52,7 +50,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 
 # Every option of `run` can be set from the environment as NAFTIKO_<OPTION> (README: "Operating it").
 # Precedence: the flag, then the environment variable, then the capability file, then the default.
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, envvar="NAFTIKO_FILES",
                 type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--host", envvar="NAFTIKO_HOST", help="Listen address for every adapter (default: the adapter's address, else 127.0.0.1).")
