@@ -1,6 +1,6 @@
 """Benchmark: naftiko's REST and MCP adapters against the upstream, nginx and FastMCP, side by side.
 
-    python -m benchmarks [--quick] [--arms direct,nginx,rest,mcp,fastmcp] [--out bench-results.json]
+    python -m benchmarks [--quick] [--arms direct,nginx,rest,rest-pyreqwest,granian-min,mcp,fastmcp] [--out bench-results.json]
 
 Sets everything up itself in a temp dir: the upstream stub (nginx if installed, else an
 aiohttp stub), the arms, the capability files (pointed at the stub with `--upstream`),
@@ -10,6 +10,7 @@ Tools, each installed by one line (an arm whose tool is missing is reported as s
 
     apt-get update && apt-get install -y nginx-light wrk          # upstream, proxy arm, closed loop
     python3 -m venv .bench-venv && .bench-venv/bin/pip install fastmcp   # the FastMCP arm
+    pip install -e '.[fast]' granian uvloop                              # rest-pyreqwest, granian-min (benchmarks/accel.py)
 
 Method. The system under test runs on core 1 (`taskset -c 1`); the load generator and
 the upstream share core 0. Maximum throughput is closed loop (wrk, one thread, 32
@@ -37,9 +38,12 @@ from typing import Any
 
 from naftiko_runtime import __version__
 
+from . import accel
 from . import arms as A
 from . import load as L
 from . import report as R
+
+ARMS = {**A.ARMS, **accel.ARMS}
 
 SUT_CPU, LOAD_CPU = 1, 0
 
@@ -87,7 +91,7 @@ def bench_workload(arm: A.Arm, workload: str, upstream: A.Upstream, opts: argpar
 
 
 def bench_arm(name: str, upstream: A.Upstream, opts: argparse.Namespace, directory: Path) -> dict[str, Any]:
-    arm = A.ARMS[name]()
+    arm = ARMS[name]()
     started = time.perf_counter()
     try:
         arm.start(directory, upstream, SUT_CPU)
@@ -244,7 +248,7 @@ def machine() -> str:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few seconds per arm: 1 s runs, one repetition, one rate (smoke check)")
-    parser.add_argument("--arms", default=",".join(A.ARMS), help="comma-separated: " + ", ".join(A.ARMS))
+    parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated: " + ", ".join(ARMS))
     parser.add_argument("--workloads", default=",".join(A.WORKLOADS), help="comma-separated: " + ", ".join(A.WORKLOADS))
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per closed-loop run and per fixed-rate run")
     parser.add_argument("--warmup", type=float, default=2.0)

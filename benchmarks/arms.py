@@ -406,11 +406,12 @@ def naftiko_command(file: Path, upstream_url: str, *, rest_port: int | None = No
 class NaftikoRest(Arm):
     name, title = "rest", "naftiko REST adapter"
     workers = 1
+    extra_args: tuple[str, ...] = ()  # more `naftiko run` options (benchmarks.accel: --http-client pyreqwest)
 
     def start(self, directory: Path, upstream: Upstream, cpu: int | None) -> None:
         port = free_port()
         log = open(directory / f"naftiko-{self.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        command = naftiko_command(directory / "bench-rest.yaml", upstream.url, rest_port=port)
+        command = [*naftiko_command(directory / "bench-rest.yaml", upstream.url, rest_port=port), *self.extra_args]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]
             cpu = None  # two processes: both cores, like the two-worker nginx arm

@@ -2,7 +2,7 @@
 
 Upstream, in the manner of httpx, each layer wraps the next:
 
-    Metrics( Trace( Limit( Retry( Aiohttp ))))
+    Metrics( Trace( Limit( Retry( Aiohttp | Pyreqwest ))))
 
 - metrics outermost (per invoker, over the shared rest), so calls refused by the limit and
   every retry are counted;
@@ -32,12 +32,12 @@ from .capability.model import Capability
 from .invoke.invoker import Invoker
 from .invoke.middleware import Middleware
 from .invoke.transport import (
-    AiohttpTransport,
     LimitTransport,
     RetryTransport,
     Transport,
     UpstreamSettings,
 )
+from .invoke.wire import open_wire
 
 if TYPE_CHECKING:
     from .metrics import RuntimeMetrics
@@ -51,8 +51,9 @@ def upstream_stack(
     wire: Transport | None = None,
 ) -> Transport:
     """The process-wide upstream transport, shared by every invoker so that sessions and the
-    concurrency limit are per process (`wire`: the innermost layer, pooled aiohttp sessions by default)."""
-    transport: Transport = wire if wire is not None else AiohttpTransport(settings)
+    concurrency limit are per process (`wire`: the innermost layer, by default pooled sessions of
+    `settings.client`, aiohttp or pyreqwest)."""
+    transport: Transport = wire if wire is not None else open_wire(settings)
     transport = RetryTransport(transport, settings.retries, settings.backoff)
     if max_concurrency > 0:
         transport = LimitTransport(transport, max_concurrency)

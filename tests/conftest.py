@@ -8,6 +8,15 @@ import pytest
 
 from tests.support.recording_upstream import RecordingUpstream
 
+HTTP_CLIENTS = ("aiohttp", "pyreqwest")
+
+
+@pytest.fixture
+def http_client() -> str:
+    """The upstream HTTP client the invoker fixtures use: aiohttp. A module that tests the wire
+    overrides it with a fixture of the same name over `HTTP_CLIENTS`, so its tests run on both."""
+    return "aiohttp"
+
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[RecordingUpstream]:

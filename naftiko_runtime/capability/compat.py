@@ -168,6 +168,15 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _resource_path(issue: SchemaIssue, data: Any) -> str | None:
+    """A consumed resource without `path` whose every operation gives its own: those paths are the whole story."""
+    if _required(issue, "path", "consumed resource"):
+        ops = (_at(data, issue.path) or {}).get("operations") if isinstance(_at(data, issue.path), dict) else None
+        if isinstance(ops, list) and ops and all(isinstance(op, dict) and isinstance(op.get("path"), str) for op in ops):
+            return "resource-path-from-operations"
+    return None
+
+
 def _hints(issue: SchemaIssue, data: Any) -> str | None:
     if _unknown(issue, "hints") and issue.fields and set(issue.fields) <= set(ALIASES):
         return "hint-mcp-names"
@@ -175,7 +184,7 @@ def _hints(issue: SchemaIssue, data: Any) -> str | None:
 
 
 RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
-                            _output_format, _hints)
+                            _output_format, _hints, _resource_path)
 
 
 def reclassify(issue: SchemaIssue, data: Any) -> SchemaIssue:

@@ -96,6 +96,8 @@ _TABLE = (
               "the array's elements pass through unchanged", "dialect"),
     Deviation("operation-path", "an operation has its own `path`",
               "the operation's own path is used: as is when it starts with the resource path, else appended to it", "dialect"),
+    Deviation("resource-path-from-operations", "a consumed resource has no `path` but each of its operations has its own",
+              "each operation's own path is used as written", "dialect"),
     Deviation("operation-id-alias", "an operation is named by `id`", "an operation's 'id' is read as its 'name'", "dialect"),
     Deviation("body-json-passthrough", "a JSON body has no `data`",
               "a JSON body without 'data' sends the caller's JSON body (REST) or 'body' argument (MCP)", "dialect"),
@@ -142,6 +144,29 @@ _TABLE = (
         "An MCP prompt placeholder is written `{{ x }}`, `{{a.b}}` or `{{a-b}}`, which the reference engine leaves "
         "as text (alpha2 prompts read `{{name}}` with letters, digits and `_` only)",
         "the runtime fills it like every other template; an argument not given leaves it as written.",
+        "normalise",
+    ),
+    Deviation(
+        "guessed-namespace",
+        "A `call` names a consumes namespace declared nowhere, yet the file leaves one reading: the one declared "
+        "namespace it is a `-`-separated prefix/suffix variant of, else the one upstream request the file's operations "
+        "give by name (exact, else a `-`-variant, else method-resource such as `get-volumes`)",
+        "the call goes to that operation (operations declared several times alike count once).",
+        "normalise",
+    ),
+    Deviation(
+        "guessed-operation",
+        "A `call` names an operation its namespace lacks, yet the namespace leaves one reading: the one request "
+        "whose name is a `-`-separated variant of it (`list` for `list-signals`), else the resource's own request "
+        "it spells as method-resource (`get-volumes` for resource `volumes`' GET `…/volumes`)",
+        "the call goes to that operation.",
+        "normalise",
+    ),
+    Deviation(
+        "repeated-base-path",
+        "A consumed path starts by repeating the base URI's own path, which names an API version (`baseUri: "
+        "https://api.netlify.com/api/v1` with `path: /api/v1/sites`); the reference engine sends the version twice",
+        "the repeat is sent once (`/api/v1/sites`).",
         "normalise",
     ),
     Deviation(

@@ -79,10 +79,11 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
     return doc.data, doc.source
 
 
-def _schema_diagnostics(data: Any, source: SourceMap, strict: bool, broken: dict[tuple[str | int, ...], str]) -> list[Diagnostic]:
+def _schema_diagnostics(data: Any, source: SourceMap, strict: bool, broken: dict[tuple[str | int, ...], str],
+                        backend: str | None) -> list[Diagnostic]:
     """The schema's verdicts, each attached to the part it lies in; `broken` gets each broken part's path."""
     out = []
-    for issue in (reclassify(i, data) for i in check_schema(data)):
+    for issue in (reclassify(i, data) for i in check_schema(data, backend=backend)):
         where = tuple(issue.path)
         if issue.keyword == "additionalProperties" and issue.fields:
             where = where + (issue.fields[0],)  # the unknown field: it may be a part itself (a hint)
@@ -109,8 +110,11 @@ def _schema_diagnostics(data: Any, source: SourceMap, strict: bool, broken: dict
     return out
 
 
-def load(path: str | Path, *, strict: bool = False) -> LoadResult:
-    """Never raises for a bad file: everything wrong is in `diagnostics`."""
+def load(path: str | Path, *, strict: bool = False, backend: str | None = None) -> LoadResult:
+    """Never raises for a bad file: everything wrong is in `diagnostics`.
+
+    `backend`: the schema backend to check with (both give the same diagnostics), else :func:`.schema.schema_backend`.
+    """
     file = Path(path)
     name = str(path)
     try:
@@ -130,7 +134,7 @@ def load(path: str | Path, *, strict: bool = False) -> LoadResult:
         )
         return LoadResult(name, None, [Diagnostic.error(message, name, line, col, ("naftiko",), "version")])
     broken: dict[tuple[str | int, ...], str] = {}
-    diagnostics = _schema_diagnostics(data, source, strict, broken)
+    diagnostics = _schema_diagnostics(data, source, strict, broken, backend)
 
     def load_other(target: Path) -> tuple[Any, SourceMap] | None:
         try:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .schema_rs import RsChecker
 
 __all__ = ["BACKENDS", "SCHEMA_FILENAME", "SchemaIssue", "check_schema", "load_schema", "prepare", "schema_backend",
-           "schema_path"]
+           "schema_path", "serving_backend"]
 
 SCHEMA_FILENAME = "naftiko-1.0.0-alpha2.json"
 BACKENDS = ("jsonschema-rs", "jsonschema")
@@ -63,6 +63,17 @@ def schema_backend() -> str:
     if chosen not in BACKENDS:
         raise ValueError(f"NAFTIKO_SCHEMA_BACKEND={chosen!r}: expected one of {', '.join(BACKENDS)}")
     return chosen
+
+
+def serving_backend() -> str:
+    """The backend `naftiko run` checks its files with: ``NAFTIKO_SCHEMA_BACKEND`` when set, else python-jsonschema.
+
+    A server checks a few files at start (and on a reload) and then serves for hours: the compiled
+    validator would stay resident for that one check (its code and compiled schema, ~9 MB of the seed
+    command's RSS, issue 19), while python-jsonschema is loaded by the MCP adapter anyway and gives the
+    same diagnostics. `naftiko validate`, which checks thousands of files, keeps jsonschema-rs.
+    """
+    return schema_backend() if os.environ.get("NAFTIKO_SCHEMA_BACKEND", "").strip() else BACKENDS[1]
 
 
 @functools.cache

@@ -1,7 +1,7 @@
-"""The `naftiko` command line: validate, inspect, call, run, export, engine (one module per command group)."""
+"""The `naftiko` command line: validate, inspect, call, run, export, engine (one module per command group,
+each imported when its command is used: `app.LAZY_COMMANDS`)."""
 
-from . import export_cmd, inspect_cmd, validate_cmd
 from .app import main
 from .run_cmd import run, run_options
 
-__all__ = ["export_cmd", "inspect_cmd", "main", "run", "run_options", "validate_cmd"]
+__all__ = ["main", "run", "run_options"]

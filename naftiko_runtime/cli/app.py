@@ -1,14 +1,29 @@
-"""The `naftiko` group: exit codes, one-line errors, the lazily added `engine` command."""
+"""The `naftiko` group: exit codes, one-line errors, commands loaded on use."""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from ..version import __version__
 
+# Each command's module, imported when that command is used (Click's lazy-loading group pattern):
+# `naftiko run` then loads neither the other commands nor what only they need (the local engine's CLI,
+# `export`'s OpenAPI writer, `validate`'s pool), and `naftiko --help` loads none of them.
+LAZY_COMMANDS = {
+    "call": "naftiko_runtime.cli.inspect_cmd:call",
+    "engine": "naftiko_runtime.engine.cli:engine",
+    "export": "naftiko_runtime.cli.export_cmd:export",
+    "inspect": "naftiko_runtime.cli.inspect_cmd:inspect",
+    "run": "naftiko_runtime.cli.run_cmd:run",
+    "validate": "naftiko_runtime.cli.validate_cmd:validate",
+}
+
 
 class _Group(click.Group):
-    """Click group whose usage errors exit 2 and whose unexpected errors print one line, not a traceback."""
+    """Click group whose usage errors exit 2 and whose unexpected errors print one line, not a traceback;
+    its commands load on use (`LAZY_COMMANDS`)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -18,16 +33,16 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             raise SystemExit(130) from None
 
-    # `engine` is imported on first use: importing the local engine costs every other command
-    # (`naftiko run` included) about a quarter of its start-up.
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name == "engine":
-            _add_engine()
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, _, name = LAZY_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command), LAZY_COMMANDS[cmd_name]
+            self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        _add_engine()
-        return super().list_commands(ctx)
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -40,11 +55,3 @@ def main() -> None:
         schema_backend()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-
-def _add_engine() -> None:
-    if "engine" in main.commands:
-        return
-    from ..engine.cli import engine
-
-    main.add_command(engine)
-

@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 
 from ..capability.loader import load
-from .app import main
 
 
-@main.group()
+@click.group()
 def export() -> None:
     """Export a capability's exposed surface in another format."""
 

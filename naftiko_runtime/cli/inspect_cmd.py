@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from ..capability.loader import load
+from ..capability.resolution import GUESSED_CALLS
 
 if TYPE_CHECKING:
     from ..capability.model import Action, Capability
-from .app import main
 from .options import STRICT_HELP, _parse_upstreams
 
 
@@ -33,7 +33,7 @@ def _find_action(capability: Capability, name: str) -> list[Action]:
     return found
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("name")
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="An input value (JSON values such as 3, true or [1] are parsed).")
@@ -124,7 +124,7 @@ def call(file: Path, name: str, args: tuple[str, ...], body: str | None, upstrea
     sys.exit(asyncio.run(go()))
 
 
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
@@ -141,7 +141,7 @@ def inspect(files: tuple[Path, ...], fmt: str, strict: bool) -> None:
     for file in files:
         result = load(file)
         for d in result.diagnostics:
-            if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder"):
+            if d.severity == "error" or d.code in ("ambiguous-operation", "unfilled-placeholder", *GUESSED_CALLS):
                 click.echo(str(d), err=True)
         if result.refused(strict=strict) or result.capability is None:
             failed = True

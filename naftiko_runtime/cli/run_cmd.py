@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import main
-
 if TYPE_CHECKING:
     from ..runtime import RunOptions
 from .options import (
@@ -28,7 +26,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
                 max_concurrency: int, max_header_size: int,
                 header_timeout: float, body_timeout: float, keepalive_timeout: float, max_connections: int,
                 shutdown_grace: float, watch: bool, watch_interval: float, engine_url: str | None = None,
-                strict: bool = False, **_: object) -> RunOptions:
+                strict: bool = False, http_client: str = "aiohttp", **_: object) -> RunOptions:
     """`naftiko run`'s parameters as the runtime's options (tests build in-process runtimes with it too)."""
     from ..limits import ConnectionLimits
     from ..runtime import RunOptions
@@ -41,7 +39,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
         mode=mode or "auto", engine_port=engine_port, engine_url=engine_url, engine_db=engine_db, stdio=stdio,
         allowed_hosts=list(_split_env_list(allowed_hosts)), cors_origins=list(_split_env_list(cors_origins)),
         total_timeout=timeout, connect_timeout=connect_timeout,
-        max_body=max_body, max_concurrency=max_concurrency, shutdown_grace=shutdown_grace,
+        max_body=max_body, max_concurrency=max_concurrency, http_client=http_client, shutdown_grace=shutdown_grace,
         metrics_port=metrics_port, watch=watch, watch_interval=watch_interval, strict=strict,
         connections=ConnectionLimits(
             max_header_size=max_header_size, header_timeout=header_timeout, body_timeout=body_timeout,
@@ -52,7 +50,7 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
 
 # Every option of `run` can be set from the environment as NAFTIKO_<OPTION> (README: "Operating it").
 # Precedence: the flag, then the environment variable, then the capability file, then the default.
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, envvar="NAFTIKO_FILES",
                 type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--host", envvar="NAFTIKO_HOST", help="Listen address for every adapter (default: the adapter's address, else 127.0.0.1).")
@@ -83,6 +81,8 @@ def run_options(*, files: tuple[Path, ...], host: str | None, rest_port: int | N
               help="Largest request body accepted (bytes, or 512k, 10M); larger ones get 413.")
 @click.option("--max-concurrency", envvar="NAFTIKO_MAX_CONCURRENCY", type=click.IntRange(0), default=256, show_default=True,
               help="Concurrent upstream calls per namespace; more get 503 with Retry-After (0: no limit).")
+@click.option("--http-client", envvar="NAFTIKO_HTTP_CLIENT", type=click.Choice(["aiohttp", "pyreqwest"]), default="aiohttp",
+              show_default=True, help="The upstream HTTP client; pyreqwest (Rust's reqwest) needs the `fast` extra: pip install 'naftiko-runtime[fast]'.")
 @click.option("--max-header-size", envvar="NAFTIKO_MAX_HEADER_SIZE", default="16k", show_default=True, callback=_size, metavar="SIZE",
               help="Largest request line plus headers accepted (REST: per line and per field); larger get 431 (MCP) or 400 (REST).")
 @click.option("--header-timeout", envvar="NAFTIKO_HEADER_TIMEOUT", type=click.FloatRange(0.01), default=10.0, show_default=True,
@@ -108,7 +108,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
         skill_port: int | None, control_port: int | None, metrics_port: int | None, upstreams: tuple[str, ...],
         mode: str, engine_port: int | None, engine_url: str | None, engine_db: str | None, stdio: bool,
         allowed_hosts: tuple[str, ...], cors_origins: tuple[str, ...], timeout: float,
-        connect_timeout: float, max_body: int, max_concurrency: int, max_header_size: int, header_timeout: float,
+        connect_timeout: float, max_body: int, max_concurrency: int, http_client: str, max_header_size: int, header_timeout: float,
         body_timeout: float, keepalive_timeout: float, max_connections: int, shutdown_grace: float, watch: bool,
         watch_interval: float, log_format: str, log_level: str, strict: bool, workers: int, reuse_port: bool) -> None:
     """Serve the REST, MCP, skill and control adapters of capability FILES (files, or directories of them).
@@ -130,7 +130,7 @@ def run(files: tuple[Path, ...], host: str | None, rest_port: int | None, mcp_po
                           engine_port=engine_port, engine_url=engine_url, engine_db=engine_db, stdio=stdio,
                           allowed_hosts=allowed_hosts, cors_origins=cors_origins,
                           timeout=timeout, connect_timeout=connect_timeout, max_body=max_body,
-                          max_concurrency=max_concurrency, max_header_size=max_header_size,
+                          max_concurrency=max_concurrency, http_client=http_client, max_header_size=max_header_size,
                           header_timeout=header_timeout, body_timeout=body_timeout,
                           keepalive_timeout=keepalive_timeout, max_connections=max_connections,
                           shutdown_grace=shutdown_grace, watch=watch, watch_interval=watch_interval,

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from ..capability.loader import LoadResult, load
-from .app import main
 
 
 def _print_text(results: list[LoadResult]) -> None:
@@ -46,7 +45,7 @@ def _validate_workers(files: int) -> int:
     return max(1, min(cores, free, files // _FILES_PER_WORKER))
 
 
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="Report every schema violation as an error, tolerated deviations included.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

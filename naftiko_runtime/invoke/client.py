@@ -1,18 +1,18 @@
 """What the invoker needs of the wire: the default upstream stack and the header rules.
 
 `UpstreamPool(settings)` is the stack every caller gets without extra layers: retries over
-one pooled aiohttp session per namespace. `naftiko run` composes more layers around the
+one pooled session per namespace (aiohttp's, or pyreqwest's: `settings.client`). `naftiko run` composes more layers around the
 same parts (see `naftiko_runtime.stack`).
 """
 
 from __future__ import annotations
 
 from .transport import (
-    AiohttpTransport,
     RetryTransport,
     UpstreamResponse,
     UpstreamSettings,
 )
+from .wire import open_wire
 
 __all__ = ["FORWARDED_HEADERS", "UpstreamPool", "UpstreamResponse", "UpstreamSettings", "is_redirect"]
 
@@ -26,9 +26,9 @@ def is_redirect(status: int) -> bool:
 
 
 class UpstreamPool(RetryTransport):
-    """Retries (per `settings`) over pooled aiohttp sessions: the plain upstream stack."""
+    """Retries (per `settings`) over pooled sessions of the chosen client: the plain upstream stack."""
 
     def __init__(self, settings: UpstreamSettings | None = None) -> None:
         self.settings = settings or UpstreamSettings()
-        self.wire = AiohttpTransport(self.settings)
+        self.wire = open_wire(self.settings)
         super().__init__(self.wire, self.settings.retries, self.settings.backoff)

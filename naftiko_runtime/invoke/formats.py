@@ -10,12 +10,13 @@ values; HTML and Markdown become the reference's documents (see documents).
 
 from __future__ import annotations
 
-import csv
 import io
-from typing import Any
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING, Any
 
 from .. import jsonfast
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 
 class FormatError(ValueError):
@@ -63,6 +64,9 @@ def _repeated(elem: ElementTree.Element) -> set[str]:
 
 
 def parse_xml(text: str) -> Any:
+    # csv and ElementTree (with pyexpat) load on first use, as `documents` does: most files read only JSON
+    from xml.etree import ElementTree
+
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
@@ -74,6 +78,8 @@ def parse_xml(text: str) -> Any:
 
 
 def parse_delimited(text: str, delimiter: str) -> list[dict[str, str]]:
+    import csv
+
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     return [{k: v for k, v in row.items() if k is not None} for row in reader]
 

@@ -5,6 +5,8 @@ wraps the next one, and the whole stack is composed in one place (`naftiko_runti
 
 - `AiohttpTransport`: one pooled aiohttp session per consumes namespace; one attempt, a
   bounded wait, a clear 502/504 when the upstream fails. Redirects are never followed.
+  (`pyreqwest_transport.PyreqwestTransport` does the same over pyreqwest; `wire.open_wire`
+  picks one by `UpstreamSettings.client`.)
 - `RetryTransport`: sends again on connection errors and 502/503/504, only where that is safe.
 - `LimitTransport`: at most N calls in flight per namespace; more fail at once with 503.
 - `MockTransport`: answers from a function, for tests of the layers above.
@@ -40,6 +42,7 @@ class UpstreamSettings:
     backoff: float = 0.05
     max_body: int = 10 * 1024 * 1024
     max_connections: int = 100
+    client: str = "aiohttp"  # the innermost layer's HTTP client (invoke.wire): aiohttp, or pyreqwest with the `fast` extra
 
 
 @dataclass

@@ -14,8 +14,9 @@ from .. import stack, tracing
 from ..capability.control import ControlAdapter
 from ..invoke.invoker import Invoker
 from ..invoke.transport import Transport, UpstreamSettings
+from ..invoke.wire import ClientUnavailable
 from ..logs import LOGGER
-from .options import RunOptions
+from .options import RunOptions, StartupError
 from .plan import PlanEntry
 
 if TYPE_CHECKING:
@@ -28,10 +29,14 @@ class Pool:
 
     def __init__(self, options: RunOptions) -> None:
         self.env: dict[str, str] = dict(os.environ) if options.env is None else dict(options.env)
-        self.settings = UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout)
+        self.settings = UpstreamSettings(connect_timeout=options.connect_timeout, total_timeout=options.total_timeout,
+                                         client=options.http_client)
         self.max_concurrency = options.max_concurrency
         self.traced = False
-        self.transport: Transport = stack.upstream_stack(self.settings, max_concurrency=self.max_concurrency)
+        try:
+            self.transport: Transport = stack.upstream_stack(self.settings, max_concurrency=self.max_concurrency)
+        except ClientUnavailable as exc:
+            raise StartupError(str(exc)) from None
 
     def trace(self, entries: list[PlanEntry]) -> None:
         """Tracing from the run's `OTEL_*` variables over the control adapters' `observability` blocks

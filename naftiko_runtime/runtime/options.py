@@ -32,6 +32,7 @@ class RunOptions:
     total_timeout: float = 30.0
     max_body: int = DEFAULT_MAX_BODY
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # concurrent upstream calls per namespace; 0: no limit
+    http_client: str = "aiohttp"  # the upstream HTTP client: aiohttp, or pyreqwest (the `fast` extra)
     shutdown_grace: float = 10.0
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # per listening port
     metrics_port: int | None = None

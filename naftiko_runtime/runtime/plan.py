@@ -21,6 +21,8 @@ from ..capability.model import (
     OtherAdapter,
     RestAdapter,
 )
+from ..capability.resolution import GUESSED_CALLS
+from ..capability.schema import serving_backend
 from ..invoke.auth import register_secrets
 from ..logs import LOGGER
 from .listening import listening
@@ -143,12 +145,12 @@ def plan_file(file: Path, options: RunOptions) -> PlanEntry:
     At the default level only an error of the file as a whole refuses it; a broken part is disabled
     (listed at start, in readiness and by `inspect`) and the rest is served. `--strict` refuses any error.
     """
-    result = load(file)
+    result = load(file, backend=serving_backend())
     refused = result.refused(strict=options.strict)
     if refused or result.capability is None:
         raise StartupError("\n".join(str(d) for d in refused) or f"{file}: cannot be loaded")
-    for warning in result.warnings:
-        LOGGER.debug(str(warning))
+    for warning in result.warnings:  # a guessed call sends traffic where the file does not literally say: shown
+        (LOGGER.warning if warning.code in GUESSED_CALLS else LOGGER.debug)(str(warning))
     cap = result.capability
     for part in cap.disabled:  # the start report: each broken part, where, and why
         LOGGER.warning(str(part))

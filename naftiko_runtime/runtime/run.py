@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..capability.model import McpAdapter
 from ..exposes.rest.app import Mounted
@@ -19,12 +19,15 @@ from .invokers import Pool, build_invoker
 from .listening import listening
 from .options import RunOptions, StartupError
 from .plan import NamespaceMode, Plan
-from .servers.control import ControlServer, MetricsServer
 from .servers.engine import EngineServer
 from .servers.mcp import McpHttpServer
 from .servers.rest import RestServer
 from .servers.skill import SkillServer
 from .servers.stdio import StdioServer
+
+if TYPE_CHECKING:
+    # Imported where served: the control and metrics servers bring prometheus_client (~2 MB, +12 MB alone).
+    from .servers.control import ControlServer, MetricsServer
 
 
 class Runtime:
@@ -146,7 +149,10 @@ class Runtime:
         for adapter, i in plan.other_adapters("skill"):
             self.skills.append(SkillServer(plan.host(adapter), plan.other_port(adapter), adapter, self.invokers[i],
                                            self.readiness, **common))
-        for adapter, i in plan.other_adapters("control"):
+        controls = plan.other_adapters("control")
+        if controls or options.metrics_port is not None:
+            from .servers.control import ControlServer, MetricsServer
+        for adapter, i in controls:
             self.controls.append(ControlServer(plan.host(adapter), plan.other_port(adapter), adapter, self.invokers[i],
                                                self.readiness, adapters=self.adapter_states, metrics=self.metrics, **common))
         if options.metrics_port is not None:

@@ -160,12 +160,12 @@ def test_strict_makes_every_error_refuse(tmp_path: Path) -> None:
 
 #: Real files that did not start, one per class (issue 15); each now serves all but its broken parts.
 #: (postman-fabric-gateway-bridge.yaml, whose MCP hint names once disabled a hint, is now read through the
-#: hint aliases: tests/routing/test_hint_aliases.py.)
+#: hint aliases: tests/routing/test_hint_aliases.py; pure-storage/storage-fleet-management.yaml, whose path-less
+#: resources were disabled, is now served from its operations' own paths: tests/routing/test_guessed_operations.py.)
 REAL = {
     "1factory/1factory-quality-management.yaml": "parameter",
     "google-analytics/compliance.yaml": "parameter",
     "openlaws/manage-openlaw-capability.yaml": "tool",
-    "pure-storage/storage-fleet-management.yaml": "resource",
     "xweather/lightning-safety.yaml": "adapter",
 }
 

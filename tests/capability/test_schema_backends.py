@@ -136,3 +136,14 @@ def test_the_cli_refuses_an_unknown_backend_in_one_line(tmp_path: Path) -> None:
                          env={"PATH": "/usr/bin:/bin", "NAFTIKO_SCHEMA_BACKEND": "nope"})
     assert out.returncode == 2
     assert "NAFTIKO_SCHEMA_BACKEND='nope'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_naftiko_run_checks_with_python_jsonschema_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: a server checks its files once; the compiled validator would stay resident for it."""
+    try:
+        for value, expected in (("", "jsonschema"), ("jsonschema", "jsonschema"), ("jsonschema-rs", "jsonschema-rs")):
+            schema_module.schema_backend.cache_clear()
+            monkeypatch.setenv("NAFTIKO_SCHEMA_BACKEND", value)
+            assert schema_module.serving_backend() == expected
+    finally:
+        schema_module.schema_backend.cache_clear()

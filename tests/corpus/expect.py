@@ -80,54 +80,117 @@ def sample(name: str, schema: dict[str, Any] | None, index: int) -> Any:
     return f"{slug}-{index}"
 
 
+HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
+
+
+@dataclass
+class Op:
+    """One consumed operation as the YAML declares it."""
+
+    namespace: str
+    resource: str
+    name: str
+    base: str
+    res: dict[str, Any]
+    op: dict[str, Any]
+    auth: Any
+
+    @property
+    def entry(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        return self.base, self.res, self.op
+
+    @property
+    def full_path(self) -> str:
+        return join_path(str(self.res.get("path") or ""), self.op.get("path"))
+
+    @property
+    def request(self) -> tuple[str, str, str, str]:
+        """What makes two declarations the same upstream request: method, base URI, full path, authentication."""
+        return str(self.op.get("method") or "GET").upper(), self.base, self.full_path, repr(self.auth)
+
+
+def _spells(name: str, op: Op) -> bool:
+    """`get-volumes` spells the GET of resource `volumes` whose path ends in `/volumes`."""
+    verb, _, resource = name.lower().partition("-")
+    last = op.full_path.split("#")[0].split("?")[0].rstrip("/").split("/")[-1]
+    return (verb in HTTP_VERBS and op.request[0] == verb.upper() and op.resource.lower() == resource
+            and last.lower() == resource)
+
+
+#: Issue 15's readings of a name no operation has, in order; the first that finds any must find one request.
+READINGS = (
+    ("named so", lambda name, op: op.name == name),
+    ("spelled as method-resource", _spells),
+    ("a bare verb's operation", lambda name, op: "-" not in name and op.name.lower().startswith(name.lower() + "-")),
+)
+
+
 class Consumes:
     """The file's consumed operations, by namespace and name, straight from the YAML."""
 
     def __init__(self, doc: dict[str, Any], base_dir: Path | None = None) -> None:
-        self.by_name: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
-        self.by_qualified: dict[tuple[str, str, str], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self.ops: list[Op] = []
         self.namespaces: set[str] = set()
+        self.ambiguous: dict[str, str] = {}
         cap = doc.get("capability") or {}
         for api in _imported(_list(cap.get("consumes")), base_dir):
             ns = str(api.get("namespace", ""))
             self.namespaces.add(ns)
             base = str(api.get("baseUri") or api.get("baseURI") or "")
+            auth = api.get("authentication", api.get("auth"))
             for res in _list(api.get("resources")):
                 for op in _list(res.get("operations")):
-                    name = str(op.get("name", ""))
-                    entry = (base, res, op)
-                    self.by_name.setdefault((ns, name), []).append(entry)
-                    self.by_qualified[(ns, str(res.get("name", "")), name)] = entry
+                    # an operation named by `id` (a dialect the runtime documents) is named so
+                    name = str(op["name"] if "name" in op else op.get("id", ""))
+                    self.ops.append(Op(ns, str(res.get("name", "")), name, base, res, op, auth))
 
     def entries(self, target: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         parts = target.split(".")
-        if len(parts) >= 3 and (parts[0], parts[1], ".".join(parts[2:])) in self.by_qualified:
-            return [self.by_qualified[(parts[0], parts[1], ".".join(parts[2:]))]]
         if len(parts) < 2:
             return []
-        name = ".".join(parts[1:])
-        found = self.by_name.get((parts[0], name), [])
-        if found or parts[0] in self.namespaces:
-            return found
-        return self._guessed(parts[0], name)
+        namespace, name = parts[0], ".".join(parts[1:])
+        if len(parts) >= 3:
+            found = [o for o in self.ops if (o.namespace, o.resource, o.name) == (parts[0], parts[1], ".".join(parts[2:]))]
+            if found:
+                return [found[0].entry]
+        if namespace in self.namespaces:
+            found = [o.entry for o in self.ops if (o.namespace, o.name) == (namespace, name)]
+            if found or "." in name:
+                return found
+            return self._read(target, [o for o in self.ops if o.namespace == namespace], name, READINGS[1:])
+        return self._guessed(target, namespace, name)
 
-    def _guessed(self, namespace: str, name: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-        """An undeclared namespace: the one `-`-separated prefix/suffix variant holding the operation, else the
-        one operation of that name in the file (issue 15's documented rule, restated here from the YAML)."""
+    def _guessed(self, target: str, namespace: str, name: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """An undeclared namespace: the one `-`-separated prefix/suffix variant holding the operation, else the one
+        request the file's operations give by the first reading that finds any (issue 15's documented rules)."""
         op = name.split(".")[-1]
         variants = [ns for ns in self.namespaces
                     if ns != namespace and any(a.startswith(b + "-") or a.endswith("-" + b)
                                                for a, b in ((ns, namespace), (namespace, ns)))]
-        if len(variants) == 1 and self.by_name.get((variants[0], op)):
+        if len(variants) == 1 and any((o.namespace, o.name) == (variants[0], op) for o in self.ops):
             return self.entries(f"{variants[0]}.{name}")
-        holding = [entry for (ns, n), found in self.by_name.items() if n == op for entry in found]
-        return holding if len(holding) == 1 else []
+        resource = name.rpartition(".")[0]
+        return self._read(target, [o for o in self.ops if not resource or o.resource == resource], op, READINGS)
+
+    def _read(self, target: str, ops: list[Op], name: str, readings: tuple) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        for what, test in readings:
+            found = [o for o in ops if test(name, o)]
+            requests = {o.request: o for o in reversed(found)}
+            if len(requests) == 1:
+                return [found[0].entry]
+            if requests:
+                self.ambiguous[target] = f"{len(requests)} different requests are {what}: " + ", ".join(
+                    f"{o.namespace}.{o.name}" for o in requests.values())
+                return []
+        return []
 
     def expect(self, target: str, values: dict[str, Any], with_: dict[str, Any], prefixes: tuple[str, ...]) -> ExpectedCall:
         entries = self.entries(target)
         call = ExpectedCall(target)
         if not entries:
             call.problem = f"file defect: call '{target}' names no consumed operation"
+            if target in self.ambiguous:
+                call.problem += f" ({self.ambiguous[target]})"
             return call
         for base, res, op in entries:
             call.alternatives.append(_expected(base, res, op, values, with_, prefixes))
@@ -196,6 +259,11 @@ def _expected(base: str, res: dict[str, Any], op: dict[str, Any], values: dict[s
     base_path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*", "", base).split("?")[0] if "://" in base else ""
     # a Smithy-style `#name&name` is never sent (its names go in the query), nor is a literal query part of the path
     template = join_path(str(res.get("path") or ""), op.get("path")).split("#")[0].split("?")[0]
+    # an API version is never written twice: a path repeating a versioned base path is sent with it once
+    trimmed = base_path.rstrip("/")
+    if (any(re.fullmatch(r"v\d+[\w.]*|\d+(\.\d+)*|\d{4}-\d{2}-\d{2}", seg, re.I) for seg in trimmed.split("/"))
+            and (template == trimmed or template.startswith(trimmed + "/"))):
+        template = template[len(trimmed):]
     full = base_path.rstrip("/") + "/" + template.lstrip("/") if template.strip("/") else (base_path or "/")
     if not full.startswith("/"):
         full = "/" + full

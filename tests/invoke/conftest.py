@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -47,8 +48,9 @@ InvokerFactory = Callable[..., Invoker]
 
 
 @pytest.fixture
-async def make_invoker(upstream: RecordingUpstream) -> AsyncIterator[InvokerFactory]:
-    """`make_invoker(cap, env={...}, settings=..., base=...)`: an Invoker whose every namespace goes to `base` (the upstream)."""
+async def make_invoker(upstream: RecordingUpstream, http_client: str) -> AsyncIterator[InvokerFactory]:
+    """`make_invoker(cap, env={...}, settings=..., base=...)`: an Invoker whose every namespace goes to `base` (the upstream),
+    over the `http_client` fixture's client."""
     pools: list[UpstreamPool] = []
 
     def factory(
@@ -57,7 +59,7 @@ async def make_invoker(upstream: RecordingUpstream) -> AsyncIterator[InvokerFact
         settings: UpstreamSettings | None = None,
         base: str | None = None,
     ) -> Invoker:
-        pool = UpstreamPool(settings or FAST)
+        pool = UpstreamPool(dataclasses.replace(settings or FAST, client=http_client))
         pools.append(pool)
         binds = resolve_capability_binds(cap, env or {})
         return Invoker(cap, binds, pool, {"*": base or upstream.url})

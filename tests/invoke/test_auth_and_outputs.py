@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
+from ..conftest import HTTP_CLIENTS
 from ..support.recording_upstream import reply
 from .helpers import mcp_incoming, sent_headers, tool
+
+
+@pytest.fixture(params=HTTP_CLIENTS)
+def http_client(request: pytest.FixtureRequest) -> str:
+    """Overrides the suite's aiohttp-only fixture: the same credentials and answers over either client."""
+    return str(request.param)
 
 AUTH_CAPABILITY = """\
 naftiko: 1.0.0-alpha2

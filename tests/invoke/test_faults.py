@@ -12,6 +12,7 @@ import pytest
 from naftiko_runtime.invoke.client import UpstreamSettings
 from naftiko_runtime.invoke.errors import InvokeError
 
+from ..conftest import HTTP_CLIENTS
 from ..support.recording_upstream import (
     close_connection,
     digest_protected,
@@ -26,6 +27,11 @@ INNGEST = SEEDED_DIR / "inngest-runs.yaml"
 ENV = {"INNGEST_API_KEY": "k"}
 GET_RUN = ("get-function-run-status", "GET", "/v1/runs/r1")
 CANCEL_RUN = ("cancel-function-run", "POST", "/v1/runs/r1/cancel")
+
+@pytest.fixture(params=HTTP_CLIENTS)
+def http_client(request: pytest.FixtureRequest) -> str:
+    """Overrides the suite's aiohttp-only fixture: every fault, over either upstream client."""
+    return str(request.param)
 
 
 def assert_error_body(exc: InvokeError, status: int, error: str, upstream: str) -> None:

@@ -9,9 +9,16 @@ import pytest
 from naftiko_runtime.errors import InputError
 from naftiko_runtime.invoke.output import NOTHING
 
+from ..conftest import HTTP_CLIENTS
 from ..support.recording_upstream import reply
 from .conftest import SEEDED_DIR, load_capability
 from .helpers import mcp_incoming, rest_action, rest_incoming, tool
+
+
+@pytest.fixture(params=HTTP_CLIENTS)
+def http_client(request: pytest.FixtureRequest) -> str:
+    """Overrides the suite's aiohttp-only fixture: the same failures over either client."""
+    return str(request.param)
 
 EVENT = SEEDED_DIR / "humanitec-event.yaml"
 RUNS = SEEDED_DIR / "humanitec-pipelineruns.yaml"

@@ -9,8 +9,15 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from ..conftest import HTTP_CLIENTS
 from ..support.recording_upstream import reply
 from .helpers import mcp_incoming, tool
+
+
+@pytest.fixture(params=HTTP_CLIENTS)
+def http_client(request: pytest.FixtureRequest) -> str:
+    """Overrides the suite's aiohttp-only fixture: the same bodies and content types over either client."""
+    return str(request.param)
 
 CAPABILITY = """\
 naftiko: 1.0.0-alpha2

@@ -23,11 +23,12 @@ def capability(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def ops(tmp_path: Path, capability: Path, upstream: OpsUpstream) -> Iterator[Running]:
-    """The ops capability (in process) against the test upstream, JSON logs, metrics on their own port."""
+def ops(tmp_path: Path, capability: Path, upstream: OpsUpstream, http_client: str) -> Iterator[Running]:
+    """The ops capability (in process) against the test upstream, JSON logs, metrics on their own port,
+    upstream calls over the `http_client` fixture's client."""
     runtime = start(
         capability, log=tmp_path / "run.log", env=SECRET_ENV,
-        extra=["--upstream", f"*={upstream.url}", "--log-format", "json", "--metrics-port", "0"],
+        extra=["--upstream", f"*={upstream.url}", "--log-format", "json", "--metrics-port", "0", "--http-client", http_client],
     )
     yield runtime
     runtime.stop()

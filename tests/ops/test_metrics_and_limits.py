@@ -7,6 +7,9 @@ import threading
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import HTTP_CLIENTS
 from tests.ops.helpers import (
     CAPABILITY,
     SECRET_ENV,
@@ -15,6 +18,12 @@ from tests.ops.helpers import (
     metric_samples,
 )
 from tests.support.runtime import Runtime, poll, request, start
+
+
+@pytest.fixture(params=HTTP_CLIENTS)
+def http_client(request: pytest.FixtureRequest) -> str:
+    """Overrides the suite's aiohttp-only fixture: retries, errors, in-flight calls and the concurrency limit over either client."""
+    return str(request.param)
 
 
 def _value(samples: dict, family: str, suffix: str = "", **labels: str) -> float:
@@ -98,9 +107,9 @@ def test_request_body_limit_413_on_rest_and_mcp(tmp_path: Path, capability: Path
         runtime.stop()
 
 
-def test_concurrency_limit_503_with_retry_after(tmp_path: Path, capability: Path, upstream: OpsUpstream) -> None:
+def test_concurrency_limit_503_with_retry_after(tmp_path: Path, capability: Path, upstream: OpsUpstream, http_client: str) -> None:
     runtime = start(capability, log=tmp_path / "run.log", env=SECRET_ENV,
-                    extra=["--upstream", f"*={upstream.url}", "--max-concurrency", "1"])
+                    extra=["--upstream", f"*={upstream.url}", "--max-concurrency", "1", "--http-client", http_client])
     try:
         held: list[int] = []
         thread = threading.Thread(target=lambda: held.append(request("GET", f"{runtime.rest}/slow")[0]))

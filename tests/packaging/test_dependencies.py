@@ -32,7 +32,7 @@ def _imported_modules() -> set[str]:
 
 def test_every_imported_distribution_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["otel"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["otel"] + project["optional-dependencies"]["fast"]
     declared = {_canonical(re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0]) for r in requirements}
     owners = packages_distributions()
     undeclared = {}

@@ -1,6 +1,7 @@
 """A call whose namespace is declared nowhere resolves when its intent is unambiguous (with a warning naming
 file:line:col and the choice), as in youtube/community-engagement.yaml (`youtube-data.…` for `youtube-data-api`);
-otherwise it stays unresolved, as in slack/app-platform.yaml (every consumes repeats one namespace)."""
+otherwise it stays unresolved (two different operations of that name). The other readings (identical duplicates,
+bare verbs, method-resource names) are in test_guessed_operations.py."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ uvicorn), every consumed namespace pointed at a recording upstream on loopback p
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -42,8 +43,8 @@ def load_file(path: Path) -> Capability:
 
 
 @pytest.fixture
-async def pool() -> AsyncIterator[UpstreamPool]:
-    pool = UpstreamPool(FAST)
+async def pool(http_client: str) -> AsyncIterator[UpstreamPool]:
+    pool = UpstreamPool(dataclasses.replace(FAST, client=http_client))
     yield pool
     await pool.close()
 

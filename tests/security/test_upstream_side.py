@@ -23,6 +23,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from naftiko_runtime.capability.loader import load
 from naftiko_runtime.exposes.rest.openapi import build_openapi
+from tests.conftest import HTTP_CLIENTS
 from tests.ops.helpers import mcp_call
 from tests.support.paths import CAPABILITIES
 from tests.support.runtime import Runtime, start
@@ -60,10 +61,12 @@ def capability(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return file
 
 
-@pytest.fixture(scope="module")
-def server(capability: Path, upstream: HostileUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+@pytest.fixture(scope="module", params=HTTP_CLIENTS)
+def server(request: pytest.FixtureRequest, capability: Path, upstream: HostileUpstream,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """The runtime over each upstream HTTP client (`--http-client`): both relay the hostile upstream alike."""
     runtime = start(capability, log=tmp_path_factory.mktemp("log") / "run.log", env=SECRET_ENV,
-                    extra=["--upstream", f"*={upstream.url}"])
+                    extra=["--upstream", f"*={upstream.url}", "--http-client", request.param])
     yield runtime
     runtime.stop()
 
@@ -164,6 +167,7 @@ def test_a_write_with_an_idempotency_key_is_retried_and_one_without_is_not(serve
     def hits() -> int:
         return sum(1 for r in upstream.requests if r["path"].startswith("/flaky-writes"))
 
+    upstream.forget("/flaky-writes")  # the module's server runs once per HTTP client, over one upstream
     status, _, body = raw_request(f"{server.rest}/flaky-writes", "POST", {}, headers={"Idempotency-Key": "flaky-1"})
     assert status == 201 and body == {"idempotency_key": "flaky-1"}
     assert hits() == 2  # the 503 was retried: with the key the upstream cannot run it twice

@@ -184,6 +184,11 @@ class HostileUpstream:
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def forget(self, prefix: str) -> None:
+        """Drop the recorded requests under `prefix`: a counting route (/flaky-writes) starts afresh."""
+        with self._lock:
+            self.requests[:] = [r for r in self.requests if not r["path"].startswith(prefix)]
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"

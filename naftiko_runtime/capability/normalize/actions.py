@@ -12,7 +12,7 @@ from ...expressions.templates import has_tags
 from .. import model as m
 from ..diagnostics import PartKind
 from ..hint_aliases import canonical_hints
-from ..resolution import CallSite, resolve_namespace, resolve_operation
+from ..resolution import CallSite, Resolved, resolve_namespace, resolve_operation
 from ..yaml_source import JsonPath as YPath
 from .context import Context
 from .scripts import script_step
@@ -92,19 +92,23 @@ def call(ctx: Context, target: Any, with_raw: Any, prefixes: tuple[str, ...], si
     target = str(target)
     namespace, _, rest_name = target.partition(".")
     api = ctx.apis.get(namespace)
+    resolved: Resolved | None = None
     if api is None:
-        api, guessed = resolve_namespace(ctx.apis, namespace, rest_name)
-        if api is None:
+        guess = resolve_namespace(ctx.apis, namespace, rest_name)
+        if guess.api is None:
             known = ", ".join(sorted(ctx.apis)) or "none"
-            _unresolved(ctx, f"call '{target}' names no consumes namespace '{namespace}' (known: {known})", path + ("call",))
+            why = f"; {guess.message}" if guess.message else ""
+            _unresolved(ctx, f"call '{target}' names no consumes namespace '{namespace}' (known: {known}){why}", path + ("call",))
             return None
-        ctx.warn(guessed, path + ("call",), "guessed-namespace")
-    resolved = resolve_operation(api, rest_name, site)
+        ctx.warn(guess.message, path + ("call",), "guessed-namespace")
+        api = guess.api
+        resolved = Resolved(guess.operation) if guess.operation is not None else None
+    resolved = resolved or resolve_operation(api, rest_name, site)
     if resolved.operation is None:
         _unresolved(ctx, resolved.message, path + ("call",))
         return None
     if resolved.message:
-        ctx.warn(resolved.message, path + ("call",), "ambiguous-operation")
+        ctx.warn(resolved.message, path + ("call",), resolved.code)
     if resolved.operation.broken:
         reason = f"calls '{target}', which is disabled: {resolved.operation.broken}"
         ctx.disable(reason, f"{reason}; this operation answers 503 until it is fixed", path + ("call",), "disabled-call")

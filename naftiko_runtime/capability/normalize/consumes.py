@@ -19,6 +19,7 @@ from .values import (
     as_list,
     as_str,
     join_operation_path,
+    repeated_base_path,
     jsonpath,
     merge_params,
     params_list,
@@ -124,6 +125,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
             rpath + ("path",),
             "single-brace-placeholder",
         )
+    said = _unrepeated(ctx, api.base_uri, template_, rpath + ("path",)) is not template_
     res_params = consumed_params(ctx, res.get("inputParameters"), rpath + ("inputParameters",))
     resource = str(res.get("name", f"resource-{r}"))
     for o, op in enumerate(as_list(res.get("operations"))):
@@ -134,6 +136,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
         with ctx.part("operation", f"{resource}.{name}") as part:
             op_path = op.get("path")
             op_template = PathTemplate.parse(join_operation_path(template_.raw, op_path)) if isinstance(op_path, str) else template_
+            op_template = _unrepeated(ctx, api.base_uri, op_template, opath + ("path",), warn=not said)
             params = merge_params(
                 api.params, res_params, consumed_params(ctx, op.get("inputParameters"), opath + ("inputParameters",))
             )
@@ -156,6 +159,22 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
                 )
             )
             api.operations[-1].broken = ctx.broken_at(opath) or ctx.why_disabled(part)
+
+
+def _unrepeated(ctx: Context, base_uri: str, path: PathTemplate, at: YPath, warn: bool = True) -> PathTemplate:
+    """`path` without a repeat of the base URI's versioned path (`repeated-base-path`), else `path` itself.
+    A resource's repeat is said once, at the resource; its operations' paths are joined to it as written."""
+    repeated = repeated_base_path(base_uri, path.raw)
+    if repeated is None:
+        return path
+    if warn:
+        ctx.warn(
+            f"path '{path.raw}' repeats the path of baseUri '{base_uri}' ('{repeated}'); the runtime sends it once "
+            f"('{repeated}{path.raw[len(repeated):] or '/'}'), where the reference engine would send it twice",
+            at,
+            "repeated-base-path",
+        )
+    return PathTemplate.parse(path.raw[len(repeated):] or "/")
 
 
 #: The `outputRawFormat`s alpha2 defines; any other passes the upstream body through as text (`raw`).

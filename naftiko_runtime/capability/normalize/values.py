@@ -39,6 +39,24 @@ def join_operation_path(resource: str, operation: str) -> str:
     return resource.rstrip("/") + "/" + operation.lstrip("/") if operation.strip("/") else resource
 
 
+#: A path segment that names an API version: `v1`, `v2beta1`, `1.5`, `2.52`, `2024-01-01`.
+VERSION_SEGMENT = re.compile(r"v\d+[\w.]*|\d+(?:\.\d+)*|\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+
+
+def repeated_base_path(base_uri: str, path: str) -> str | None:
+    """The base URI's own path when `path` starts by repeating it and it names an API version, else None.
+
+    `https://api.netlify.com/api/v1` with `/api/v1/sites` would send `/api/v1/api/v1/sites`: an API version
+    is never written twice in one URL, so the repeat is the file's slip. A base path without a version
+    (`…/eligibility` with `/eligibility`) may be meant twice, and is left alone.
+    """
+    base_path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*", "", base_uri) if "://" in base_uri else ""
+    base_path = base_path.split("?")[0].split("#")[0].rstrip("/")
+    if not base_path or not any(VERSION_SEGMENT.fullmatch(seg) for seg in base_path.split("/")):
+        return None
+    return base_path if path == base_path or path.startswith(base_path + "/") else None
+
+
 def merge_params(*groups: list[m.ConsumedParam]) -> list[m.ConsumedParam]:
     merged: dict[tuple[str, str], m.ConsumedParam] = {}
     for group in groups:

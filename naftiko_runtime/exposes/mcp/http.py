@@ -358,7 +358,8 @@ async def serve_mcp_http(
     app = build_http_app(manager, service, readiness, HostPolicy.for_port(host, bound, allowed_hosts), credentials, max_body, cors)
     front: ASGIApp = CorsASGI(app, cors) if cors.enabled else app  # preflights are answered before the guard
     limits = limits or ConnectionLimits()
-    config = uvicorn.Config(front, lifespan="off", log_config=None, access_log=False, server_header=False,
+    # ws="none": MCP over HTTP has no WebSocket; uvicorn's "auto" would import wsproto or websockets at load.
+    config = uvicorn.Config(front, lifespan="off", log_config=None, access_log=False, server_header=False, ws="none",
                             timeout_graceful_shutdown=max(1, round(shutdown_grace)),
                             # uvicorn's annotations are narrower than what it accepts: any protocol
                             # factory, and a float keep-alive (it is passed to loop.call_later)
