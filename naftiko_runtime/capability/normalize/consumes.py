@@ -19,10 +19,10 @@ from .values import (
     as_list,
     as_str,
     join_operation_path,
-    repeated_base_path,
     jsonpath,
     merge_params,
     params_list,
+    repeated_base_path,
     template,
 )
 
