@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .schema_issue import SchemaIndex, SchemaIssue
@@ -216,8 +215,9 @@ def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...], i
 
 def _explain_leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:
     owner = _title(ix, error.schema) if isinstance(error.schema, dict) else None
-    for issue in _leaf(error, path, ix):
-        yield replace(issue, keyword=str(error.validator), owner=owner)
+    keyword = str(error.validator)
+    for issue in _leaf(error, path, ix):  # the issue again, with its keyword and owner (dataclasses.replace costs more)
+        yield SchemaIssue(issue.path, issue.message, issue.deviation, keyword, issue.fields, owner)
 
 
 def _leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:

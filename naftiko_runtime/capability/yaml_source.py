@@ -54,8 +54,10 @@ _INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^([-+]?)\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-# The first characters a plain scalar that is not a string can start with (most are strings: skip the regexes).
-_MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.") | {""}
+# The first characters of plain scalars that may be null, a boolean or a number (most are strings: skip the regexes).
+_MAYBE_NULL = frozenset("~nN") | {""}
+_MAYBE_BOOL = frozenset("tTfF")
+_MAYBE_NUMBER = frozenset("0123456789+-.")
 _CORE_TAGS: dict[str, Callable[[str], Any]] = {
     "tag:yaml.org,2002:str": str,
     "tag:yaml.org,2002:int": lambda v: int(v, 0) if v[:2] in ("0o", "0x") else int(v),
@@ -105,12 +107,13 @@ def _scalar(event: ScalarEvent) -> Any:
             return convert(value) if convert else value
         except ValueError:
             return value
-    if event.style or not event.implicit[0] or value[:1] not in _MAYBE_NOT_STR:
+    if event.style or not event.implicit[0]:
         return value
-    if _NULL.match(value):
-        return None
-    if value in _BOOL:
-        return _BOOL[value]
+    first = value[:1]
+    if first not in _MAYBE_NUMBER:  # by its first character, a plain scalar can be only one kind besides a string
+        if first in _MAYBE_NULL:
+            return None if _NULL.match(value) else value
+        return _BOOL.get(value, value) if first in _MAYBE_BOOL else value
     if _INT.match(value):
         return int(value)
     if _INT_OCT.match(value) or _INT_HEX.match(value):
