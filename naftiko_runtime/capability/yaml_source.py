@@ -11,6 +11,7 @@ eight times slower (``PARSER`` says which; a test insists on libyaml).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -248,7 +249,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; every failure is a SpecError with a position."""
     builder = _Builder(file)
     try:
-        data = builder.build(_events(text))
+        with _events(text) as events:
+            data = builder.build(events)
     except SpecError:
         raise
     except MarkedYAMLError as exc:
@@ -265,16 +267,17 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     return YamlDocument(data, builder.source)
 
 
-def _events(text: str) -> Iterator[Any]:
+@contextlib.contextmanager
+def _events(text: str) -> Iterator[Iterator[Any]]:
     """Parser events of `text`, from libyaml when available (events only: no recursion in C)."""
     if _CParser is None:
         from ruamel.yaml import YAML
 
-        yield from YAML(typ="safe", pure=True).parse(text)
+        yield iter(YAML(typ="safe", pure=True).parse(text))
         return
     parser = _CParser(text)
     try:
-        yield from iter(parser.get_event, None)  # None after the stream's end; no check_event per event
+        yield iter(parser.get_event, None)  # None after the stream's end: no check_event, no generator step per event
     finally:
         parser.dispose()
 
