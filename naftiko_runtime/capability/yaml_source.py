@@ -101,8 +101,8 @@ def _mark(mark: Any) -> tuple[int, int]:
 
 def _scalar(event: ScalarEvent) -> Any:
     value: str = event.value
-    tag = event.tag
-    if tag not in (None, "!"):
+    tag = event.ctag  # ruamel's `tag` is a property that makes a string of this; most scalars have none
+    if tag is not None and (tag := str(tag)) != "!":
         convert = _CORE_TAGS.get(tag)
         try:
             return convert(value) if convert else value
