@@ -154,7 +154,7 @@ class _Builder:
         stack: list[list[Any]] = []
         root: Any = None
         done = False
-        values = self.source.values
+        values, keys = self.source.values, self.source.keys
         anchors = self.anchors
         for event in events:
             kind = event.__class__
@@ -167,6 +167,12 @@ class _Builder:
                     parent = stack[-1]
                     if parent[5]:
                         if parent[2] is _NO_KEY:
+                            key = _scalar(event) if kind is ScalarEvent else None
+                            if key.__class__ is str and key not in parent[0] and key != "<<":  # the usual key
+                                key_path = (*parent[1], key)
+                                keys[key_path] = pos
+                                parent[2], parent[3] = key, key_path
+                                continue
                             parent[2], parent[3] = self.key_of(event, parent, pos)
                             continue
                         path = parent[3]
