@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .schema_issue import SchemaIndex, SchemaIssue
@@ -130,13 +129,25 @@ def _branch_keys(branch: Any) -> list[str]:
     return [k for k in branch.get("required", []) if k in _DISCRIMINATORS]
 
 
+def _by_branch(error: ValidationError) -> Mapping[int, Collection[ValidationError]]:
+    """The errors of `error.context` grouped by branch; jsonschema-rs's adapter has them so (read lazily)."""
+    branches = getattr(error, "branches", None)
+    if branches is not None:
+        return branches  # type: ignore[no-any-return]
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    return by_branch
+
+
 def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:
     branches: list[Any] = list(error.validator_value)
     instance = error.instance
     owner = _title(ix, error.schema) or "value"
     is_root = _def(ix, error.schema) == "Document"
 
-    if not error.context:
+    by_branch = _by_branch(error)
+    if not by_branch:
         # oneOf: valid under more than one branch.
         if not isinstance(instance, dict):
             return  # key-presence alternatives say nothing about a non-mapping; its type error is reported
@@ -151,10 +162,6 @@ def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...], i
         else:
             yield SchemaIssue(path, f"{_a(owner)} matches several alternatives; make it unambiguous")
         return
-
-    by_branch: dict[int, list[ValidationError]] = {}
-    for sub in error.context:
-        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
 
     # Exclusive alternatives (oneOf) whose keys are combined, e.g. an MCP resource with `call` and `location`.
     if error.validator == "oneOf" and isinstance(instance, dict):
@@ -208,8 +215,9 @@ def _explain_alternatives(error: ValidationError, path: tuple[str | int, ...], i
 
 def _explain_leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:
     owner = _title(ix, error.schema) if isinstance(error.schema, dict) else None
-    for issue in _leaf(error, path, ix):
-        yield replace(issue, keyword=str(error.validator), owner=owner)
+    keyword = str(error.validator)
+    for issue in _leaf(error, path, ix):  # the issue again, with its keyword and owner (dataclasses.replace costs more)
+        yield SchemaIssue(issue.path, issue.message, issue.deviation, keyword, issue.fields, owner)
 
 
 def _leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) -> Iterator[SchemaIssue]:

@@ -20,9 +20,13 @@ _APPLICATORS_BY_INDEX = ("allOf", "anyOf", "oneOf", "prefixItems")
 
 
 class RsError:
-    """One jsonschema-rs error with the attributes :mod:`.schema_messages` reads."""
+    """One jsonschema-rs error with the attributes :mod:`.schema_messages` reads.
 
-    __slots__ = ("absolute_path", "absolute_schema_path", "context", "instance", "message",
+    The branches of an ``anyOf``/``oneOf`` are adapted when first read (:attr:`branches`): most explanations read
+    only the branch the object means, and adapting and ordering the others was a third of the adapter's work.
+    """
+
+    __slots__ = ("_branches", "_context", "absolute_path", "absolute_schema_path", "instance", "message",
                  "relative_schema_path", "schema", "validator", "validator_value")
 
     def __init__(self, error: Any, checker: RsChecker, document: Any, branch: int | None = None) -> None:
@@ -39,13 +43,44 @@ class RsError:
         else:
             self.instance = _walk(document, self.absolute_path)
         self.message = _message(self, error)
-        self.context: list[RsError] = []
+        self._context: list[RsError] | None = None
+        self._branches: dict[int, Branch] = {}
         if kind.name in ("anyOf", "oneOf"):
-            for index, errors in enumerate(kind.context or []):
-                alternative = [RsError(sub, checker, document, index) for sub in errors]
-                if len(alternative) > 1:
-                    alternative.sort(key=lambda e: checker.order(e, document))
-                self.context.extend(alternative)
+            self._branches = {index: Branch(errors, checker, document, index)
+                              for index, errors in enumerate(kind.context or []) if errors}
+
+    @property
+    def branches(self) -> dict[int, Branch]:
+        """The failing branches by index, each with its errors in python-jsonschema's order (as `context` groups them)."""
+        return self._branches
+
+    @property
+    def context(self) -> list[RsError]:
+        """python-jsonschema's `context`: every branch's errors, branch by branch."""
+        if self._context is None:
+            self._context = [e for branch in self._branches.values() for e in branch]
+        return self._context
+
+
+class Branch:
+    """The errors of one failing alternative: counted at once, adapted and ordered when first iterated."""
+
+    __slots__ = ("_adapted", "_raw", "checker", "document", "index")
+
+    def __init__(self, raw: list[Any], checker: RsChecker, document: Any, index: int) -> None:
+        self._raw, self.checker, self.document, self.index = raw, checker, document, index
+        self._adapted: list[RsError] | None = None
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self) -> Iterator[RsError]:
+        if self._adapted is None:
+            adapted = [RsError(sub, self.checker, self.document, self.index) for sub in self._raw]
+            if len(adapted) > 1:
+                adapted.sort(key=lambda e: self.checker.order(e, self.document))
+            self._adapted = adapted
+        return iter(self._adapted)
 
 
 def _walk(document: Any, path: tuple[Any, ...]) -> Any:

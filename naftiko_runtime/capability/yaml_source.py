@@ -11,8 +11,9 @@ eight times slower (``PARSER`` says which; a test insists on libyaml).
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,10 @@ _INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^([-+]?)\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-# The first characters a plain scalar that is not a string can start with (most are strings: skip the regexes).
-_MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.") | {""}
+# The first characters of plain scalars that may be null, a boolean or a number (most are strings: skip the regexes).
+_MAYBE_NULL = frozenset("~nN") | {""}
+_MAYBE_BOOL = frozenset("tTfF")
+_MAYBE_NUMBER = frozenset("0123456789+-.")
 _CORE_TAGS: dict[str, Callable[[str], Any]] = {
     "tag:yaml.org,2002:str": str,
     "tag:yaml.org,2002:int": lambda v: int(v, 0) if v[:2] in ("0o", "0x") else int(v),
@@ -98,19 +101,20 @@ def _mark(mark: Any) -> tuple[int, int]:
 
 def _scalar(event: ScalarEvent) -> Any:
     value: str = event.value
-    tag = event.tag
-    if tag not in (None, "!"):
+    tag = event.ctag  # ruamel's `tag` is a property that makes a string of this; most scalars have none
+    if tag is not None and (tag := str(tag)) != "!":
         convert = _CORE_TAGS.get(tag)
         try:
             return convert(value) if convert else value
         except ValueError:
             return value
-    if event.style or not event.implicit[0] or value[:1] not in _MAYBE_NOT_STR:
+    if event.style or not event.implicit[0]:
         return value
-    if _NULL.match(value):
-        return None
-    if value in _BOOL:
-        return _BOOL[value]
+    first = value[:1]
+    if first not in _MAYBE_NUMBER:  # by its first character, a plain scalar can be only one kind besides a string
+        if first in _MAYBE_NULL:
+            return None if _NULL.match(value) else value
+        return _BOOL.get(value, value) if first in _MAYBE_BOOL else value
     if _INT.match(value):
         return int(value)
     if _INT_OCT.match(value) or _INT_HEX.match(value):
@@ -144,106 +148,115 @@ class _Builder:
                 f"document expands to more than {MAX_NODES} nodes (an alias bomb?)", pos
             )
 
-    def build(self, events: Any) -> Any:
-        # Each frame: [container, path, pending_key, key_pos, anchor, start_pos, size]
+    def build(self, events: Iterable[Any]) -> Any:
+        # One pass over every event of the file, so the helpers are inlined and the tables are locals.
+        # Each frame: [container, path, pending key, the pending key's path, anchor, is a mapping, size]
         stack: list[list[Any]] = []
         root: Any = None
         done = False
+        values, keys = self.source.values, self.source.keys
+        anchors = self.anchors
         for event in events:
             kind = event.__class__
-            if kind in _NODE_EVENTS:
+            if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent or kind is AliasEvent:
+                mark = event.start_mark
+                pos = (mark.line + 1, mark.column + 1)
                 if done:
-                    raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
-                pos = _mark(event.start_mark)
-                parent = stack[-1] if stack else None
-                if parent is not None and isinstance(parent[0], dict) and parent[2] is _NO_KEY:
-                    key = self.key_of(event, parent, pos)
-                    parent[2], parent[3] = key, pos
-                    continue
-                path = self.child_path(parent)
+                    raise self.fail("expected a single YAML document, found more", pos)
+                if stack:
+                    parent = stack[-1]
+                    if parent[5]:
+                        if parent[2] is _NO_KEY:
+                            key = _scalar(event) if kind is ScalarEvent else None
+                            if key.__class__ is str and key not in parent[0] and key != "<<":  # the usual key
+                                key_path = (*parent[1], key)
+                                keys[key_path] = pos
+                                parent[2], parent[3] = key, key_path
+                                continue
+                            parent[2], parent[3] = self.key_of(event, parent, pos)
+                            continue
+                        path = parent[3]
+                    else:
+                        path = (*parent[1], len(parent[0]))
+                else:
+                    parent, path = None, ()
                 if kind is ScalarEvent:
                     value, size = _scalar(event), 1
-                    self.count(1, pos)
+                    self.nodes += 1
+                    if self.nodes > MAX_NODES:
+                        self.count(0, pos)
                 elif kind is AliasEvent:
-                    if event.anchor not in self.anchors:
+                    if event.anchor not in anchors:
                         raise self.fail(f"unknown alias *{event.anchor}", pos, path)
-                    value, size = self.anchors[event.anchor]
+                    value, size = anchors[event.anchor]
                     self.count(size, pos)
                 else:
                     if len(stack) >= MAX_DEPTH:
                         raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", pos, path)
-                    container: Any = {} if kind is MappingStartEvent else []
-                    self.source.values[path] = pos
+                    values[path] = pos
                     self.count(1, pos)
-                    stack.append([container, path, _NO_KEY, None, event.anchor, pos, 1])
+                    mapping = kind is MappingStartEvent
+                    stack.append([{} if mapping else [], path, _NO_KEY, None, event.anchor, mapping, 1])
                     continue
-                self.source.values[path] = pos
+                values[path] = pos
                 if kind is not AliasEvent and event.anchor:
-                    self.anchors[event.anchor] = (value, size)
+                    anchors[event.anchor] = (value, size)
                 if parent is None:
                     root, done = value, True
-                else:
-                    self.attach(parent, value, size)
-            elif kind in _END_EVENTS:
-                container, _path, _k, _kp, anchor, _pos, size = stack.pop()
-                if anchor:
-                    self.anchors[anchor] = (container, size)
-                if stack:
-                    self.attach(stack[-1], container, size)
-                else:
-                    root, done = container, True
-            elif kind is DocumentStartEvent and done:
-                raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
+                    continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                frame = stack.pop()
+                value, size = frame[0], frame[6]
+                if frame[4]:
+                    anchors[frame[4]] = (value, size)
+                if not stack:
+                    root, done = value, True
+                    continue
+                parent = stack[-1]
+            else:
+                if kind is DocumentStartEvent and done:
+                    raise self.fail("expected a single YAML document, found more", _mark(event.start_mark))
+                continue
+            if parent[5]:
+                parent[0][parent[2]] = value
+                parent[2] = _NO_KEY
+            else:
+                parent[0].append(value)
+            parent[6] += size
         return root
 
-    def key_of(self, event: Any, parent: list[Any], pos: tuple[int, int]) -> str:
-        if not isinstance(event, ScalarEvent):
+    def key_of(self, event: Any, parent: list[Any], pos: tuple[int, int]) -> tuple[str, JsonPath]:
+        """The key `event` holds, and its path (which is also its value's)."""
+        if event.__class__ is not ScalarEvent:
             raise self.fail("mapping keys must be plain scalars", pos, parent[1])
         key = _scalar(event)
-        if key is None or isinstance(key, (list, dict)):
-            raise self.fail("mapping keys must be plain scalars", pos, parent[1])
-        key = key if isinstance(key, str) else str(key)
+        if key.__class__ is not str:
+            if key is None or isinstance(key, (list, dict)):
+                raise self.fail("mapping keys must be plain scalars", pos, parent[1])
+            key = str(key)
+        path = (*parent[1], key)
         if key in parent[0]:
-            first = self.source.keys.get(parent[1] + (key,), pos)
+            first = self.source.keys.get(path, pos)
             raise self.fail(
                 f"duplicate key '{key}' (first defined at line {first[0]}, column {first[1]})",
                 pos,
-                parent[1] + (key,),
+                path,
             )
         if key == "<<":
             raise self.fail("YAML merge keys ('<<') are not supported in capability files", pos, parent[1])
-        self.source.keys[parent[1] + (key,)] = pos
-        return key
-
-    @staticmethod
-    def child_path(parent: list[Any] | None) -> JsonPath:
-        if parent is None:
-            return ()
-        path: JsonPath = parent[1]
-        if isinstance(parent[0], dict):
-            return (*path, parent[2])
-        return (*path, len(parent[0]))
-
-    @staticmethod
-    def attach(parent: list[Any], value: Any, size: int) -> None:
-        if isinstance(parent[0], dict):
-            parent[0][parent[2]] = value
-            parent[2] = _NO_KEY
-        else:
-            parent[0].append(value)
-        parent[6] += size
+        self.source.keys[path] = pos
+        return key, path
 
 
 _NO_KEY = object()
-_NODE_EVENTS = frozenset({ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent})
-_END_EVENTS = frozenset({MappingEndEvent, SequenceEndEvent})
 
 
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; every failure is a SpecError with a position."""
     builder = _Builder(file)
     try:
-        data = builder.build(_events(text))
+        with _events(text) as events:
+            data = builder.build(events)
     except SpecError:
         raise
     except MarkedYAMLError as exc:
@@ -260,17 +273,17 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     return YamlDocument(data, builder.source)
 
 
-def _events(text: str) -> Iterator[Any]:
+@contextlib.contextmanager
+def _events(text: str) -> Iterator[Iterator[Any]]:
     """Parser events of `text`, from libyaml when available (events only: no recursion in C)."""
     if _CParser is None:
         from ruamel.yaml import YAML
 
-        yield from YAML(typ="safe", pure=True).parse(text)
+        yield iter(YAML(typ="safe", pure=True).parse(text))
         return
     parser = _CParser(text)
     try:
-        while parser.check_event():
-            yield parser.get_event()
+        yield iter(parser.get_event, None)  # None after the stream's end: no check_event, no generator step per event
     finally:
         parser.dispose()
 

@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, quote_plus
-from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment, StrictUndefined, Undefined, UndefinedError, nodes
 
@@ -107,6 +106,9 @@ def _form(value: Any) -> str:
 
 
 def _xml(value: Any) -> str:
+    # imported here: xml.sax.saxutils imports urllib.request, http.client and email (~35 ms of every start-up)
+    from xml.sax.saxutils import escape as xml_escape
+
     return xml_escape(as_text(value), {'"': "&quot;", "'": "&apos;"})
 
 

@@ -43,3 +43,16 @@ def test_both_backends_print_the_same(tmp_path: Path) -> None:
         fast = _validate("--jobs", "1", *args, *files, backend="jsonschema-rs")
         slow = _validate("--jobs", "1", *args, *files, backend="jsonschema")
         assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr), args
+
+
+def test_validate_restores_the_collector_for_in_process_callers() -> None:
+    import gc
+
+    from click.testing import CliRunner
+
+    from naftiko_runtime.cli import main
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    result = CliRunner().invoke(main, ["validate", "--jobs", "1", *(str(f) for f in SHIPPED)])
+    assert result.exit_code == 0, result.output
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -68,8 +68,12 @@ class Context:
 
     def broken_at(self, path: YPath) -> str | None:
         """Why the part at `path`, or one enclosing it, is disabled by a schema error; None when it is not."""
-        for n in range(len(path), 0, -1):
-            why = self.broken.get(tuple(path[:n]))
+        broken = self.broken
+        if not broken:  # the usual case: no part of the file is broken
+            return None
+        probe = tuple(path)
+        for n in range(len(probe), 0, -1):
+            why = broken.get(probe[:n])
             if why is not None:
                 return why
         return None
