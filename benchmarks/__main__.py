@@ -10,7 +10,7 @@ Tools, each installed by one line (an arm whose tool is missing is reported as s
 
     apt-get update && apt-get install -y nginx-light wrk          # upstream, proxy arm, closed loop
     python3 -m venv .bench-venv && .bench-venv/bin/pip install fastmcp   # the FastMCP arm
-    pip install -e '.[fast]' granian uvloop                              # rest-pyreqwest, granian-min (benchmarks/accel.py)
+    pip install -e '.[fast]' granian uvloop          # rest-pyreqwest, rest-granian, granian-min (benchmarks/accel.py)
 
 Method. The system under test runs on core 1 (`taskset -c 1`); the load generator and
 the upstream share core 0. Maximum throughput is closed loop (wrk, one thread, 32
