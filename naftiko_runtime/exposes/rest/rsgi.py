@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
 from aiohttp._cookie_helpers import parse_cookie_header
-from aiohttp.helpers import HeadersMixin
+from aiohttp.helpers import HeadersMixin, reify
 from aiohttp.http import HttpVersion10, HttpVersion11
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
@@ -49,18 +48,19 @@ class RsgiRequest(HeadersMixin):
         self.query_string: str = scope.query_string
         self.scheme: str = scope.scheme
         self.version = HttpVersion10 if scope.http_version == "1.0" else HttpVersion11
+        self._cache: dict[str, Any] = {}  # what `reify` computed, once per request
         self._headers = self.headers
         self._body: bytes | None = None
 
-    @cached_property
+    @reify
     def headers(self) -> CIMultiDictProxy[str]:
         return CIMultiDictProxy(CIMultiDict(self.scope.headers.items()))
 
-    @cached_property
+    @reify
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
         return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.scope.headers.items())
 
-    @cached_property
+    @reify
     def rel_url(self) -> URL:
         """The path re-encoded (`%` as `%25`), so that `path_safe` reads as it does under aiohttp."""
         path = self.path if _PLAIN_PATH.fullmatch(self.path) else quote(self.path, safe=_PATH_SAFE)
@@ -71,11 +71,11 @@ class RsgiRequest(HeadersMixin):
         url = self.rel_url
         return url.raw_path + ("?" + url.raw_query_string if url.raw_query_string else "")
 
-    @cached_property
+    @reify
     def query(self) -> MultiMapping[str]:
         return self.rel_url.query
 
-    @cached_property
+    @reify
     def cookies(self) -> Mapping[str, str]:
         return MappingProxyType({name: morsel.value for name, morsel in parse_cookie_header(self.headers.get(hdrs.COOKIE, ""))})
 
@@ -83,7 +83,7 @@ class RsgiRequest(HeadersMixin):
     def host(self) -> str:
         return self.headers.get(hdrs.HOST) or self.scope.server
 
-    @cached_property
+    @reify
     def body_exists(self) -> bool:
         length = self.headers.get(hdrs.CONTENT_LENGTH)
         return (length is not None and length != "0") or hdrs.TRANSFER_ENCODING in self.headers
