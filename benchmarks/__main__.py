@@ -1,6 +1,6 @@
 """Benchmark: naftiko's REST and MCP adapters against the upstream, nginx and FastMCP, side by side.
 
-    python -m benchmarks [--quick] [--arms direct,nginx,rest,rest-pyreqwest,granian-min,mcp,fastmcp] [--out bench-results.json]
+    python -m benchmarks [--quick] [--arms direct,nginx,rest,rest-pyreqwest,rest-granian,granian-min,mcp,fastmcp] [--out bench-results.json]
 
 Sets everything up itself in a temp dir: the upstream stub (nginx if installed, else an
 aiohttp stub), the arms, the capability files (pointed at the stub with `--upstream`),
