@@ -1,6 +1,6 @@
 """Benchmark: naftiko's REST and MCP adapters against the upstream, nginx and FastMCP, side by side.
 
-    python -m benchmarks [--quick] [--arms direct,nginx,rest,rest-pyreqwest,granian-min,mcp,fastmcp] [--out bench-results.json]
+    python -m benchmarks [--quick] [--arms direct,nginx,rest,rest-pyreqwest,rest-granian,granian-min,mcp,fastmcp] [--out bench-results.json]
 
 Sets everything up itself in a temp dir: the upstream stub (nginx if installed, else an
 aiohttp stub), the arms, the capability files (pointed at the stub with `--upstream`),
@@ -10,7 +10,7 @@ Tools, each installed by one line (an arm whose tool is missing is reported as s
 
     apt-get update && apt-get install -y nginx-light wrk          # upstream, proxy arm, closed loop
     python3 -m venv .bench-venv && .bench-venv/bin/pip install fastmcp   # the FastMCP arm
-    pip install -e '.[fast]' granian uvloop                              # rest-pyreqwest, granian-min (benchmarks/accel.py)
+    pip install -e '.[fast]' granian uvloop          # rest-pyreqwest, rest-granian, granian-min (benchmarks/accel.py)
 
 Method. The system under test runs on core 1 (`taskset -c 1`); the load generator and
 the upstream share core 0. Maximum throughput is closed loop (wrk, one thread, 32

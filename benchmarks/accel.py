@@ -1,5 +1,6 @@
 """Issue 19's accelerated arms: the runtime over the pyreqwest upstream client, and the ceiling
-reference, a minimal granian (RSGI) + pyreqwest + uvloop proxy (`benchmarks/granian_min.py`).
+reference, a minimal granian (RSGI) + pyreqwest + uvloop proxy (`benchmarks/granian_min.py`), and
+between them the runtime's own REST path on that server and client (`benchmarks/granian_rest.py`).
 
 An arm whose package is missing is reported as skipped (`pip install -e '.[fast]' granian uvloop`).
 """
@@ -49,4 +50,22 @@ class GranianMin(Arm):
         wait_ok(RequestSpec("GET", self.base + "/small"), self.proc)
 
 
-ARMS: dict[str, type[Arm]] = {a.name: a for a in (NaftikoRestPyreqwest, GranianMin)}
+class GranianRest(Arm):
+    name, title = "rest-granian", "naftiko REST path on granian RSGI + pyreqwest + uvloop"
+
+    def start(self, directory: Path, upstream: Upstream, cpu: int | None) -> None:
+        self.skipped = _missing("granian", "pyreqwest", "uvloop")
+        if self.skipped is not None:
+            return
+        port = free_port()
+        log = open(directory / f"{self.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
+        command = [sys.executable, "-m", "granian", "--interface", "rsgi", "--loop", "uvloop", "--workers", "1",
+                   "--runtime-threads", "1", "--no-ws", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                   "benchmarks.granian_rest:app"]
+        env = {**os.environ, "GRANIAN_REST_FILE": str(directory / "bench-rest.yaml"), "GRANIAN_REST_UPSTREAM": upstream.url}
+        self.proc = subprocess.Popen(pinned(command, cpu), stdout=log, stderr=log, cwd=REPO, env=env)
+        self.base = f"http://127.0.0.1:{port}"
+        wait_ok(RequestSpec("GET", self.base + "/small"), self.proc)
+
+
+ARMS: dict[str, type[Arm]] = {a.name: a for a in (NaftikoRestPyreqwest, GranianRest, GranianMin)}

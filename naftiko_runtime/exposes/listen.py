@@ -112,8 +112,8 @@ class CappedSite(web.BaseSite):
 
     @property
     def bound_port(self) -> int:
-        server = self._server
-        return server.sockets[0].getsockname()[1] if isinstance(server, asyncio.Server) and server.sockets else self.port
+        sockets = getattr(self._server, "sockets", None)  # asyncio's or uvloop's server (not an asyncio.Server)
+        return sockets[0].getsockname()[1] if sockets else self.port
 
     async def start(self) -> None:
         await super().start()

@@ -118,7 +118,8 @@ class Runtime:
         if not self.engine.ready:
             await self.engine.start()
 
-    async def start(self) -> None:
+    async def prepare(self) -> None:
+        """The plan, the engine if needed and an invoker per file: everything but the servers."""
         self.plan = Plan.build(self.options)
         self.layers.trace(self.plan.entries)
         if self.plan.needs_engine:
@@ -128,6 +129,13 @@ class Runtime:
 
             self.metrics = RuntimeMetrics()
         self.invokers = [build_invoker(e, self.layers, self.engine_url, self.metrics) for e in self.plan.entries]
+
+    def rest_mounts(self) -> dict[tuple[str, int], list[Mounted]]:
+        """Every REST address with the adapters (and their invokers) it serves."""
+        return {address: [Mounted(a, self.invokers[i]) for a, i in members] for address, members in self.plan.rest_groups().items()}
+
+    async def start(self) -> None:
+        await self.prepare()
         self._create_servers()
         for server in [*self.rest.values(), *self.mcp.values(), *self.skills, *self.controls]:
             await server.start()
@@ -137,8 +145,7 @@ class Runtime:
     def _create_servers(self) -> None:
         plan, options, limits = self.plan, self.options, self.options.connections
         common: dict[str, Any] = {"limits": limits, "shutdown_grace": options.shutdown_grace}
-        for (host, port), members in plan.rest_groups().items():
-            mounted = [Mounted(a, self.invokers[i]) for a, i in members]
+        for (host, port), mounted in self.rest_mounts().items():
             self.rest[(host, port)] = RestServer(host, port, mounted, self.readiness, max_body=options.max_body,
                                                  swappable=options.watch, cors_origins=options.cors_origins, **common)
         for (host, port), members in plan.mcp_groups().items():

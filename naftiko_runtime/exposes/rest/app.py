@@ -40,11 +40,12 @@ class RestService:
     """What aiohttp's low-level server calls for every request of one port."""
 
     def __init__(self, table: RouteTable, *, max_body: int, body_timeout: float, log_requests: bool,
-                 cors_origins: list[str]) -> None:
+                 cors_origins: list[str], interim: bool = True) -> None:
         self.table = table
         self.max_body = max_body
         self.handler = build_handler(self.dispatch, max_body=max_body, body_timeout=body_timeout,
-                                     log_requests=log_requests, cors=CorsPolicy.of(cors_origins, REST_EXPOSED))
+                                     log_requests=log_requests, cors=CorsPolicy.of(cors_origins, REST_EXPOSED),
+                                     interim=interim)
 
     def swap(self, table: RouteTable) -> None:
         self.table = table
@@ -81,12 +82,14 @@ async def _unrouted(request: web.BaseRequest, allowed: set[str]) -> web.StreamRe
 
 
 def build_handler(dispatch: layers.Handler, *, max_body: int, body_timeout: float, log_requests: bool,
-                  cors: CorsPolicy) -> layers.Handler:
-    """The one place the REST layers are composed, innermost first; a layer that is off is left out."""
+                  cors: CorsPolicy, interim: bool = True) -> layers.Handler:
+    """The one place the REST layers are composed, innermost first; a layer that is off is left out.
+
+    `interim=False` for a server that sends `100 Continue` itself (granian, `rsgi.RsgiApp`)."""
     handler = dispatch
     if body_timeout > 0:
         handler = layers.body_deadline(handler, body_timeout)
-    handler = layers.expect_within(handler, max_body)
+    handler = layers.expect_within(handler, max_body, interim)
     handler = layers.json_errors(handler)
     if cors.enabled:
         handler = layers.cors(handler, cors)  # inside the access log, around the errors
@@ -103,7 +106,11 @@ def build_rest_app(
     body_timeout: float = 30.0,
     log_requests: bool = True,
     cors_origins: list[str] | None = None,
+    interim: bool = True,
 ) -> RestService:
-    """The server of one port (raises RouteConflict); `swap(build_routes(...))` serves new routes."""
+    """The server of one port (raises RouteConflict); `swap(build_routes(...))` serves new routes.
+
+    `interim=False` and `body_timeout=0` for the RSGI adapter (`rsgi.RsgiApp`): granian sends
+    `100 Continue` itself, and the body deadline watches aiohttp's body stream."""
     return RestService(build_routes(mounted, readiness), max_body=max_body, body_timeout=body_timeout,
-                       log_requests=log_requests, cors_origins=cors_origins or [])
+                       log_requests=log_requests, cors_origins=cors_origins or [], interim=interim)

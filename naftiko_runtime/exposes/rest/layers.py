@@ -92,8 +92,10 @@ def json_errors(inner: Handler) -> Handler:
     return errors
 
 
-def expect_within(inner: Handler, max_body: int) -> Handler:
-    """`Expect: 100-continue`: 413 at once for a declared body over `max_body`, else `100 Continue`."""
+def expect_within(inner: Handler, max_body: int, interim: bool = True) -> Handler:
+    """`Expect: 100-continue`: 413 at once for a declared body over `max_body`, else `100 Continue`.
+
+    `interim=False`: the server sends `100 Continue` itself when the body is first read (granian)."""
 
     def expect(request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]:
         if not request.headers.get(hdrs.EXPECT):
@@ -106,7 +108,7 @@ def expect_within(inner: Handler, max_body: int) -> Handler:
             response = error_response(413, "payload_too_large", f"request body exceeds the {max_body}-byte limit (--max-body)")
             response.force_close()  # the client may send the body anyway: do not read it
             return response
-        if request.version == HttpVersion11:
+        if interim and request.version == HttpVersion11:
             value = request.headers.get(hdrs.EXPECT, "")
             if value.lower() != "100-continue":
                 return error_response(417, "expectation_failed", f"unknown Expect: {value}")
