@@ -2,7 +2,7 @@
 invoker) served by granian (RSGI) + uvloop, upstream over pyreqwest.
 
 The worker builds the runtime as `naftiko run` does (`Runtime.prepare`: plan, invokers) and
-serves the first REST address's adapters through `naftiko_runtime.exposes.rest.rsgi.RsgiApp`.
+serves the first REST address's adapters through `benchmarks.rsgi.RsgiApp`.
 Logging is configured as `naftiko run`'s defaults (text, info: one access line per request).
 
     GRANIAN_REST_FILE=bench-rest.yaml GRANIAN_REST_UPSTREAM=http://127.0.0.1:8081 \\
@@ -15,9 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from benchmarks.rsgi import RsgiApp
 from naftiko_runtime import logs
 from naftiko_runtime.exposes.rest.app import build_rest_app
-from naftiko_runtime.exposes.rest.rsgi import RsgiApp
 from naftiko_runtime.runtime import RunOptions
 from naftiko_runtime.runtime.run import Runtime
 

@@ -85,7 +85,7 @@ def build_handler(dispatch: layers.Handler, *, max_body: int, body_timeout: floa
                   cors: CorsPolicy, interim: bool = True) -> layers.Handler:
     """The one place the REST layers are composed, innermost first; a layer that is off is left out.
 
-    `interim=False` for a server that sends `100 Continue` itself (granian, `rsgi.RsgiApp`)."""
+    `interim=False` for a server that sends `100 Continue` itself (granian: `benchmarks/rsgi.py`)."""
     handler = dispatch
     if body_timeout > 0:
         handler = layers.body_deadline(handler, body_timeout)
@@ -110,7 +110,7 @@ def build_rest_app(
 ) -> RestService:
     """The server of one port (raises RouteConflict); `swap(build_routes(...))` serves new routes.
 
-    `interim=False` and `body_timeout=0` for the RSGI adapter (`rsgi.RsgiApp`): granian sends
+    `interim=False` and `body_timeout=0` for the RSGI adapter (`benchmarks/rsgi.py`): granian sends
     `100 Continue` itself, and the body deadline watches aiohttp's body stream."""
     return RestService(build_routes(mounted, readiness), max_body=max_body, body_timeout=body_timeout,
                        log_requests=log_requests, cors_origins=cors_origins or [], interim=interim)

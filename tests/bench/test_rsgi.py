@@ -1,4 +1,4 @@
-"""The REST port's one handler served by granian (RSGI, `exposes/rest/rsgi.py`) answers as aiohttp's server does.
+"""The REST port's one handler served by granian (RSGI, `benchmarks/rsgi.py`, the `rest-granian` arm) answers as aiohttp's server does.
 
 Both servers serve the same real capability file, built as `naftiko run` builds it
 (`Runtime.prepare`), against one recording upstream; each request is sent to both and the
@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from benchmarks.rsgi import RsgiApp
 from naftiko_runtime.exposes.rest.app import build_rest_app
-from naftiko_runtime.exposes.rest.rsgi import RsgiApp
 from naftiko_runtime.runtime import RunOptions
 from naftiko_runtime.runtime.run import Runtime
 

@@ -27,10 +27,10 @@ from aiohttp.http import HttpVersion10, HttpVersion11
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
-from ...logs import LOGGER
-from ..errors import error_response
-from .app import RestService
-from .request import Exchange
+from naftiko_runtime.exposes.errors import error_response
+from naftiko_runtime.exposes.rest.app import RestService
+from naftiko_runtime.exposes.rest.request import Exchange
+from naftiko_runtime.logs import LOGGER
 
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*")
 _PATH_SAFE = "/:@!$&'()*+,;="
