@@ -40,8 +40,10 @@ def _base_uri(issue: SchemaIssue, data: Any) -> str | None:
         value = _at(data, issue.path)
         if isinstance(value, str) and value == "":
             return "baseuri-empty"
-        if isinstance(value, str) and "{" in value and re.match(r"^(https?://|\{\{)", value):
+        if isinstance(value, str) and "{" in value and re.match(r"^(https?://|\{)", value):
             return "baseuri-placeholder"
+        if isinstance(value, str) and re.match(r"^//[^/{}\s]+", value):
+            return "baseuri-scheme-relative"
     return None
 
 
@@ -57,6 +59,11 @@ def _auth(issue: SchemaIssue, data: Any) -> str | None:
     kind = auth.get("type")
     if kind == "apikey" and (set(auth) - {"type", "key", "value", "placement"}) <= {"in", "name", "headers"}:
         return "apikey-dialect"
+    if kind == "bearer" and "token" not in auth and set(auth) - {"type"} <= {"value", "placement"} and "value" in auth:
+        return "auth-other-scheme-fields"
+    if (kind == "apikey" and "value" not in auth and set(auth) <= {"type", "key", "header", "query"}
+            and sum(isinstance(auth.get(w), str) for w in ("header", "query")) == 1 and isinstance(auth.get("key"), str)):
+        return "auth-other-scheme-fields"
     if kind == "query" and isinstance(auth.get("parameters"), list) and set(auth) <= {"type", "parameters"}:
         return "auth-query-parameters"
     if isinstance(kind, str) and kind not in AUTH_TYPES:

@@ -77,13 +77,21 @@ _TABLE = (
         "schema",
     ),
     # -- dialects of published files, recognised over a schema issue (compat.py) -------------------
-    Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}`",
-              "the placeholders are filled per call from binds, then the environment, then the call's values", "dialect"),
+    Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
+              "(`{{env.BASE_URL}}/api/58`)",
+              "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "
+              "one may hold a whole origin, which `--upstream` replaces", "dialect"),
+    Deviation("baseuri-scheme-relative", "`baseUri` is scheme-relative (`//api.example.com/v1`)",
+              "it is read as https", "dialect"),
     Deviation("baseuri-empty", "`baseUri` is empty",
               "calls answer 502 until `--upstream NAMESPACE=URL` names the upstream", "dialect"),
     Deviation("auth-alias", "`auth` is written for `authentication`", "'auth' is read as 'authentication'", "dialect"),
     Deviation("apikey-dialect", "API-key authentication uses OpenAPI's `in`/`name` or a `headers` map",
               "API-key authentication written OpenAPI-style ('in'/'name') or as a 'headers' map is sent as such", "dialect"),
+    Deviation("auth-other-scheme-fields", "bearer authentication gives its token as `value` (with `placement`), or API-key "
+              "authentication names its header as `header: X-Key` (or `query: key`) with the secret in `key`",
+              "the bearer `value` is sent as the token; `header:`/`query:` names where the API key goes and `key` is its "
+              "value", "dialect"),
     Deviation("auth-query-parameters", "`type: query` authentication lists `parameters`",
               "each of the 'parameters' is added to the query string of every call", "dialect"),
     Deviation("body-type-alias", "a body `type` is `form` or `multipart`",

@@ -252,11 +252,19 @@ def _resolve(name: str, values: dict[str, Any], with_: dict[str, Any], prefixes:
     return _lookup(key, values)
 
 
+def _base_path(base: str) -> str:
+    """The base URI's path (its origin is what --upstream swaps); templated hosts like `[array]` are not parsed.
+    An origin written as one placeholder (`{{env.BASE_URL}}/api/58`) is an origin too."""
+    if "://" in base or base.startswith("//"):  # `//host/v1` is scheme-relative: its origin is `//host`
+        return re.sub(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*", "", base).split("?")[0]
+    origin = re.match(r"^(?:\{\{[^{}]*\}\}|\{[^{}]*\})(?=/)", base)
+    return base[origin.end():].split("?")[0] if origin else ""
+
+
 def _expected(base: str, res: dict[str, Any], op: dict[str, Any], values: dict[str, Any], with_: dict[str, Any],
               prefixes: tuple[str, ...]) -> Expected:
     method = str(op.get("method") or "GET").upper()
-    # the base URI's path (its origin is what --upstream swaps); templated hosts like `[array]` are not parsed
-    base_path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*", "", base).split("?")[0] if "://" in base else ""
+    base_path = _base_path(base)
     # a Smithy-style `#name&name` is never sent (its names go in the query), nor is a literal query part of the path
     template = join_path(str(res.get("path") or ""), op.get("path")).split("#")[0].split("?")[0]
     # an API version is never written twice: a path repeating a versioned base path is sent with it once

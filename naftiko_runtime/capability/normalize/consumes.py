@@ -188,11 +188,13 @@ def output_format(raw: Any) -> str:
 
 def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
     uri = str(raw or "")
+    if re.match(r"^//[^/{}\s]+", uri):
+        uri = "https:" + uri  # scheme-relative: the schema check reported it (`baseuri-scheme-relative`)
     try:
         urlsplit(uri)
     except ValueError:  # e.g. `https://[array]`: the semantic checks warn (`invalid-base-uri`); calls answer 502
         return uri      # unless `--upstream` replaces the origin
-    if uri and not re.match(r"^(https?://|\{\{)", uri):
+    if uri and not re.match(r"^(https?://|\{)", uri):
         ctx.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
     elif uri.endswith("/"):
         ctx.warn(
@@ -313,13 +315,20 @@ def auth(ctx: Context, raw: Any, path: YPath) -> m.Auth | None:
             "auth-unsupported",
         )
     placement = str(raw.get("placement", raw.get("in", "header")))
+    key, value = as_str(raw.get("key", raw.get("name"))), tpl("value")
+    token = tpl("token")
+    if kind == "bearer" and token is None:
+        token = tpl("value")  # `value` (the schema check reported it: `auth-other-scheme-fields`)
+    where = next((w for w in ("header", "query") if isinstance(raw.get(w), str)), None)
+    if kind == "apikey" and where is not None:  # `header: X-Key` names the header; `key` then holds the secret
+        key, value, placement = str(raw[where]), value or tpl("key"), where
     return m.Auth(
         type=kind,
-        token=tpl("token"),
+        token=token,
         username=tpl("username"),
         password=tpl("password"),
-        key=as_str(raw.get("key", raw.get("name"))),
-        value=tpl("value"),
+        key=key,
+        value=value,
         placement="query" if placement == "query" else "header",
         headers=headers,
         query=query,
