@@ -16,6 +16,9 @@ def base_uri_problem(base: str) -> str | None:
     """Why a base URI cannot be a URL once its placeholders are filled (None: it can, or it is empty)."""
     if not base or PLACEHOLDER.fullmatch(base.strip()):
         return None
+    origin = PLACEHOLDER.match(base)
+    if origin and base[origin.end():].startswith("/"):  # `{{env.BASE_URL}}/api`: the placeholder holds the origin
+        base = "http://x" + base[origin.end():]
     probe = PLACEHOLDER.sub("x", base)
     try:
         url = URL(probe)

@@ -44,6 +44,8 @@ def _base_uri(issue: SchemaIssue, data: Any) -> str | None:
             return "baseuri-placeholder"
         if isinstance(value, str) and re.match(r"^//[^/{}\s]+", value):
             return "baseuri-scheme-relative"
+        if isinstance(value, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value) and not re.match(r"^https?://", value):
+            return "baseuri-not-http"
     return None
 
 

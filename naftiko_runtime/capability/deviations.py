@@ -81,6 +81,9 @@ _TABLE = (
               "(`{{env.BASE_URL}}/api/58`)",
               "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "
               "one may hold a whole origin, which `--upstream` replaces", "dialect"),
+    Deviation("baseuri-not-http", "`baseUri` has a scheme other than http(s) (`blpapi+session://localhost`)",
+              "calls through it answer 502 until `--upstream NAMESPACE=URL` replaces its origin; the rest of the "
+              "namespace is read as usual", "dialect"),
     Deviation("baseuri-scheme-relative", "`baseUri` is scheme-relative (`//api.example.com/v1`)",
               "it is read as https", "dialect"),
     Deviation("baseuri-empty", "`baseUri` is empty",
@@ -168,6 +171,12 @@ _TABLE = (
         "whose name is a `-`-separated variant of it (`list` for `list-signals`), else the resource's own request "
         "it spells as method-resource (`get-volumes` for resource `volumes`' GET `…/volumes`)",
         "the call goes to that operation.",
+        "normalise",
+    ),
+    Deviation(
+        "exposed-path-relative",
+        "An exposed REST resource `path` does not start with `/` (`path: token`), which no HTTP request can match",
+        "the runtime serves it under `/` (`/token`), and exports it so.",
         "normalise",
     ),
     Deviation(

@@ -211,6 +211,8 @@ def build_request(bound: BoundCall, base_uri: str, env: Mapping[str, str] | None
         normal = _normal_base(base_uri)
     except ValueError as exc:
         raise BaseUriInvalid(op.namespace, base_uri, str(exc), f"{op.namespace}.{op.name}") from None
+    if not normal.startswith(("http://", "https://")):
+        raise BaseUriInvalid(op.namespace, base_uri, "not an http(s) URL", f"{op.namespace}.{op.name}")
     url = join_url(normal, render_path(bound))
     if bound.query:
         url += ("&" if "?" in url else "?") + urlencode(bound.query)

@@ -335,11 +335,14 @@ class Harness:
         """What a client generated from `naftiko export openapi` sends: every required path, query and header
         parameter and the request body the exported operation declares; the expectation still comes from the YAML."""
         method = str(op.get("method") or "GET").upper()
-        route = str(op.get("path") or resource.get("path") or "/")
-        if isinstance(op.get("path"), str) and isinstance(resource.get("path"), str):
+        res_path = resource.get("path")
+        if isinstance(res_path, str) and res_path and not res_path.startswith("/"):
+            res_path = "/" + res_path  # the documented reading: a resource path without '/' is served under '/'
+        route = str(op.get("path") or res_path or "/")
+        if isinstance(op.get("path"), str) and isinstance(res_path, str):
             from .expect import join_path
 
-            route = join_path(resource["path"], op["path"])
+            route = join_path(res_path, op["path"])
         spec = exported.get((str(namespace), method, route))
         if spec is None:
             probe = Probe(file, "rest", name, [consumes.expect(target, {}, with_, ()) for target, with_ in calls])

@@ -139,3 +139,26 @@ async def test_a_scheme_relative_base_uri_is_read_as_https(tmp_path: Path, upstr
         status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
     assert status == 200, text
     assert [r.raw_path for r in upstream.requests] == ["/media/v/mappings"]
+
+
+async def test_a_base_uri_of_another_scheme_is_served_through_upstream_and_answers_502_without(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`blpapi+session://localhost` is not HTTP: a warning (not a disabled namespace); `--upstream` replaces its origin."""
+    file = _write(tmp_path, "blpapi+session://localhost/v1")
+    result = load(file)
+    assert result.ok, result.diagnostics
+    assert "baseuri-not-http" in {d.code for d in result.diagnostics if d.severity == "warning"}
+    assert load(file, strict=True).ok is False
+    upstream.route("GET", "/v1/mappings", reply(json=[]))
+    async with serve(file, {"*": upstream.url}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+    assert status == 200, text
+    assert [r.raw_path for r in upstream.requests] == ["/v1/mappings"]
+    async with serve(file, {}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+    assert status == 502 and json.loads(text)["error"] == "invalid_upstream", text
+
+
+def test_a_base_uri_whose_origin_is_a_placeholder_is_no_invalid_base_uri(tmp_path: Path) -> None:
+    result = load(_write(tmp_path, "{{env.SERVICE_URL}}/api/58"))
+    assert result.ok and not [d for d in result.diagnostics if d.code == "invalid-base-uri"], result.diagnostics

@@ -194,7 +194,7 @@ def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
         urlsplit(uri)
     except ValueError:  # e.g. `https://[array]`: the semantic checks warn (`invalid-base-uri`); calls answer 502
         return uri      # unless `--upstream` replaces the origin
-    if uri and not re.match(r"^(https?://|\{)", uri):
+    if uri and not re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://|\{)", uri):  # another scheme: `baseuri-not-http`
         ctx.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
     elif uri.endswith("/"):
         ctx.warn(
