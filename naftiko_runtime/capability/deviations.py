@@ -161,13 +161,15 @@ _TABLE = (
         "guessed-namespace",
         "A `call` names a consumes namespace declared nowhere, yet the file leaves one reading: the one declared "
         "namespace it is a `-`-separated prefix/suffix variant of, else the one upstream request the file's operations "
-        "give by name (exact, else a `-`-variant, else method-resource such as `get-volumes`)",
+        "give by name (exact, else in another case or with other separators, else a `-`-variant, else method-resource "
+        "such as `get-volumes`)",
         "the call goes to that operation (operations declared several times alike count once).",
         "normalise",
     ),
     Deviation(
         "guessed-operation",
         "A `call` names an operation its namespace lacks, yet the namespace leaves one reading: the one request "
+        "whose name is it in another case or with other separators (`listTargets` for `list-targets`), else the one "
         "whose name is a `-`-separated variant of it (`list` for `list-signals`), else the resource's own request "
         "it spells as method-resource (`get-volumes` for resource `volumes`' GET `…/volumes`)",
         "the call goes to that operation.",

@@ -109,6 +109,11 @@ class Op:
         return str(self.op.get("method") or "GET").upper(), self.base, self.full_path, repr(self.auth)
 
 
+def _fold(name: str) -> str:
+    """`listTargets`, `list-targets` and `list_targets` are one name."""
+    return re.sub(r"[-_]", "", name).casefold()
+
+
 def _spells(name: str, op: Op) -> bool:
     """`get-volumes` spells the GET of resource `volumes` whose path ends in `/volumes`."""
     verb, _, resource = name.lower().partition("-")
@@ -120,6 +125,7 @@ def _spells(name: str, op: Op) -> bool:
 #: Issue 15's readings of a name no operation has, in order; the first that finds any must find one request.
 READINGS = (
     ("named so", lambda name, op: op.name == name),
+    ("named so in another case or with other separators", lambda name, op: _fold(op.name) == _fold(name)),
     ("spelled as method-resource", _spells),
     ("a bare verb's operation", lambda name, op: "-" not in name and op.name.lower().startswith(name.lower() + "-")),
 )
@@ -167,7 +173,7 @@ class Consumes:
         variants = [ns for ns in self.namespaces
                     if ns != namespace and any(a.startswith(b + "-") or a.endswith("-" + b)
                                                for a, b in ((ns, namespace), (namespace, ns)))]
-        if len(variants) == 1 and any((o.namespace, o.name) == (variants[0], op) for o in self.ops):
+        if len(variants) == 1 and any(o.namespace == variants[0] and _fold(o.name) == _fold(op) for o in self.ops):
             return self.entries(f"{variants[0]}.{name}")
         resource = name.rpartition(".")[0]
         return self._read(target, [o for o in self.ops if not resource or o.resource == resource], op, READINGS)

@@ -217,3 +217,51 @@ def test_inspect_shows_each_guess_where_it_is_written(tmp_path: Path) -> None:
     assert f"{file}:{line}:" in result.stderr and "guessed" not in result.stdout
     assert "'store.volumes.get-api-volumes'" in result.stderr
     assert "GET https://store.example.com/v2/volumes" in result.stdout  # the route lists the call it makes
+
+
+RESPELLED = """\
+naftiko: 1.0.0-alpha2
+info: {label: Respelled, description: Calls naming camelCase operations in kebab-case.}
+capability:
+  consumes:
+  - type: http
+    namespace: browser-devtools
+    baseUri: https://devtools.example.com
+    resources:
+    - name: targets
+      path: /json
+      operations:
+      - {name: listTargets, method: GET}
+    - name: target
+      path: /json/new
+      operations:
+      - {name: openTarget, method: PUT}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: tabs-rest
+    resources:
+    - path: /tabs
+      operations:
+      - {method: GET, name: list, call: browser-devtools.list-targets}
+      - {method: PUT, name: open, call: devtools.open-target}
+"""
+
+
+async def test_a_call_naming_an_operation_in_another_case_or_with_other_separators_reaches_it(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`list-targets` for `listTargets`, and (through the namespace's suffix variant) `open-target` for `openTarget`."""
+    file = tmp_path / "respelled.yaml"
+    file.write_text(RESPELLED)
+    result = load(file)
+    guessed = [(d.line, d.code) for d in result.diagnostics if d.code in ("guessed-operation", "guessed-namespace")]
+    assert (24, "guessed-operation") in guessed and (25, "guessed-namespace") in guessed, result.diagnostics
+    assert all(d.severity == "warning" for d in result.diagnostics if d.code.startswith("guessed-"))
+    assert load(file, strict=True).ok is False
+    upstream.route("GET", "/json", reply(json=[]))
+    upstream.route("PUT", "/json/new", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        get_status, text = await served.call("GET", served.rest("tabs-rest") + "/tabs")
+        put_status, text2 = await served.call("PUT", served.rest("tabs-rest") + "/tabs", json={})
+    assert (get_status, put_status) == (200, 200), (text, text2)
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("GET", "/json"), ("PUT", "/json/new")]
