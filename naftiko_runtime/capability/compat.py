@@ -121,9 +121,20 @@ def _binds(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+#: Fields that only describe an output (the runtime maps nothing by them).
+OUTPUT_DESCRIPTIVE = frozenset({"name", "description", "label", "title", "example", "examples", "format", "required"})
+
+
 def _outputs(issue: SchemaIssue, data: Any) -> str | None:
     if _required(issue, "items", "array output"):
         return "array-output-without-items"
+    if "outputParameters" in issue.path and issue.path[-1] == "type" and _at(data, issue.path) == "integer":
+        return "output-type-integer"
+    if (issue.keyword == "additionalProperties" and (issue.owner or "").endswith("output") and issue.fields
+            and set(issue.fields) <= OUTPUT_DESCRIPTIVE):
+        return "output-descriptive-fields"
+    if _unknown(issue, "exposed REST operation") and issue.fields == ("hints",):
+        return "rest-operation-hints"
     return None
 
 

@@ -105,6 +105,13 @@ _TABLE = (
     Deviation("empty-binds", "`binds` is an empty list", "an empty 'binds' list is ignored", "dialect"),
     Deviation("array-output-without-items", "an array output has no `items`",
               "the array's elements pass through unchanged", "dialect"),
+    Deviation("output-type-integer", "an output parameter's `type` is `integer`, as JSON Schema writes it",
+              "the output is described and converted as an integer", "dialect"),
+    Deviation("output-descriptive-fields", "an output carries descriptive fields its kind does not define "
+              "(`name`, `description` on a mapped object or array)", "they are ignored; the output maps as written",
+              "dialect"),
+    Deviation("rest-operation-hints", "an exposed REST operation has MCP tool `hints`",
+              "they are ignored (REST has no hints)", "dialect"),
     Deviation("operation-path", "an operation has its own `path`",
               "the operation's own path is used: as is when it starts with the resource path, else appended to it", "dialect"),
     Deviation("resource-path-from-operations", "a consumed resource has no `path` but each of its operations has its own",
