@@ -203,7 +203,13 @@ def _hints(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
-RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
+def _version(issue: SchemaIssue, data: Any) -> str | None:
+    if tuple(issue.path) == ("naftiko",) and _at(data, issue.path) == "1.0.0-alpha1":
+        return "version-alpha1"
+    return None
+
+
+RULES: tuple[_Rule, ...] = (_version, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
                             _output_format, _hints, _resource_path)
 
 

@@ -77,6 +77,9 @@ _TABLE = (
         "schema",
     ),
     # -- dialects of published files, recognised over a schema issue (compat.py) -------------------
+    Deviation("version-alpha1", "the file declares `naftiko: 1.0.0-alpha1`, the previous alpha, whose published files are "
+              "otherwise written like alpha2 ones", "the file is read by alpha2's rules: what alpha2 does not define is "
+              "reported and disables only its part", "dialect"),
     Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
               "(`{{env.BASE_URL}}/api/58`)",
               "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "

@@ -300,3 +300,15 @@ def test_operation_sub_paths_and_apikey_headers(tmp_path: Path) -> None:
     (res,) = rest.resources
     routes = {(op.path or res.path).raw: op.action.call.operation.path.raw for op in res.operations}
     assert routes == {"/stories": "/v1/stories", "/stories/{id}": "/v1/stories/{id}"}
+
+
+def test_a_file_of_the_previous_alpha_is_read_by_alpha2s_rules_and_an_unknown_version_is_refused(tmp_path: Path) -> None:
+    """Published files still declare `1.0.0-alpha1` while written like alpha2 ones: served with a located warning,
+    refused at `--strict`; a version nobody published stays refused at every level."""
+    result = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)))
+    assert result.ok and result.capability is not None, result.diagnostics
+    [warning] = [d for d in result.diagnostics if d.code == "version-alpha1"]
+    assert (warning.severity, warning.line, warning.col) == ("warning", 1, 10)
+    assert not load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)), strict=True).ok
+    refused = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "2.0.0", 1)))
+    assert refused.capability is None and "'2.0.0' is not supported" in refused.errors[0].message
