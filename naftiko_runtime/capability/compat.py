@@ -203,13 +203,22 @@ def _hints(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _resource_name(issue: SchemaIssue, data: Any) -> str | None:
+    """`name:` left empty on a consumed resource: only a three-part call refers to resource names."""
+    path = tuple(issue.path)
+    if (len(path) >= 4 and path[-1] == "name" and path[-3] == "resources" and "consumes" in path
+            and "operations" not in path and _at(data, path) is None):
+        return "resource-name-empty"
+    return None
+
+
 def _version(issue: SchemaIssue, data: Any) -> str | None:
     if tuple(issue.path) == ("naftiko",) and _at(data, issue.path) == "1.0.0-alpha1":
         return "version-alpha1"
     return None
 
 
-RULES: tuple[_Rule, ...] = (_version, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
+RULES: tuple[_Rule, ...] = (_version, _resource_name, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
                             _output_format, _hints, _resource_path)
 
 

@@ -80,6 +80,8 @@ _TABLE = (
     Deviation("version-alpha1", "the file declares `naftiko: 1.0.0-alpha1`, the previous alpha, whose published files are "
               "otherwise written like alpha2 ones", "the file is read by alpha2's rules: what alpha2 does not define is "
               "reported and disables only its part", "dialect"),
+    Deviation("resource-name-empty", "a consumed resource's `name` is left empty (`name: null`), and only a three-part "
+              "call refers to resource names", "the resource is served unnamed (`resource-N`, its position)", "dialect"),
     Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
               "(`{{env.BASE_URL}}/api/58`)",
               "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "

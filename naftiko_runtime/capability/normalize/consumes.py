@@ -127,7 +127,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
         )
     said = _unrepeated(ctx, api.base_uri, template_, rpath + ("path",)) is not template_
     res_params = consumed_params(ctx, res.get("inputParameters"), rpath + ("inputParameters",))
-    resource = str(res.get("name", f"resource-{r}"))
+    resource = str(res["name"]) if res.get("name") is not None else f"resource-{r}"  # `name:` left empty: unnamed
     for o, op in enumerate(as_list(res.get("operations"))):
         if not isinstance(op, dict):
             continue
