@@ -194,6 +194,14 @@ _TABLE = (
         "normalise",
     ),
     Deviation(
+        "exposed-path-fragment",
+        "An exposed REST resource `path` has a `#fragment` (`/v1/#DescribeDBInstances`, copied from Smithy-style "
+        "upstream paths), which no HTTP request carries",
+        "the runtime serves it at the path before `#`; two operations that then share method and path are a duplicate "
+        "route (the first is served).",
+        "normalise",
+    ),
+    Deviation(
         "repeated-base-path",
         "A consumed path starts by repeating the base URI's own path, which names an API version (`baseUri: "
         "https://api.netlify.com/api/v1` with `path: /api/v1/sites`); the reference engine sends the version twice",

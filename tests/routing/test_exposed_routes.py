@@ -161,3 +161,49 @@ async def test_an_exposed_path_without_its_leading_slash_is_served_under_slash(
         status, text = await served.call("POST", served.rest("up-rest") + "/auth/token", json={})
     assert status == 200, text
     assert [r.raw_path for r in upstream.requests] == ["/token"]
+
+
+FRAGMENT = """\
+naftiko: 1.0.0-alpha2
+info: {label: Fragments, description: Exposed paths copied from Smithy-style upstream paths.}
+capability:
+  consumes:
+  - type: http
+    namespace: db
+    baseUri: https://db.example.com
+    resources:
+    - name: actions
+      path: /
+      operations:
+      - {name: describe-things, method: GET, path: '/#DescribeThings'}
+      - {name: delete-thing, method: POST, path: '/#DeleteThing'}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: db-rest
+    resources:
+    - path: /v1/#DescribeThings
+      operations:
+      - {method: GET, name: describe, call: db.describe-things}
+    - path: /v1/#DeleteThing
+      operations:
+      - {method: POST, name: delete, call: db.delete-thing}
+"""
+
+
+async def test_an_exposed_path_with_a_fragment_is_served_at_the_path_before_it(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """No request carries `#DescribeThings`: the routes are `GET /v1/` and `POST /v1/`, each with a located warning."""
+    file = tmp_path / "fragment.yaml"
+    file.write_text(FRAGMENT)
+    result = load(file)
+    assert [(d.severity, d.line) for d in result.diagnostics if d.code == "exposed-path-fragment"] == [
+        ("warning", 19), ("warning", 22)]
+    assert load(file, strict=True).ok is False
+    upstream.route("GET", "/", reply(json={}))
+    upstream.route("POST", "/", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        got = await served.call("GET", served.rest("db-rest") + "/v1/")
+        posted = await served.call("POST", served.rest("db-rest") + "/v1/", json={})
+    assert (got[0], posted[0]) == (200, 200), (got, posted)
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("GET", "/"), ("POST", "/")]
