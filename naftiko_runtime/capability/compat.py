@@ -212,13 +212,23 @@ def _resource_name(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _operation_name(issue: SchemaIssue, data: Any) -> str | None:
+    """An operationId kept as a consumed operation's name (`AIGateway_ChatCompletions`): unique, only not kebab."""
+    path = tuple(issue.path)
+    value = _at(data, path)
+    if (len(path) >= 6 and path[-1] == "name" and path[-3] == "operations" and path[0] in ("capability", "consumes")
+            and "consumes" in path and isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value)):
+        return "operation-name-chars"
+    return None
+
+
 def _version(issue: SchemaIssue, data: Any) -> str | None:
     if tuple(issue.path) == ("naftiko",) and _at(data, issue.path) == "1.0.0-alpha1":
         return "version-alpha1"
     return None
 
 
-RULES: tuple[_Rule, ...] = (_version, _resource_name, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
+RULES: tuple[_Rule, ...] = (_version, _resource_name, _operation_name, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
                             _output_format, _hints, _resource_path)
 
 

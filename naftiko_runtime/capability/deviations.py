@@ -82,6 +82,9 @@ _TABLE = (
               "reported and disables only its part", "dialect"),
     Deviation("resource-name-empty", "a consumed resource's `name` is left empty (`name: null`), and only a three-part "
               "call refers to resource names", "the resource is served unnamed (`resource-N`, its position)", "dialect"),
+    Deviation("operation-name-chars", "a consumed operation's `name` keeps an upstream operationId's `_` or `.` "
+              "(`AIGateway_ChatCompletions`)", "the operation keeps its name; a call reaches it by a spelling a call can "
+              "write (`ns.aigateway-chat-completions`, read in another case or with other separators)", "dialect"),
     Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
               "(`{{env.BASE_URL}}/api/58`)",
               "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "

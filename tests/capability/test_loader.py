@@ -219,8 +219,11 @@ def test_tool_names_and_base_uri_forms(tmp_path: Path) -> None:
     assert any("longer than 64" in d.message for d in result.warnings)
     result = load(write(tmp_path, MINIMAL.replace("https://api.example.com", "https://api.example.com/v1/")))
     assert result.ok and any("exactly one '/'" in d.message for d in result.warnings)
+    # another scheme: a warning (calls answer 502 unless --upstream replaces the origin), an error at --strict
     result = load(write(tmp_path, MINIMAL.replace("https://api.example.com", "ftp://api.example.com")))
-    assert not result.ok and any("baseUri" in d.message for d in result.errors)
+    assert result.ok and any(d.code == "baseuri-not-http" for d in result.warnings)
+    assert any("baseUri" in d.message for d in load(write(tmp_path, MINIMAL.replace(
+        "https://api.example.com", "ftp://api.example.com")), strict=True).errors)
 
 
 def test_with_reference_naming_nothing_is_a_warning(tmp_path: Path) -> None:

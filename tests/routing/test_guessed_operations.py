@@ -265,3 +265,42 @@ async def test_a_call_naming_an_operation_in_another_case_or_with_other_separato
         put_status, text2 = await served.call("PUT", served.rest("tabs-rest") + "/tabs", json={})
     assert (get_status, put_status) == (200, 200), (text, text2)
     assert [(r.method, r.raw_path) for r in upstream.requests] == [("GET", "/json"), ("PUT", "/json/new")]
+
+
+OPERATION_ID = """\
+naftiko: 1.0.0-alpha2
+info: {label: OperationIds, description: Consumed operations named by upstream operationIds.}
+capability:
+  consumes:
+  - type: http
+    namespace: gateway
+    baseUri: https://gateway.example.com
+    resources:
+    - name: completions
+      path: /chat/completions
+      operations:
+      - {name: Gateway_ChatCompletions, method: POST}
+  exposes:
+  - type: mcp
+    port: 9090
+    namespace: gateway-mcp
+    tools:
+    - {name: complete, description: Complete a chat., call: gateway.gateway-chat-completions}
+"""
+
+
+async def test_an_operation_named_by_an_operation_id_is_served_and_reached_respelled(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`Gateway_ChatCompletions` used to disable its operation (not kebab); a call can only write it kebab-cased."""
+    file = tmp_path / "operation-id.yaml"
+    file.write_text(OPERATION_ID)
+    result = load(file)
+    assert result.ok, result.diagnostics
+    assert [(d.severity, d.line) for d in result.diagnostics if d.code == "operation-name-chars"] == [("warning", 12)]
+    assert load(file, strict=True).ok is False
+    upstream.route("POST", "/chat/completions", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        async with served.mcp("gateway-mcp") as client:
+            tool = await client.call_tool("complete", {})
+    assert not tool.is_error, tool
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("POST", "/chat/completions")]
