@@ -150,6 +150,7 @@ def _binds(cap: m.Capability) -> Iterator[Diagnostic]:
     if not cap.binds:
         return
     used = {name for api in cap.consumes for name in api.bind_names()}
+    used.update(n.split(".")[-1] for api in cap.consumes for n in PathTemplate.parse(api.base_uri).names)  # filled per call
     for adapter in cap.adapters:
         if adapter.auth is not None:
             used.update(n.split(".")[-1] for t in adapter.auth.templates for n in t.names)

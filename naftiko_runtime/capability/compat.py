@@ -224,7 +224,7 @@ def _operation_name(issue: SchemaIssue, data: Any) -> str | None:
 
 def _version(issue: SchemaIssue, data: Any) -> str | None:
     if tuple(issue.path) == ("naftiko",) and _at(data, issue.path) == "1.0.0-alpha1":
-        return "version-alpha1"
+        return "version-previous-alpha"
     return None
 
 

@@ -77,7 +77,7 @@ _TABLE = (
         "schema",
     ),
     # -- dialects of published files, recognised over a schema issue (compat.py) -------------------
-    Deviation("version-alpha1", "the file declares `naftiko: 1.0.0-alpha1`, the previous alpha, whose published files are "
+    Deviation("version-previous-alpha", "the file declares `naftiko: 1.0.0-alpha1`, the previous alpha, whose published files are "
               "otherwise written like alpha2 ones", "the file is read by alpha2's rules: what alpha2 does not define is "
               "reported and disables only its part", "dialect"),
     Deviation("resource-name-empty", "a consumed resource's `name` is left empty (`name: null`), and only a three-part "

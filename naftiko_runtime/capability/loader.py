@@ -27,7 +27,7 @@ from .schema import check_schema
 from .yaml_source import SourceMap, parse_yaml, read_text
 
 SUPPORTED_VERSIONS = ("1.0.0-alpha2",)
-#: Earlier versions published files still declare: read by alpha2's rules (`version-alpha1`), refused at `--strict`.
+#: Earlier versions published files still declare: read by alpha2's rules (`version-previous-alpha`), refused at `--strict`.
 READ_AS_ALPHA2 = ("1.0.0-alpha1",)
 
 

@@ -310,7 +310,7 @@ def test_a_file_of_the_previous_alpha_is_read_by_alpha2s_rules_and_an_unknown_ve
     refused at `--strict`; a version nobody published stays refused at every level."""
     result = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)))
     assert result.ok and result.capability is not None, result.diagnostics
-    [warning] = [d for d in result.diagnostics if d.code == "version-alpha1"]
+    [warning] = [d for d in result.diagnostics if d.code == "version-previous-alpha"]
     assert (warning.severity, warning.line, warning.col) == ("warning", 1, 10)
     assert not load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)), strict=True).ok
     refused = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "2.0.0", 1)))

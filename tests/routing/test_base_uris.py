@@ -162,3 +162,13 @@ async def test_a_base_uri_of_another_scheme_is_served_through_upstream_and_answe
 def test_a_base_uri_whose_origin_is_a_placeholder_is_no_invalid_base_uri(tmp_path: Path) -> None:
     result = load(_write(tmp_path, "{{env.SERVICE_URL}}/api/58"))
     assert result.ok and not [d for d in result.diagnostics if d.code == "invalid-base-uri"], result.diagnostics
+
+
+def test_a_bind_read_only_by_the_base_uri_is_used(tmp_path: Path) -> None:
+    """`{SERVICE_URL}/api` is filled from the bind per call: no "never used" warning that says calls go without it."""
+    file = tmp_path / "bound.yaml"
+    file.write_text(FILE.format(base="{SERVICE_URL}/api").replace(
+        "capability:\n", "binds:\n- namespace: env\n  keys: {SERVICE_URL: SERVICE_URL}\ncapability:\n", 1))
+    result = load(file)
+    assert result.ok, result.diagnostics
+    assert not [d for d in result.diagnostics if d.code == "unused-bind"], result.diagnostics
