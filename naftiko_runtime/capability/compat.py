@@ -222,13 +222,21 @@ def _operation_name(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+def _with_structured(issue: SchemaIssue, data: Any) -> str | None:
+    """A `with` entry written as a list or mapping (a JSON body parameter's value, maybe with references inside)."""
+    path = tuple(issue.path)
+    if len(path) >= 2 and path[-2] == "with" and isinstance(_at(data, path), (list, dict)):
+        return "with-structured"
+    return None
+
+
 def _version(issue: SchemaIssue, data: Any) -> str | None:
     if tuple(issue.path) == ("naftiko",) and _at(data, issue.path) == "1.0.0-alpha1":
         return "version-previous-alpha"
     return None
 
 
-RULES: tuple[_Rule, ...] = (_version, _resource_name, _operation_name, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
+RULES: tuple[_Rule, ...] = (_version, _resource_name, _operation_name, _with_structured, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
                             _output_format, _hints, _resource_path)
 
 

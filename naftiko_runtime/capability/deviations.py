@@ -85,6 +85,9 @@ _TABLE = (
     Deviation("operation-name-chars", "a consumed operation's `name` keeps an upstream operationId's `_` or `.` "
               "(`AIGateway_ChatCompletions`)", "the operation keeps its name; a call reaches it by a spelling a call can "
               "write (`ns.aigateway-chat-completions`, read in another case or with other separators)", "dialect"),
+    Deviation("with-structured", "a `with` entry is a list or mapping (the JSON value of a body parameter), maybe with "
+              "references such as `tools.tag` among its leaves", "the structure is sent as that parameter's value, each "
+              "leaf read like a `with` value of its own (a reference with no value is null)", "dialect"),
     Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
               "(`{{env.BASE_URL}}/api/58`)",
               "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "
