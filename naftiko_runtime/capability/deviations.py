@@ -71,9 +71,10 @@ _TABLE = (
     ),
     Deviation(
         "info-metadata",
-        "`info` uses `title` instead of `label`, or carries extra descriptive fields such as `personas`, and `info` "
+        "`info` uses `title` or `name` instead of `label` (or has none), or carries extra descriptive fields such as "
+        "`personas`, and `info` "
         "is never interpreted",
-        "the runtime shows `title` as the label and ignores the rest.",
+        "the runtime shows `title` (else `name`) as the label and ignores the rest.",
         "schema",
     ),
     # -- dialects of published files, recognised over a schema issue (compat.py) -------------------

@@ -315,3 +315,16 @@ def test_a_file_of_the_previous_alpha_is_read_by_alpha2s_rules_and_an_unknown_ve
     assert not load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)), strict=True).ok
     refused = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "2.0.0", 1)))
     assert refused.capability is None and "'2.0.0' is not supported" in refused.errors[0].message
+
+
+@pytest.mark.parametrize("info", ["info:\n  name: Named\n", "info:\n  description: No label at all.\n"])
+def test_an_info_without_label_never_stops_a_file(tmp_path: Path, info: str) -> None:
+    """`info` is descriptive only: a `name` for its label, or no label, is a located warning, refused at `--strict`."""
+    text = MINIMAL.replace("info:\n  label: Minimal\n  description: A minimal capability.\n", info, 1)
+    result = load(write(tmp_path, text))
+    assert result.ok and result.capability is not None, result.diagnostics
+    warnings = [(d.severity, d.line) for d in result.diagnostics if d.code == "info-metadata"]
+    assert warnings and set(warnings) == {("warning", 3)}, result.diagnostics
+    assert not load(write(tmp_path, text), strict=True).ok
+    if "name:" in info:
+        assert result.capability.label == "Named"
