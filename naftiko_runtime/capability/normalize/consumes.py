@@ -270,9 +270,25 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
     return m.Body("raw", template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")
 
 
+_TAG = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+def _json_shaped(text: str) -> bool:
+    """A string leaf that is JSON once its tags are filled (`{"id": {{x}}}`), not text that starts with a brace
+    (a GraphQL query `{ products(first: {{limit}}) { … } }` is sent as a string). Loops and conditions (`{% %}`)
+    cannot be judged before rendering: such a leaf stays JSON."""
+    if "{%" in text:
+        return True
+    try:
+        json.loads(_TAG.sub("0", text))
+    except ValueError:
+        return False
+    return True
+
+
 def template_tree(ctx: Context, data: Any, path: YPath) -> Any:
     if isinstance(data, str):
-        if data.lstrip()[:1] in ("{", "[") and has_tags(data):
+        if data.lstrip()[:1] in ("{", "[") and has_tags(data) and _json_shaped(data):
             return template(ctx, data, path, "json")
         return template(ctx, data, path) if has_tags(data) else data
     if isinstance(data, dict):
