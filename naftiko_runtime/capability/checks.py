@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -19,6 +20,7 @@ def base_uri_problem(base: str) -> str | None:
     origin = PLACEHOLDER.match(base)
     if origin and base[origin.end():].startswith("/"):  # `{{env.BASE_URL}}/api`: the placeholder holds the origin
         base = "http://x" + base[origin.end():]
+    base = re.sub(r"^(?:\{\{[^{}]+\}\}|\{[^{}]+\})://", "http://", base)  # `{scheme}://{host}`: filled per call
     probe = PLACEHOLDER.sub("x", base)
     try:
         url = URL(probe)

@@ -52,7 +52,8 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+# An origin, its scheme maybe a placeholder (`{scheme}://{host}/api/v9`).
+_ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*|\{\{[^{}]+\}\}|\{[^{}]+\})://[^/?#]*")
 
 
 def override_base(base: str, override: str) -> str:

@@ -261,8 +261,8 @@ def _resolve(name: str, values: dict[str, Any], with_: dict[str, Any], prefixes:
 def _base_path(base: str) -> str:
     """The base URI's path (its origin is what --upstream swaps); templated hosts like `[array]` are not parsed.
     An origin written as one placeholder (`{{env.BASE_URL}}/api/58`) is an origin too."""
-    if "://" in base or base.startswith("//"):  # `//host/v1` is scheme-relative: its origin is `//host`
-        return re.sub(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*", "", base).split("?")[0]
+    if "://" in base or base.startswith("//"):  # `//host/v1` is scheme-relative; `{scheme}://{host}` an origin too
+        return re.sub(r"^(?:(?:[A-Za-z][A-Za-z0-9+.-]*|\{\{[^{}]*\}\}|\{[^{}]*\}):)?//[^/]*", "", base).split("?")[0]
     origin = re.match(r"^(?:\{\{[^{}]*\}\}|\{[^{}]*\})(?=/)", base)
     return base[origin.end():].split("?")[0] if origin else ""
 

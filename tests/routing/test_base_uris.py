@@ -172,3 +172,16 @@ def test_a_bind_read_only_by_the_base_uri_is_used(tmp_path: Path) -> None:
     result = load(file)
     assert result.ok, result.diagnostics
     assert not [d for d in result.diagnostics if d.code == "unused-bind"], result.diagnostics
+
+
+async def test_a_base_uri_whose_scheme_and_host_are_placeholders_keeps_its_path_under_upstream(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`{scheme}://{host}/api/v9`: an origin of placeholders, which `--upstream` replaces; no invalid-base-uri warning."""
+    file = _write(tmp_path, "{scheme}://{host}/api/v9")
+    result = load(file)
+    assert result.ok and not [d for d in result.diagnostics if d.code == "invalid-base-uri"], result.diagnostics
+    upstream.route("GET", "/api/v9/mappings", reply(json=[]))
+    async with serve(file, {"*": upstream.url}) as served:
+        status, text = await served.call("GET", served.rest("up-rest") + "/mappings")
+    assert status == 200, text
+    assert [r.raw_path for r in upstream.requests] == ["/api/v9/mappings"]
