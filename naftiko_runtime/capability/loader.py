@@ -142,7 +142,9 @@ def load(path: str | Path, *, strict: bool = False, backend: str | None = None) 
         try:
             return _read(target)
         except SpecError as exc:
-            diagnostics.extend(exc.diagnostics)
+            # why the shared file cannot be read; only the consumes that imports it is disabled (the normaliser
+            # reports that, located at its `location`), and `--strict` refuses the file
+            diagnostics.extend(replace(d, disables=d.severity == "error") for d in exc.diagnostics)
             return None
 
     normalizer = Normalizer(data, source, file, load_other, broken)

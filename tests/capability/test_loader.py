@@ -328,3 +328,14 @@ def test_an_info_without_label_never_stops_a_file(tmp_path: Path, info: str) -> 
     assert not load(write(tmp_path, text), strict=True).ok
     if "name:" in info:
         assert result.capability.label == "Named"
+
+
+def test_an_import_whose_shared_file_is_missing_disables_only_that_consumes(tmp_path: Path) -> None:
+    """The shared file may be missing at deploy time: the imported namespace's calls answer 503, the rest serves;
+    `--strict` refuses the file."""
+    text = MINIMAL.replace("  consumes:\n", "  consumes:\n  - {import: shared-api, location: ./shared/missing.yaml}\n", 1)
+    result = load(write(tmp_path, text))
+    assert result.servable and not result.ok, result.diagnostics
+    located = [d for d in result.errors if "cannot import consumes from './shared/missing.yaml'" in d.message]
+    assert located and located[0].line == 7 and located[0].disables
+    assert not load(write(tmp_path, text), strict=True).servable
