@@ -185,6 +185,11 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
         value = _at(data, issue.path)
         if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", value):
             return "three-part-call"
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", value):
+            return "identifier-underscore"
+    if (issue.path and issue.path[-1] == "namespace" and "consumes" in issue.path
+            and isinstance(_at(data, issue.path), str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", _at(data, issue.path))):
+        return "identifier-underscore"
     return None
 
 

@@ -89,6 +89,8 @@ _TABLE = (
     Deviation("with-structured", "a `with` entry is a list or mapping (the JSON value of a body parameter), maybe with "
               "references such as `tools.tag` among its leaves", "the structure is sent as that parameter's value, each "
               "leaf read like a `with` value of its own (a reference with no value is null)", "dialect"),
+    Deviation("identifier-underscore", "a consumes `namespace` or a `call` uses `_` (`migration_hub`, "
+              "`openmeetings.add_2`), as upstream operationIds do", "the name is used as written", "dialect"),
     Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
               "(`{{env.BASE_URL}}/api/58`)",
               "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "

@@ -304,3 +304,42 @@ async def test_an_operation_named_by_an_operation_id_is_served_and_reached_respe
             tool = await client.call_tool("complete", {})
     assert not tool.is_error, tool
     assert [(r.method, r.raw_path) for r in upstream.requests] == [("POST", "/chat/completions")]
+
+
+UNDERSCORES = """\
+naftiko: 1.0.0-alpha2
+info: {label: Underscores, description: A namespace and an operation named with underscores.}
+capability:
+  consumes:
+  - type: http
+    namespace: migration_hub
+    baseUri: https://hub.example.com
+    resources:
+    - name: artifacts
+      path: /artifacts
+      operations:
+      - {name: add_2, method: POST}
+  exposes:
+  - type: mcp
+    port: 9090
+    namespace: hub-mcp
+    tools:
+    - {name: add, description: Add an artifact., call: migration_hub.add_2}
+"""
+
+
+async def test_a_namespace_and_call_with_underscores_are_used_as_written(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`migration_hub` used to disable the whole consumes and `migration_hub.add_2` the tool calling it."""
+    file = tmp_path / "underscores.yaml"
+    file.write_text(UNDERSCORES)
+    result = load(file)
+    assert result.ok, result.diagnostics
+    assert [d.line for d in result.diagnostics if d.code == "identifier-underscore"] == [6, 18]
+    assert load(file, strict=True).ok is False
+    upstream.route("POST", "/artifacts", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        async with served.mcp("hub-mcp") as client:
+            tool = await client.call_tool("add", {})
+    assert not tool.is_error, tool
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("POST", "/artifacts")]
