@@ -82,7 +82,16 @@ def _with_value(value: WithValue, incoming: dict[str, Any], render_ctx: ChainMap
         return _first(value.ref or "", path, incoming)
     if value.kind == "template" and value.template is not None:
         return value.template.render_value(render_ctx)
+    if value.kind == "tree":
+        if isinstance(value.tree, dict):
+            return {k: _leaf(_with_value(v, incoming, render_ctx, path)) for k, v in value.tree.items()}
+        return [_leaf(_with_value(v, incoming, render_ctx, path)) for v in value.tree]
     return value.literal
+
+
+def _leaf(value: Any) -> Any:
+    """A leaf of a structured `with` value whose reference has no value is null, never a sentinel."""
+    return None if value is UNSET or is_missing(value) else value
 
 
 def as_param_text(value: Any) -> str:

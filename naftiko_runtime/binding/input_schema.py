@@ -153,6 +153,10 @@ def _infer_call(call: Call, found: _Inferred, binds: Collection[str] = ()) -> No
             for var in spec.template.names:
                 if _is_input_name(var):
                     found.add(var, {"type": "string"}, needed)
+        elif spec.kind == "tree":  # a structured value: its references are optional inputs (absent ones send null)
+            for leaf in spec.leaves():
+                if leaf.kind == "ref" and leaf.ref:
+                    found.add(leaf.ref, {}, False)
 
     # 3. Consumed inputParameters that neither `with` nor a placeholder nor the API's authentication fills.
     auth = op.api.auth if op.api else None

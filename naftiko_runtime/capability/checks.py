@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -16,6 +17,10 @@ def base_uri_problem(base: str) -> str | None:
     """Why a base URI cannot be a URL once its placeholders are filled (None: it can, or it is empty)."""
     if not base or PLACEHOLDER.fullmatch(base.strip()):
         return None
+    origin = PLACEHOLDER.match(base)
+    if origin and base[origin.end():].startswith("/"):  # `{{env.BASE_URL}}/api`: the placeholder holds the origin
+        base = "http://x" + base[origin.end():]
+    base = re.sub(r"^(?:\{\{[^{}]+\}\}|\{[^{}]+\})://", "http://", base)  # `{scheme}://{host}`: filled per call
     probe = PLACEHOLDER.sub("x", base)
     try:
         url = URL(probe)
@@ -147,6 +152,7 @@ def _binds(cap: m.Capability) -> Iterator[Diagnostic]:
     if not cap.binds:
         return
     used = {name for api in cap.consumes for name in api.bind_names()}
+    used.update(n.split(".")[-1] for api in cap.consumes for n in PathTemplate.parse(api.base_uri).names)  # filled per call
     for adapter in cap.adapters:
         if adapter.auth is not None:
             used.update(n.split(".")[-1] for t in adapter.auth.templates for n in t.names)

@@ -40,8 +40,12 @@ def _base_uri(issue: SchemaIssue, data: Any) -> str | None:
         value = _at(data, issue.path)
         if isinstance(value, str) and value == "":
             return "baseuri-empty"
-        if isinstance(value, str) and "{" in value and re.match(r"^(https?://|\{\{)", value):
+        if isinstance(value, str) and "{" in value and re.match(r"^(https?://|\{)", value):
             return "baseuri-placeholder"
+        if isinstance(value, str) and re.match(r"^//[^/{}\s]+", value):
+            return "baseuri-scheme-relative"
+        if isinstance(value, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value) and not re.match(r"^https?://", value):
+            return "baseuri-not-http"
     return None
 
 
@@ -57,6 +61,11 @@ def _auth(issue: SchemaIssue, data: Any) -> str | None:
     kind = auth.get("type")
     if kind == "apikey" and (set(auth) - {"type", "key", "value", "placement"}) <= {"in", "name", "headers"}:
         return "apikey-dialect"
+    if kind == "bearer" and "token" not in auth and set(auth) - {"type"} <= {"value", "placement"} and "value" in auth:
+        return "auth-other-scheme-fields"
+    if (kind == "apikey" and "value" not in auth and set(auth) <= {"type", "key", "header", "query"}
+            and sum(isinstance(auth.get(w), str) for w in ("header", "query")) == 1 and isinstance(auth.get("key"), str)):
+        return "auth-other-scheme-fields"
     if kind == "query" and isinstance(auth.get("parameters"), list) and set(auth) <= {"type", "parameters"}:
         return "auth-query-parameters"
     if isinstance(kind, str) and kind not in AUTH_TYPES:
@@ -112,9 +121,20 @@ def _binds(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
+#: Fields that only describe an output (the runtime maps nothing by them).
+OUTPUT_DESCRIPTIVE = frozenset({"name", "description", "label", "title", "example", "examples", "format", "required"})
+
+
 def _outputs(issue: SchemaIssue, data: Any) -> str | None:
     if _required(issue, "items", "array output"):
         return "array-output-without-items"
+    if "outputParameters" in issue.path and issue.path[-1] == "type" and _at(data, issue.path) == "integer":
+        return "output-type-integer"
+    if (issue.keyword == "additionalProperties" and (issue.owner or "").endswith("output") and issue.fields
+            and set(issue.fields) <= OUTPUT_DESCRIPTIVE):
+        return "output-descriptive-fields"
+    if _unknown(issue, "exposed REST operation") and issue.fields == ("hints",):
+        return "rest-operation-hints"
     return None
 
 
@@ -165,6 +185,11 @@ def _call(issue: SchemaIssue, data: Any) -> str | None:
         value = _at(data, issue.path)
         if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", value):
             return "three-part-call"
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", value):
+            return "identifier-underscore"
+    if (issue.path and issue.path[-1] == "namespace" and "consumes" in issue.path
+            and isinstance(_at(data, issue.path), str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", _at(data, issue.path))):
+        return "identifier-underscore"
     return None
 
 
@@ -183,7 +208,40 @@ def _hints(issue: SchemaIssue, data: Any) -> str | None:
     return None
 
 
-RULES: tuple[_Rule, ...] = (_base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
+def _resource_name(issue: SchemaIssue, data: Any) -> str | None:
+    """`name:` left empty on a consumed resource: only a three-part call refers to resource names."""
+    path = tuple(issue.path)
+    if (len(path) >= 4 and path[-1] == "name" and path[-3] == "resources" and "consumes" in path
+            and "operations" not in path and _at(data, path) is None):
+        return "resource-name-empty"
+    return None
+
+
+def _operation_name(issue: SchemaIssue, data: Any) -> str | None:
+    """An operationId kept as a consumed operation's name (`AIGateway_ChatCompletions`): unique, only not kebab."""
+    path = tuple(issue.path)
+    value = _at(data, path)
+    if (len(path) >= 6 and path[-1] == "name" and path[-3] == "operations" and path[0] in ("capability", "consumes")
+            and "consumes" in path and isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value)):
+        return "operation-name-chars"
+    return None
+
+
+def _with_structured(issue: SchemaIssue, data: Any) -> str | None:
+    """A `with` entry written as a list or mapping (a JSON body parameter's value, maybe with references inside)."""
+    path = tuple(issue.path)
+    if len(path) >= 2 and path[-2] == "with" and isinstance(_at(data, path), (list, dict)):
+        return "with-structured"
+    return None
+
+
+def _version(issue: SchemaIssue, data: Any) -> str | None:
+    if tuple(issue.path) == ("naftiko",) and _at(data, issue.path) == "1.0.0-alpha1":
+        return "version-previous-alpha"
+    return None
+
+
+RULES: tuple[_Rule, ...] = (_version, _resource_name, _operation_name, _with_structured, _base_uri, _auth, _body, _method, _binds, _outputs, _operation_fields, _call, _parameters, _port,
                             _output_format, _hints, _resource_path)
 
 

@@ -71,19 +71,44 @@ _TABLE = (
     ),
     Deviation(
         "info-metadata",
-        "`info` uses `title` instead of `label`, or carries extra descriptive fields such as `personas`, and `info` "
+        "`info` uses `title` or `name` instead of `label` (or has none), or carries extra descriptive fields such as "
+        "`personas`, and `info` "
         "is never interpreted",
-        "the runtime shows `title` as the label and ignores the rest.",
+        "the runtime shows `title` (else `name`) as the label and ignores the rest.",
         "schema",
     ),
     # -- dialects of published files, recognised over a schema issue (compat.py) -------------------
-    Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}`",
-              "the placeholders are filled per call from binds, then the environment, then the call's values", "dialect"),
+    Deviation("version-previous-alpha", "the file declares `naftiko: 1.0.0-alpha1`, the previous alpha, whose published files are "
+              "otherwise written like alpha2 ones", "the file is read by alpha2's rules: what alpha2 does not define is "
+              "reported and disables only its part", "dialect"),
+    Deviation("resource-name-empty", "a consumed resource's `name` is left empty (`name: null`), and only a three-part "
+              "call refers to resource names", "the resource is served unnamed (`resource-N`, its position)", "dialect"),
+    Deviation("operation-name-chars", "a consumed operation's `name` keeps an upstream operationId's `_` or `.` "
+              "(`AIGateway_ChatCompletions`)", "the operation keeps its name; a call reaches it by a spelling a call can "
+              "write (`ns.aigateway-chat-completions`, read in another case or with other separators)", "dialect"),
+    Deviation("with-structured", "a `with` entry is a list or mapping (the JSON value of a body parameter), maybe with "
+              "references such as `tools.tag` among its leaves", "the structure is sent as that parameter's value, each "
+              "leaf read like a `with` value of its own (a reference with no value is null)", "dialect"),
+    Deviation("identifier-underscore", "a consumes `namespace` or a `call` uses `_` (`migration_hub`, "
+              "`openmeetings.add_2`), as upstream operationIds do", "the name is used as written", "dialect"),
+    Deviation("baseuri-placeholder", "`baseUri` holds `{{placeholders}}` (or OpenAPI's `{x}`), maybe as its whole origin "
+              "(`{{env.BASE_URL}}/api/58`)",
+              "the placeholders are filled per call from binds, then the environment, then the call's values; a leading "
+              "one may hold a whole origin, which `--upstream` replaces", "dialect"),
+    Deviation("baseuri-not-http", "`baseUri` has a scheme other than http(s) (`blpapi+session://localhost`)",
+              "calls through it answer 502 until `--upstream NAMESPACE=URL` replaces its origin; the rest of the "
+              "namespace is read as usual", "dialect"),
+    Deviation("baseuri-scheme-relative", "`baseUri` is scheme-relative (`//api.example.com/v1`)",
+              "it is read as https", "dialect"),
     Deviation("baseuri-empty", "`baseUri` is empty",
               "calls answer 502 until `--upstream NAMESPACE=URL` names the upstream", "dialect"),
     Deviation("auth-alias", "`auth` is written for `authentication`", "'auth' is read as 'authentication'", "dialect"),
     Deviation("apikey-dialect", "API-key authentication uses OpenAPI's `in`/`name` or a `headers` map",
               "API-key authentication written OpenAPI-style ('in'/'name') or as a 'headers' map is sent as such", "dialect"),
+    Deviation("auth-other-scheme-fields", "bearer authentication gives its token as `value` (with `placement`), or API-key "
+              "authentication names its header as `header: X-Key` (or `query: key`) with the secret in `key`",
+              "the bearer `value` is sent as the token; `header:`/`query:` names where the API key goes and `key` is its "
+              "value", "dialect"),
     Deviation("auth-query-parameters", "`type: query` authentication lists `parameters`",
               "each of the 'parameters' is added to the query string of every call", "dialect"),
     Deviation("body-type-alias", "a body `type` is `form` or `multipart`",
@@ -94,6 +119,13 @@ _TABLE = (
     Deviation("empty-binds", "`binds` is an empty list", "an empty 'binds' list is ignored", "dialect"),
     Deviation("array-output-without-items", "an array output has no `items`",
               "the array's elements pass through unchanged", "dialect"),
+    Deviation("output-type-integer", "an output parameter's `type` is `integer`, as JSON Schema writes it",
+              "the output is described and converted as an integer", "dialect"),
+    Deviation("output-descriptive-fields", "an output carries descriptive fields its kind does not define "
+              "(`name`, `description` on a mapped object or array)", "they are ignored; the output maps as written",
+              "dialect"),
+    Deviation("rest-operation-hints", "an exposed REST operation has MCP tool `hints`",
+              "they are ignored (REST has no hints)", "dialect"),
     Deviation("operation-path", "an operation has its own `path`",
               "the operation's own path is used: as is when it starts with the resource path, else appended to it", "dialect"),
     Deviation("resource-path-from-operations", "a consumed resource has no `path` but each of its operations has its own",
@@ -150,16 +182,32 @@ _TABLE = (
         "guessed-namespace",
         "A `call` names a consumes namespace declared nowhere, yet the file leaves one reading: the one declared "
         "namespace it is a `-`-separated prefix/suffix variant of, else the one upstream request the file's operations "
-        "give by name (exact, else a `-`-variant, else method-resource such as `get-volumes`)",
+        "give by name (exact, else in another case or with other separators, else a `-`-variant, else method-resource "
+        "such as `get-volumes`)",
         "the call goes to that operation (operations declared several times alike count once).",
         "normalise",
     ),
     Deviation(
         "guessed-operation",
         "A `call` names an operation its namespace lacks, yet the namespace leaves one reading: the one request "
+        "whose name is it in another case or with other separators (`listTargets` for `list-targets`), else the one "
         "whose name is a `-`-separated variant of it (`list` for `list-signals`), else the resource's own request "
         "it spells as method-resource (`get-volumes` for resource `volumes`' GET `…/volumes`)",
         "the call goes to that operation.",
+        "normalise",
+    ),
+    Deviation(
+        "exposed-path-relative",
+        "An exposed REST resource `path` does not start with `/` (`path: token`), which no HTTP request can match",
+        "the runtime serves it under `/` (`/token`), and exports it so.",
+        "normalise",
+    ),
+    Deviation(
+        "exposed-path-fragment",
+        "An exposed REST resource `path` has a `#fragment` (`/v1/#DescribeDBInstances`, copied from Smithy-style "
+        "upstream paths), which no HTTP request carries",
+        "the runtime serves it at the path before `#`; two operations that then share method and path are a duplicate "
+        "route (the first is served).",
         "normalise",
     ),
     Deviation(

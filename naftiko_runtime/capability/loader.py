@@ -27,6 +27,8 @@ from .schema import check_schema
 from .yaml_source import SourceMap, parse_yaml, read_text
 
 SUPPORTED_VERSIONS = ("1.0.0-alpha2",)
+#: Earlier versions published files still declare: read by alpha2's rules (`version-previous-alpha`), refused at `--strict`.
+READ_AS_ALPHA2 = ("1.0.0-alpha1",)
 
 
 @dataclass
@@ -126,7 +128,7 @@ def load(path: str | Path, *, strict: bool = False, backend: str | None = None) 
         kind = "a list" if isinstance(data, list) else "empty" if data is None else "a single value"
         return LoadResult(name, None, [Diagnostic.error(f"a capability file is a YAML mapping; this one is {kind}", name, 1, 1, (), "yaml")])
     version = data.get("naftiko")
-    if version not in SUPPORTED_VERSIONS:
+    if version not in SUPPORTED_VERSIONS and version not in READ_AS_ALPHA2:
         line, col = source.locate(("naftiko",))
         message = (
             "missing 'naftiko: 1.0.0-alpha2' at the top" if version is None
@@ -140,7 +142,9 @@ def load(path: str | Path, *, strict: bool = False, backend: str | None = None) 
         try:
             return _read(target)
         except SpecError as exc:
-            diagnostics.extend(exc.diagnostics)
+            # why the shared file cannot be read; only the consumes that imports it is disabled (the normaliser
+            # reports that, located at its `location`), and `--strict` refuses the file
+            diagnostics.extend(replace(d, disables=d.severity == "error") for d in exc.diagnostics)
             return None
 
     normalizer = Normalizer(data, source, file, load_other, broken)

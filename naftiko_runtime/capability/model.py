@@ -127,13 +127,22 @@ class ConsumedApi:
 
 @dataclass
 class WithValue:
-    """One `with` entry: a reference to an incoming value, a template, or a literal."""
+    """One `with` entry: a reference to an incoming value, a template, a literal, or a tree (a list or mapping
+    whose leaves are entries themselves, `with-structured`)."""
 
-    kind: Literal["ref", "template", "literal"]
+    kind: Literal["ref", "template", "literal", "tree"]
     ref: str | None = None
     prefix: str | None = None
     template: Template | None = None
     literal: Any = None
+    tree: Any = None  # dict[str, WithValue] | list[WithValue]
+
+    def leaves(self) -> list[WithValue]:
+        """Itself, or every leaf of a tree."""
+        if self.kind != "tree":
+            return [self]
+        nodes = self.tree.values() if isinstance(self.tree, dict) else self.tree
+        return [leaf for node in nodes for leaf in node.leaves()]
 
 
 @dataclass

@@ -115,12 +115,23 @@ def _bare_verb(name: str, op: ConsumedOperation) -> bool:
     return bool(name) and "-" not in name and op.name.casefold().startswith(name.casefold() + "-")
 
 
+def folded(name: str) -> str:
+    """A name without case or word separators: `list-targets`, `listTargets` and `list_targets` are one name."""
+    return name.replace("-", "").replace("_", "").casefold()
+
+
+def _respelled(name: str, op: ConsumedOperation) -> bool:
+    """`list-targets` for `listTargets`: the same words in another case or with other separators."""
+    return folded(op.name) == folded(name)
+
+
 Readings = tuple[tuple[str, Callable[[str, ConsumedOperation], bool]], ...]
 
 #: How an operation name is read, in order: (what the reading finds, its test). Only the first is alpha2's;
 #: a word added to a name with an object is another operation (`get-volumes-diff` is not `get-volumes`).
 READINGS: Readings = (
     ("named '{name}'", lambda name, op: op.name == name),
+    ("whose name is '{name}' in another case or with other separators", _respelled),
     ("that '{name}' spells as method-resource (the resource's own request, its path ending in the resource name)",
      _verb_resource),
     ("whose name is the bare verb '{name}' with its object ('{name}-…')", _bare_verb),
@@ -232,7 +243,7 @@ def resolve_namespace(apis: dict[str, ConsumedApi], namespace: str, name: str) -
     """
     op_name = name.split(".")[-1]
     variants = [api for ns, api in apis.items() if _variant(ns, namespace)]
-    if len(variants) == 1 and any(op.name == op_name for op in variants[0].operations):
+    if len(variants) == 1 and any(folded(op.name) == folded(op_name) for op in variants[0].operations):
         chosen = variants[0]
         return GuessedNamespace(chosen, None, (
             f"call '{namespace}.{name}' names no consumes namespace '{namespace}'; it resolves to "

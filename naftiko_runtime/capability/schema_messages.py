@@ -243,8 +243,14 @@ def _leaf(error: ValidationError, path: tuple[str | int, ...], ix: SchemaIndex) 
             yield SchemaIssue(path, "'properties' is required for an object output (an object with only "
                                     "'mapping'/'value' is passed through as is)", "object-output-without-properties", fields=(missing,))
             return
-        if defname == "Info" and missing == "label" and isinstance(instance, dict) and "title" in instance:
-            yield SchemaIssue(path, "'label' is required for info ('title' is used as the label)", "info-metadata", fields=(missing,))
+        if defname == "Info" and missing == "label" and isinstance(instance, dict):
+            used = next((k for k in ("title", "name") if isinstance(instance.get(k), str)), None)
+            said = f"'{used}' is used as the label" if used else "the file has no label"
+            yield SchemaIssue(path, f"'label' is required for info ({said})", "info-metadata", fields=(missing,))
+            return
+        if defname == "Info" and missing == "description":
+            yield SchemaIssue(path, "'description' is required for info (nothing reads it)", "info-metadata",
+                              fields=(missing,))
             return
         if missing == "description" and defname in _DESCRIBED_DEFS:
             yield SchemaIssue(path, f"'description' is required for {_a(owner or defname)} "

@@ -52,22 +52,40 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+# An origin, its scheme maybe a placeholder (`{scheme}://{host}/api/v9`).
+_ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*|\{\{[^{}]+\}\}|\{[^{}]+\})://[^/?#]*")
 
 
 def override_base(base: str, override: str) -> str:
     """`--upstream ns=URL`: a URL with a path replaces the base; one without keeps the base's path.
 
-    A base that is one placeholder (`{{env.WIREMOCK_BASE_URL}}`) is replaced wholly; the base's
+    A base that is one placeholder (`{{env.WIREMOCK_BASE_URL}}`) is replaced wholly; one whose origin is a
+    placeholder (`{{env.RUNDECK_URL}}/api/58`) has that placeholder replaced and keeps its path; the base's
     origin is never parsed (`http://[array]/api` keeps `/api`), so no base can make this fail."""
     new = urlsplit(override)
     template = _base_template(base)
     if new.path not in ("", "/") or (len(template.parts) == 1 and isinstance(template.parts[0], tuple)):
         return override.rstrip("/")
     origin = _ORIGIN.match(base)
-    path = base[origin.end():] if origin else base
+    if origin:
+        path = base[origin.end():]
+    elif _placeholder_origin(template):
+        path = "".join(p if isinstance(p, str) else template_text(p) for p in template.parts[1:])
+    else:
+        path = base
     path = path.split("?")[0].split("#")[0]
     return f"{new.scheme}://{new.netloc}{path}".rstrip("/")
+
+
+def _placeholder_origin(template: PathTemplate) -> bool:
+    """`{{env.BASE_URL}}/api/58`: the leading placeholder stands for the whole origin (scheme and host)."""
+    parts = template.parts
+    return len(parts) > 1 and isinstance(parts[0], tuple) and isinstance(parts[1], str) and parts[1].startswith("/")
+
+
+def template_text(part: tuple[str]) -> str:
+    """A placeholder written back as `{{name}}`, for a base that keeps it to fill per call."""
+    return "{{" + part[0] + "}}"
 
 
 # Literal path text from the file: keep its structure and existing %-escapes, encode the rest.
@@ -156,7 +174,7 @@ def render_base(base: str, bound: BoundCall, env: Mapping[str, str] | None = Non
         if value in (None, ""):
             raise InputError(f"missing value for '{name}' in baseUri {base}", name)
         text = as_param_text(value)
-        whole = len(template.parts) == 1
+        whole = len(template.parts) == 1 or (part is template.parts[0] and _placeholder_origin(template))
         if not (whole and text.startswith(("http://", "https://"))) and not _BASE_VALUE.match(text):
             raise InputError(f"value for '{name}' in baseUri {base} must be a host or path segment", name)
         out.append(text)
@@ -194,6 +212,8 @@ def build_request(bound: BoundCall, base_uri: str, env: Mapping[str, str] | None
         normal = _normal_base(base_uri)
     except ValueError as exc:
         raise BaseUriInvalid(op.namespace, base_uri, str(exc), f"{op.namespace}.{op.name}") from None
+    if not normal.startswith(("http://", "https://")):
+        raise BaseUriInvalid(op.namespace, base_uri, "not an http(s) URL", f"{op.namespace}.{op.name}")
     url = join_url(normal, render_path(bound))
     if bound.query:
         url += ("&" if "?" in url else "?") + urlencode(bound.query)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..binding.incoming import Incoming, InputError
-from ..capability.model import Action, Call, Step
+from ..capability.model import Action, Call, Step, WithValue
 from ..expressions.jsonpaths import JsonPath
 from ..expressions.templates import is_missing, lookup_ci
 from .client import FORWARDED_HEADERS, is_redirect
@@ -122,8 +122,20 @@ def _with_values(step: Step, context: dict[str, Any]) -> dict[str, Any]:
             found = lookup_ci(context, spec.ref or "")
             if not is_missing(found):
                 out[key] = found
-        elif spec.kind == "template" and spec.template is not None:
-            out[key] = spec.template.render_value(context)
         else:
-            out[key] = spec.literal
+            out[key] = _rendered(spec, context)
     return out
+
+
+def _rendered(spec: WithValue, context: dict[str, Any]) -> Any:
+    """A template or literal entry's value; a structured one (`with-structured`) leaf by leaf, absent references null."""
+    if spec.kind == "ref":
+        found = lookup_ci(context, spec.ref or "")
+        return None if is_missing(found) else found
+    if spec.kind == "template" and spec.template is not None:
+        return spec.template.render_value(context)
+    if spec.kind == "tree":
+        if isinstance(spec.tree, dict):
+            return {k: _rendered(v, context) for k, v in spec.tree.items()}
+        return [_rendered(v, context) for v in spec.tree]
+    return spec.literal

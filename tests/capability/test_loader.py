@@ -219,8 +219,11 @@ def test_tool_names_and_base_uri_forms(tmp_path: Path) -> None:
     assert any("longer than 64" in d.message for d in result.warnings)
     result = load(write(tmp_path, MINIMAL.replace("https://api.example.com", "https://api.example.com/v1/")))
     assert result.ok and any("exactly one '/'" in d.message for d in result.warnings)
+    # another scheme: a warning (calls answer 502 unless --upstream replaces the origin), an error at --strict
     result = load(write(tmp_path, MINIMAL.replace("https://api.example.com", "ftp://api.example.com")))
-    assert not result.ok and any("baseUri" in d.message for d in result.errors)
+    assert result.ok and any(d.code == "baseuri-not-http" for d in result.warnings)
+    assert any("baseUri" in d.message for d in load(write(tmp_path, MINIMAL.replace(
+        "https://api.example.com", "ftp://api.example.com")), strict=True).errors)
 
 
 def test_with_reference_naming_nothing_is_a_warning(tmp_path: Path) -> None:
@@ -300,3 +303,39 @@ def test_operation_sub_paths_and_apikey_headers(tmp_path: Path) -> None:
     (res,) = rest.resources
     routes = {(op.path or res.path).raw: op.action.call.operation.path.raw for op in res.operations}
     assert routes == {"/stories": "/v1/stories", "/stories/{id}": "/v1/stories/{id}"}
+
+
+def test_a_file_of_the_previous_alpha_is_read_by_alpha2s_rules_and_an_unknown_version_is_refused(tmp_path: Path) -> None:
+    """Published files still declare `1.0.0-alpha1` while written like alpha2 ones: served with a located warning,
+    refused at `--strict`; a version nobody published stays refused at every level."""
+    result = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)))
+    assert result.ok and result.capability is not None, result.diagnostics
+    [warning] = [d for d in result.diagnostics if d.code == "version-previous-alpha"]
+    assert (warning.severity, warning.line, warning.col) == ("warning", 1, 10)
+    assert not load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "1.0.0-alpha1", 1)), strict=True).ok
+    refused = load(write(tmp_path, MINIMAL.replace("1.0.0-alpha2", "2.0.0", 1)))
+    assert refused.capability is None and "'2.0.0' is not supported" in refused.errors[0].message
+
+
+@pytest.mark.parametrize("info", ["info:\n  name: Named\n", "info:\n  description: No label at all.\n"])
+def test_an_info_without_label_never_stops_a_file(tmp_path: Path, info: str) -> None:
+    """`info` is descriptive only: a `name` for its label, or no label, is a located warning, refused at `--strict`."""
+    text = MINIMAL.replace("info:\n  label: Minimal\n  description: A minimal capability.\n", info, 1)
+    result = load(write(tmp_path, text))
+    assert result.ok and result.capability is not None, result.diagnostics
+    warnings = [(d.severity, d.line) for d in result.diagnostics if d.code == "info-metadata"]
+    assert warnings and set(warnings) == {("warning", 3)}, result.diagnostics
+    assert not load(write(tmp_path, text), strict=True).ok
+    if "name:" in info:
+        assert result.capability.label == "Named"
+
+
+def test_an_import_whose_shared_file_is_missing_disables_only_that_consumes(tmp_path: Path) -> None:
+    """The shared file may be missing at deploy time: the imported namespace's calls answer 503, the rest serves;
+    `--strict` refuses the file."""
+    text = MINIMAL.replace("  consumes:\n", "  consumes:\n  - {import: shared-api, location: ./shared/missing.yaml}\n", 1)
+    result = load(write(tmp_path, text))
+    assert result.servable and not result.ok, result.diagnostics
+    located = [d for d in result.errors if "cannot import consumes from './shared/missing.yaml'" in d.message]
+    assert located and located[0].line == 7 and located[0].disables
+    assert not load(write(tmp_path, text), strict=True).servable

@@ -109,6 +109,11 @@ class Op:
         return str(self.op.get("method") or "GET").upper(), self.base, self.full_path, repr(self.auth)
 
 
+def _fold(name: str) -> str:
+    """`listTargets`, `list-targets` and `list_targets` are one name."""
+    return re.sub(r"[-_]", "", name).casefold()
+
+
 def _spells(name: str, op: Op) -> bool:
     """`get-volumes` spells the GET of resource `volumes` whose path ends in `/volumes`."""
     verb, _, resource = name.lower().partition("-")
@@ -120,6 +125,7 @@ def _spells(name: str, op: Op) -> bool:
 #: Issue 15's readings of a name no operation has, in order; the first that finds any must find one request.
 READINGS = (
     ("named so", lambda name, op: op.name == name),
+    ("named so in another case or with other separators", lambda name, op: _fold(op.name) == _fold(name)),
     ("spelled as method-resource", _spells),
     ("a bare verb's operation", lambda name, op: "-" not in name and op.name.lower().startswith(name.lower() + "-")),
 )
@@ -167,7 +173,7 @@ class Consumes:
         variants = [ns for ns in self.namespaces
                     if ns != namespace and any(a.startswith(b + "-") or a.endswith("-" + b)
                                                for a, b in ((ns, namespace), (namespace, ns)))]
-        if len(variants) == 1 and any((o.namespace, o.name) == (variants[0], op) for o in self.ops):
+        if len(variants) == 1 and any(o.namespace == variants[0] and _fold(o.name) == _fold(op) for o in self.ops):
             return self.entries(f"{variants[0]}.{name}")
         resource = name.rpartition(".")[0]
         return self._read(target, [o for o in self.ops if not resource or o.resource == resource], op, READINGS)
@@ -252,11 +258,19 @@ def _resolve(name: str, values: dict[str, Any], with_: dict[str, Any], prefixes:
     return _lookup(key, values)
 
 
+def _base_path(base: str) -> str:
+    """The base URI's path (its origin is what --upstream swaps); templated hosts like `[array]` are not parsed.
+    An origin written as one placeholder (`{{env.BASE_URL}}/api/58`) is an origin too."""
+    if "://" in base or base.startswith("//"):  # `//host/v1` is scheme-relative; `{scheme}://{host}` an origin too
+        return re.sub(r"^(?:(?:[A-Za-z][A-Za-z0-9+.-]*|\{\{[^{}]*\}\}|\{[^{}]*\}):)?//[^/]*", "", base).split("?")[0]
+    origin = re.match(r"^(?:\{\{[^{}]*\}\}|\{[^{}]*\})(?=/)", base)
+    return base[origin.end():].split("?")[0] if origin else ""
+
+
 def _expected(base: str, res: dict[str, Any], op: dict[str, Any], values: dict[str, Any], with_: dict[str, Any],
               prefixes: tuple[str, ...]) -> Expected:
     method = str(op.get("method") or "GET").upper()
-    # the base URI's path (its origin is what --upstream swaps); templated hosts like `[array]` are not parsed
-    base_path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*", "", base).split("?")[0] if "://" in base else ""
+    base_path = _base_path(base)
     # a Smithy-style `#name&name` is never sent (its names go in the query), nor is a literal query part of the path
     template = join_path(str(res.get("path") or ""), op.get("path")).split("#")[0].split("?")[0]
     # an API version is never written twice: a path repeating a versioned base path is sent with it once

@@ -322,7 +322,8 @@ class Harness:
                     continue
                 probe = await self._rest_probe(port, resource, op, calls, consumes, namespace, headers_auth, name, result.file,
                                                exported)
-                route = (str(op.get("method") or "GET").upper(), str(op.get("path") or resource.get("path")))
+                # an exposed path is served without its `#fragment`, which no request carries
+                route = (str(op.get("method") or "GET").upper(), str(op.get("path") or resource.get("path")).split("#")[0] or "/")
                 first = routes.setdefault(route, str(op.get("name", index)))
                 if first != str(op.get("name", index)) and not probe.routed:
                     probe.defect = f"file defect: duplicate route {route[0]} {route[1]} (operation '{first}' is served there)"
@@ -335,11 +336,15 @@ class Harness:
         """What a client generated from `naftiko export openapi` sends: every required path, query and header
         parameter and the request body the exported operation declares; the expectation still comes from the YAML."""
         method = str(op.get("method") or "GET").upper()
-        route = str(op.get("path") or resource.get("path") or "/")
-        if isinstance(op.get("path"), str) and isinstance(resource.get("path"), str):
+        res_path = resource.get("path")
+        if isinstance(res_path, str) and res_path and not res_path.startswith("/"):
+            res_path = "/" + res_path  # the documented reading: a resource path without '/' is served under '/'
+        route = str(op.get("path") or res_path or "/")
+        if isinstance(op.get("path"), str) and isinstance(res_path, str):
             from .expect import join_path
 
-            route = join_path(resource["path"], op["path"])
+            route = join_path(res_path, op["path"])
+        route = route.split("#")[0] or "/"  # the documented reading: an exposed `#fragment` is never part of a route
         spec = exported.get((str(namespace), method, route))
         if spec is None:
             probe = Probe(file, "rest", name, [consumes.expect(target, {}, with_, ()) for target, with_ in calls])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from naftiko_runtime.capability.loader import load
 from naftiko_runtime.logs import LOGGER
 
 from ..support.paths import CORPUS
@@ -120,3 +121,89 @@ async def test_a_duplicate_route_in_one_file_serves_the_first_and_warns_naming_b
     [warning] = [r for r in caplog.records if "duplicate route" in r.getMessage()]
     reason = getattr(warning, "reason", "")
     assert f"{file}:27:" in reason and f"{file}:24:" in reason, reason  # the two `GET /photos` lines
+
+
+RELATIVE = """\
+naftiko: 1.0.0-alpha2
+info: {label: Relative, description: An exposed path written without its leading slash.}
+capability:
+  consumes:
+  - type: http
+    namespace: up
+    baseUri: https://up.example.com
+    resources:
+    - name: token
+      path: token
+      operations:
+      - {name: post-token, method: POST}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: up-rest
+    resources:
+    - path: auth/token
+      operations:
+      - {method: POST, name: post-token, call: up.post-token}
+"""
+
+
+async def test_an_exposed_path_without_its_leading_slash_is_served_under_slash(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`path: auth/token` matches no request as written; it is served at `/auth/token`, with a located warning."""
+    file = tmp_path / "relative.yaml"
+    file.write_text(RELATIVE)
+    result = load(file)
+    [warning] = [d for d in result.diagnostics if d.code == "exposed-path-relative"]
+    assert (warning.severity, warning.line, warning.col) == ("warning", 18, 13)
+    assert load(file, strict=True).ok is False
+    upstream.route("POST", "/token", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        status, text = await served.call("POST", served.rest("up-rest") + "/auth/token", json={})
+    assert status == 200, text
+    assert [r.raw_path for r in upstream.requests] == ["/token"]
+
+
+FRAGMENT = """\
+naftiko: 1.0.0-alpha2
+info: {label: Fragments, description: Exposed paths copied from Smithy-style upstream paths.}
+capability:
+  consumes:
+  - type: http
+    namespace: db
+    baseUri: https://db.example.com
+    resources:
+    - name: actions
+      path: /
+      operations:
+      - {name: describe-things, method: GET, path: '/#DescribeThings'}
+      - {name: delete-thing, method: POST, path: '/#DeleteThing'}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: db-rest
+    resources:
+    - path: /v1/#DescribeThings
+      operations:
+      - {method: GET, name: describe, call: db.describe-things}
+    - path: /v1/#DeleteThing
+      operations:
+      - {method: POST, name: delete, call: db.delete-thing}
+"""
+
+
+async def test_an_exposed_path_with_a_fragment_is_served_at_the_path_before_it(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """No request carries `#DescribeThings`: the routes are `GET /v1/` and `POST /v1/`, each with a located warning."""
+    file = tmp_path / "fragment.yaml"
+    file.write_text(FRAGMENT)
+    result = load(file)
+    assert [(d.severity, d.line) for d in result.diagnostics if d.code == "exposed-path-fragment"] == [
+        ("warning", 19), ("warning", 22)]
+    assert load(file, strict=True).ok is False
+    upstream.route("GET", "/", reply(json={}))
+    upstream.route("POST", "/", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        got = await served.call("GET", served.rest("db-rest") + "/v1/")
+        posted = await served.call("POST", served.rest("db-rest") + "/v1/", json={})
+    assert (got[0], posted[0]) == (200, 200), (got, posted)
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("GET", "/"), ("POST", "/")]

@@ -217,3 +217,129 @@ def test_inspect_shows_each_guess_where_it_is_written(tmp_path: Path) -> None:
     assert f"{file}:{line}:" in result.stderr and "guessed" not in result.stdout
     assert "'store.volumes.get-api-volumes'" in result.stderr
     assert "GET https://store.example.com/v2/volumes" in result.stdout  # the route lists the call it makes
+
+
+RESPELLED = """\
+naftiko: 1.0.0-alpha2
+info: {label: Respelled, description: Calls naming camelCase operations in kebab-case.}
+capability:
+  consumes:
+  - type: http
+    namespace: browser-devtools
+    baseUri: https://devtools.example.com
+    resources:
+    - name: targets
+      path: /json
+      operations:
+      - {name: listTargets, method: GET}
+    - name: target
+      path: /json/new
+      operations:
+      - {name: openTarget, method: PUT}
+  exposes:
+  - type: rest
+    port: 8080
+    namespace: tabs-rest
+    resources:
+    - path: /tabs
+      operations:
+      - {method: GET, name: list, call: browser-devtools.list-targets}
+      - {method: PUT, name: open, call: devtools.open-target}
+"""
+
+
+async def test_a_call_naming_an_operation_in_another_case_or_with_other_separators_reaches_it(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`list-targets` for `listTargets`, and (through the namespace's suffix variant) `open-target` for `openTarget`."""
+    file = tmp_path / "respelled.yaml"
+    file.write_text(RESPELLED)
+    result = load(file)
+    guessed = [(d.line, d.code) for d in result.diagnostics if d.code in ("guessed-operation", "guessed-namespace")]
+    assert (24, "guessed-operation") in guessed and (25, "guessed-namespace") in guessed, result.diagnostics
+    assert all(d.severity == "warning" for d in result.diagnostics if d.code.startswith("guessed-"))
+    assert load(file, strict=True).ok is False
+    upstream.route("GET", "/json", reply(json=[]))
+    upstream.route("PUT", "/json/new", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        get_status, text = await served.call("GET", served.rest("tabs-rest") + "/tabs")
+        put_status, text2 = await served.call("PUT", served.rest("tabs-rest") + "/tabs", json={})
+    assert (get_status, put_status) == (200, 200), (text, text2)
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("GET", "/json"), ("PUT", "/json/new")]
+
+
+OPERATION_ID = """\
+naftiko: 1.0.0-alpha2
+info: {label: OperationIds, description: Consumed operations named by upstream operationIds.}
+capability:
+  consumes:
+  - type: http
+    namespace: gateway
+    baseUri: https://gateway.example.com
+    resources:
+    - name: completions
+      path: /chat/completions
+      operations:
+      - {name: Gateway_ChatCompletions, method: POST}
+  exposes:
+  - type: mcp
+    port: 9090
+    namespace: gateway-mcp
+    tools:
+    - {name: complete, description: Complete a chat., call: gateway.gateway-chat-completions}
+"""
+
+
+async def test_an_operation_named_by_an_operation_id_is_served_and_reached_respelled(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`Gateway_ChatCompletions` used to disable its operation (not kebab); a call can only write it kebab-cased."""
+    file = tmp_path / "operation-id.yaml"
+    file.write_text(OPERATION_ID)
+    result = load(file)
+    assert result.ok, result.diagnostics
+    assert [(d.severity, d.line) for d in result.diagnostics if d.code == "operation-name-chars"] == [("warning", 12)]
+    assert load(file, strict=True).ok is False
+    upstream.route("POST", "/chat/completions", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        async with served.mcp("gateway-mcp") as client:
+            tool = await client.call_tool("complete", {})
+    assert not tool.is_error, tool
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("POST", "/chat/completions")]
+
+
+UNDERSCORES = """\
+naftiko: 1.0.0-alpha2
+info: {label: Underscores, description: A namespace and an operation named with underscores.}
+capability:
+  consumes:
+  - type: http
+    namespace: migration_hub
+    baseUri: https://hub.example.com
+    resources:
+    - name: artifacts
+      path: /artifacts
+      operations:
+      - {name: add_2, method: POST}
+  exposes:
+  - type: mcp
+    port: 9090
+    namespace: hub-mcp
+    tools:
+    - {name: add, description: Add an artifact., call: migration_hub.add_2}
+"""
+
+
+async def test_a_namespace_and_call_with_underscores_are_used_as_written(
+        tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """`migration_hub` used to disable the whole consumes and `migration_hub.add_2` the tool calling it."""
+    file = tmp_path / "underscores.yaml"
+    file.write_text(UNDERSCORES)
+    result = load(file)
+    assert result.ok, result.diagnostics
+    assert [d.line for d in result.diagnostics if d.code == "identifier-underscore"] == [6, 18]
+    assert load(file, strict=True).ok is False
+    upstream.route("POST", "/artifacts", reply(json={}))
+    async with serve(file, {"*": upstream.url}) as served:
+        async with served.mcp("hub-mcp") as client:
+            tool = await client.call_tool("add", {})
+    assert not tool.is_error, tool
+    assert [(r.method, r.raw_path) for r in upstream.requests] == [("POST", "/artifacts")]

@@ -65,7 +65,7 @@ class Normalizer:
                     adapters.append(adapter)
         return m.Capability(
             file=ctx.file,
-            label=as_str(info.get("label")),
+            label=as_str(info.get("label", info.get("title", info.get("name")))),
             description=as_str(info.get("description")),
             binds=binds,
             consumes=list(ctx.apis.values()),

@@ -125,6 +125,10 @@ def with_values(ctx: Context, raw: Any, prefixes: tuple[str, ...], path: YPath) 
 
 
 def with_value(ctx: Context, value: Any, prefixes: tuple[str, ...], path: YPath) -> m.WithValue:
+    if isinstance(value, dict):  # a structured value (the schema check reported it: `with-structured`)
+        return m.WithValue("tree", tree={str(k): with_value(ctx, v, prefixes, path + (k,)) for k, v in value.items()})
+    if isinstance(value, list):
+        return m.WithValue("tree", tree=[with_value(ctx, v, prefixes, path + (i,)) for i, v in enumerate(value)])
     if isinstance(value, str):
         for prefix in prefixes:
             name = value[len(prefix):]

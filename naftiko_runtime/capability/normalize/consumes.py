@@ -127,7 +127,7 @@ def _resource(ctx: Context, api: m.ConsumedApi, res: dict[str, Any], r: int, rpa
         )
     said = _unrepeated(ctx, api.base_uri, template_, rpath + ("path",)) is not template_
     res_params = consumed_params(ctx, res.get("inputParameters"), rpath + ("inputParameters",))
-    resource = str(res.get("name", f"resource-{r}"))
+    resource = str(res["name"]) if res.get("name") is not None else f"resource-{r}"  # `name:` left empty: unnamed
     for o, op in enumerate(as_list(res.get("operations"))):
         if not isinstance(op, dict):
             continue
@@ -188,11 +188,13 @@ def output_format(raw: Any) -> str:
 
 def base_uri(ctx: Context, raw: Any, path: YPath) -> str:
     uri = str(raw or "")
+    if re.match(r"^//[^/{}\s]+", uri):
+        uri = "https:" + uri  # scheme-relative: the schema check reported it (`baseuri-scheme-relative`)
     try:
         urlsplit(uri)
     except ValueError:  # e.g. `https://[array]`: the semantic checks warn (`invalid-base-uri`); calls answer 502
         return uri      # unless `--upstream` replaces the origin
-    if uri and not re.match(r"^(https?://|\{\{)", uri):
+    if uri and not re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://|\{)", uri):  # another scheme: `baseuri-not-http`
         ctx.error(f"baseUri must be an absolute http(s) URI such as https://api.example.com, got '{uri}'", path)
     elif uri.endswith("/"):
         ctx.warn(
@@ -268,9 +270,25 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
     return m.Body("raw", template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")
 
 
+_TAG = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+def _json_shaped(text: str) -> bool:
+    """A string leaf that is JSON once its tags are filled (`{"id": {{x}}}`), not text that starts with a brace
+    (a GraphQL query `{ products(first: {{limit}}) { … } }` is sent as a string). Loops and conditions (`{% %}`)
+    cannot be judged before rendering: such a leaf stays JSON."""
+    if "{%" in text:
+        return True
+    try:
+        json.loads(_TAG.sub("0", text))
+    except ValueError:
+        return False
+    return True
+
+
 def template_tree(ctx: Context, data: Any, path: YPath) -> Any:
     if isinstance(data, str):
-        if data.lstrip()[:1] in ("{", "[") and has_tags(data):
+        if data.lstrip()[:1] in ("{", "[") and has_tags(data) and _json_shaped(data):
             return template(ctx, data, path, "json")
         return template(ctx, data, path) if has_tags(data) else data
     if isinstance(data, dict):
@@ -313,13 +331,20 @@ def auth(ctx: Context, raw: Any, path: YPath) -> m.Auth | None:
             "auth-unsupported",
         )
     placement = str(raw.get("placement", raw.get("in", "header")))
+    key, value = as_str(raw.get("key", raw.get("name"))), tpl("value")
+    token = tpl("token")
+    if kind == "bearer" and token is None:
+        token = tpl("value")  # `value` (the schema check reported it: `auth-other-scheme-fields`)
+    where = next((w for w in ("header", "query") if isinstance(raw.get(w), str)), None)
+    if kind == "apikey" and where is not None:  # `header: X-Key` names the header; `key` then holds the secret
+        key, value, placement = str(raw[where]), value or tpl("key"), where
     return m.Auth(
         type=kind,
-        token=tpl("token"),
+        token=token,
         username=tpl("username"),
         password=tpl("password"),
-        key=as_str(raw.get("key", raw.get("name"))),
-        value=tpl("value"),
+        key=key,
+        value=value,
         placement="query" if placement == "query" else "header",
         headers=headers,
         query=query,

@@ -57,7 +57,16 @@ def _adapter(ctx: Context, raw: dict[str, Any], namespace: str, path: YPath) -> 
 
 
 def rest_resource(ctx: Context, raw: dict[str, Any], adapter: str, path: YPath) -> m.RestResource:
-    template = PathTemplate.parse(str(raw.get("path", "")))
+    raw_path = str(raw.get("path", ""))
+    if raw_path and not raw_path.startswith("/"):
+        ctx.warn(f"path '{raw_path}' does not start with '/'; it is served at '/{raw_path}'", path + ("path",),
+                 "exposed-path-relative")
+        raw_path = "/" + raw_path
+    if "#" in raw_path:
+        ctx.warn(f"path '{raw_path}' has a fragment, which no HTTP request carries; it is served at "
+                 f"'{raw_path.split('#')[0] or '/'}'", path + ("path",), "exposed-path-fragment")
+        raw_path = raw_path.split("#")[0] or "/"
+    template = PathTemplate.parse(raw_path)
     if re.match(r"^/(v\d+)/\1(/|$)", template.raw):
         ctx.warn(
             f"path '{template.raw}' repeats its version prefix; it is served exactly as declared",
