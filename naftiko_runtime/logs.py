@@ -180,7 +180,8 @@ class AccessLog:
 
     def write(self, bound: tuple[dict[str, Any], str], status: int, upstream_status: int | None, duration_ms: float, request_id: str | None) -> None:
         handler = self.handler
-        if handler is None or LOGGER.handlers != [handler] or not LOGGER.isEnabledFor(logging.INFO):
+        handlers = LOGGER.handlers
+        if handler is None or len(handlers) != 1 or handlers[0] is not handler or not LOGGER.isEnabledFor(logging.INFO):
             LOGGER.info("request", extra={**bound[0], "status": status, "upstream_status": upstream_status,
                                           "duration_ms": duration_ms, "request_id": request_id})
             return

@@ -130,7 +130,8 @@ def bind_call(
     bound = BoundCall(op, context)
 
     body_parts: dict[str, Any] = {}
-    sole_body = sum(p.location == "body" for p in op.params) == 1
+    body_params = op.body_params
+    sole_body = len(body_params) == 1
     for p in op.params:
         value = p.value.render_value(context) if p.value is not None else None
         if value is None or value == "":
@@ -168,7 +169,6 @@ def bind_call(
             raise InputError(f"missing value for path parameter '{name}' of {op.method} {op.path.raw}", name)
         bound.path_values[name] = found
 
-    body_params = [p for p in op.params if p.location == "body"]
     if op.body is None:
         if len(body_params) == 1 and body_params[0].name in body_parts:
             bound.body = body_parts[body_params[0].name]
@@ -188,12 +188,11 @@ def bind_call(
                 items = value if isinstance(value, list) else [value]
                 bound.query.extend((name, as_param_text(v)) for v in items)
 
-    if incoming.forward_query:
-        taken = {k for k, _ in bound.query} | {n.casefold() for n in op.path.names}
-        taken |= {p.name for p in op.params}
-        refs = {v.ref for v in call.with_.values() if v.kind == "ref"}
+    if incoming.forward_query and incoming.query:
+        sent = {k for k, _ in bound.query}
+        taken, refs = op.taken_names, call.refs
         for key, val in incoming.query:
-            if key not in taken and key.casefold() not in taken and key not in refs:
+            if key not in sent and key not in taken and key.casefold() not in sent and key.casefold() not in taken and key not in refs:
                 bound.query.append((key, val))
     return bound
 

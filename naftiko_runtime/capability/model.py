@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,6 +108,16 @@ class ConsumedOperation:
     where: Location | None = None
     broken: str | None = None  # why this operation is disabled (with its location); actions calling it answer 503
 
+    @cached_property
+    def body_params(self) -> tuple[ConsumedParam, ...]:
+        """The parameters sent `in: body` (read by every call binding: sorted out once)."""
+        return tuple(p for p in self.params if p.location == "body")
+
+    @cached_property
+    def taken_names(self) -> frozenset[str]:
+        """What a forwarded query parameter may not be named: a path placeholder (any case) or a declared parameter."""
+        return frozenset(n.casefold() for n in self.path.names) | {p.name for p in self.params}
+
 
 @dataclass
 class ConsumedApi:
@@ -151,6 +162,11 @@ class Call:
     operation: ConsumedOperation
     with_: dict[str, WithValue]
     where: Location | None = None
+
+    @cached_property
+    def refs(self) -> frozenset[str | None]:
+        """The incoming names `with` reads by reference: never forwarded as query parameters as well."""
+        return frozenset(v.ref for v in self.with_.values() if v.kind == "ref")
 
 
 @dataclass

@@ -33,9 +33,10 @@ class PathTemplate:
             parts.append(raw[pos:])
         return cls(raw, tuple(parts), single)
 
-    @property
-    def names(self) -> list[str]:
-        return [p[0] for p in self.parts if isinstance(p, tuple)]
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The placeholder names, in order (split once: the call binding reads them per request)."""
+        return tuple(p[0] for p in self.parts if isinstance(p, tuple))
 
     @property
     def route(self) -> str:

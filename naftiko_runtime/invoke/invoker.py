@@ -143,7 +143,8 @@ class Invoker:
         if response.status >= 300 or not action.outputs:
             outcome.raw = response.body
             outcome.data = result.data if response.status >= 400 and result.data is not None else NOTHING
-            outcome.message = _message(result.data, response)
+            if response.status >= 300:  # the upstream's words are read only for a redirect or an error
+                outcome.message = _message(result.data, response)
             return outcome
         if not response.body:
             outcome.data = None
@@ -178,10 +179,14 @@ class Invoker:
 
 def _forward(incoming: Any, outgoing: dict[str, str]) -> None:
     """Copy the forwarded caller headers unless the call already sets them (any case)."""
-    present = {k.lower() for k in outgoing}
+    present: set[str] | None = None
     for name in FORWARDED_HEADERS:
         value = incoming.get(name)
-        if value and name.lower() not in present and not any(c in value for c in "\r\n\x00"):
+        if not value:  # the usual case: nothing to copy, so the call's header names are not even folded
+            continue
+        if present is None:
+            present = {k.lower() for k in outgoing}
+        if name.lower() not in present and not any(c in value for c in "\r\n\x00"):
             outgoing[name] = value
 
 

@@ -92,13 +92,22 @@ def template_text(part: tuple[str]) -> str:
 _PATH_SAFE = "/%:@!$&'()*+,;=?"
 
 
+@functools.lru_cache(maxsize=1024)
+def _literal_path(part: str) -> str:
+    """A literal part of a consumed path, encoded once per distinct text, not once per request."""
+    return quote(part, safe=_PATH_SAFE)
+
+
 def render_path(bound: BoundCall) -> str:
+    parts = bound.operation.path.sent_parts
+    if len(parts) == 1 and not isinstance(parts[0], tuple):
+        return _literal_path(parts[0])
     out = []
-    for part in bound.operation.path.sent_parts:
+    for part in parts:
         if isinstance(part, tuple):
             out.append(encode_segment(bound.path_values[part[0]]))
         else:
-            out.append(quote(part, safe=_PATH_SAFE))
+            out.append(_literal_path(part))
     return "".join(out)
 
 

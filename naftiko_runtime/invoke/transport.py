@@ -121,13 +121,17 @@ class AiohttpTransport:
                 declared = resp.content_length
                 if declared is not None and declared > limit:
                     raise UpstreamError(502, "upstream_too_large", f"upstream answered {declared} bytes; the limit is {limit}", upstream)
-                chunks, size = [], 0
-                async for chunk in resp.content.iter_chunked(65536):
-                    size += len(chunk)
-                    if size > limit:
-                        raise UpstreamError(502, "upstream_too_large", f"upstream answer exceeds the {limit}-byte limit", upstream)
-                    chunks.append(chunk)
-                return UpstreamResponse(resp.status, resp.headers, b"".join(chunks), resp.content_type if resp.content_length != 0 or chunks else None,
+                if declared is not None:  # the parser stops at the declared length, already checked: one read
+                    body = await resp.read()
+                else:
+                    chunks, size = [], 0
+                    async for chunk in resp.content.iter_chunked(65536):
+                        size += len(chunk)
+                        if size > limit:
+                            raise UpstreamError(502, "upstream_too_large", f"upstream answer exceeds the {limit}-byte limit", upstream)
+                        chunks.append(chunk)
+                    body = b"".join(chunks)
+                return UpstreamResponse(resp.status, resp.headers, body, resp.content_type if declared != 0 or body else None,
                                         reason=resp.reason or "", url=req.url)
         except UpstreamError:
             raise

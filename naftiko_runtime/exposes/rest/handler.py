@@ -111,7 +111,7 @@ class OperationHandler:
         # An upstream may echo the credentials it was sent: in an error body, or in any header (a redirect's Location).
         if outcome.status >= 300:
             redact_outcome(outcome)
-        else:
+        elif outcome.headers:
             outcome.headers = {k: SECRETS.redact(v) for k, v in outcome.headers.items()}
         location, elsewhere = self.location(path, outcome)
         if outcome.is_redirect and location is None:
@@ -145,13 +145,15 @@ class OperationHandler:
     async def incoming(self, request: RequestView, path: dict[str, str], request_id: str) -> Incoming:
         """`path`: the routed path values under the names the file declares."""
         check_utf8(request)
-        routed = {k.casefold() for k in path}
         values: dict[str, Any] = {}
         query = list(request.query.items())
-        for key, value in query:
-            if key.casefold() not in routed:  # a path value is never replaced from the query
-                values.setdefault(key, value)
-        values.update(path)
+        if query:
+            routed = {k.casefold() for k in path}
+            for key, value in query:
+                if key.casefold() not in routed:  # a path value is never replaced from the query
+                    values.setdefault(key, value)
+        if path:
+            values.update(path)
         body: Any = None
         raw = await request.read() if request.can_read_body else b""
         if raw:
@@ -194,9 +196,12 @@ class OperationHandler:
         if outcome.data is NOTHING:
             if not outcome.raw:
                 return web.Response(status=_no_content(outcome.status))
-            response = web.Response(status=outcome.status, body=outcome.raw)
-            response.content_type = outcome.content_type or "application/octet-stream"
-            return response
+            content_type = outcome.content_type or "application/octet-stream"
+            if "charset" in content_type:  # aiohttp takes a charset only through the setter
+                response = web.Response(status=outcome.status, body=outcome.raw)
+                response.content_type = content_type
+                return response
+            return web.Response(status=outcome.status, body=outcome.raw, content_type=content_type)
         if outcome.data is None and outcome.status in (204, 205, 304):
             return web.Response(status=outcome.status)
         if outcome.data is None and not outcome.raw and outcome.upstream is not None:
