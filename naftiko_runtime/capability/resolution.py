@@ -43,7 +43,7 @@ class Resolved:
     code: str = "ambiguous-operation"  # the warning `message` is reported as when `operation` is set
 
 
-def _fold(names: set[str] | list[str]) -> set[str]:
+def _fold(names: Iterable[str]) -> set[str]:
     return {n.casefold() for n in names}
 
 
