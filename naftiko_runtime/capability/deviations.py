@@ -218,6 +218,13 @@ _TABLE = (
         "normalise",
     ),
     Deviation(
+        "consumed-template-caller-prefix",
+        "A consumed template names the caller's values with the exposing side's prefix (`{{tools.query}}`), as a "
+        "`with` reference would; a consumed template has no such names, so the reference engine sends them empty",
+        "the values are read by their own names (`{{query}}`).",
+        "normalise",
+    ),
+    Deviation(
         "unresolved-call",
         "A `call` names no consumes namespace or operation",
         "the operation answers 503 (operation_disabled) until the call is fixed; the rest of the file serves",

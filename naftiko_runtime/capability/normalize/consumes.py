@@ -18,6 +18,7 @@ from .values import (
     as_dict,
     as_list,
     as_str,
+    caller_template,
     join_operation_path,
     jsonpath,
     merge_params,
@@ -218,7 +219,7 @@ def consumed_params(ctx: Context, raw: Any, path: YPath) -> list[m.ConsumedParam
                 m.ConsumedParam(
                     name=name,
                     location=str(p.get("in", "query")),  # type: ignore[arg-type]
-                    value=template(ctx, value, path + (i, "value")) if value is not None else None,
+                    value=caller_template(ctx, value, path + (i, "value")) if value is not None else None,
                     type=as_str(p.get("type")),
                     description=as_str(p.get("description")),
                     required=bool(p.get("required", False)),
@@ -232,7 +233,7 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
         return None
     if isinstance(raw, str):
         mode = "json" if raw.lstrip()[:1] in ("{", "[") else "text"
-        return m.Body("raw", template(ctx, raw, path, mode))
+        return m.Body("raw", caller_template(ctx, raw, path, mode))
     if not isinstance(raw, dict):
         ctx.error("body must be a template string or {type, data}", path)
         return None
@@ -247,11 +248,11 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
         return m.Body("json", template_tree(ctx, data, path + ("data",)))
     if kind in ("text", "xml", "sparql"):
         mode = "xml" if kind == "xml" else "text"
-        return m.Body(kind, template(ctx, data if data is not None else "", path + ("data",), mode))  # type: ignore[arg-type]
+        return m.Body(kind, caller_template(ctx, data if data is not None else "", path + ("data",), mode))  # type: ignore[arg-type]
     if kind == "formUrlEncoded":
         if isinstance(data, str):
-            return m.Body("formUrlEncoded", template(ctx, data, path + ("data",), "form"))
-        return m.Body("formUrlEncoded", {str(k): template(ctx, v, path + ("data", k)) for k, v in as_dict(data).items()})
+            return m.Body("formUrlEncoded", caller_template(ctx, data, path + ("data",), "form"))
+        return m.Body("formUrlEncoded", {str(k): caller_template(ctx, v, path + ("data", k)) for k, v in as_dict(data).items()})
     if kind == "multipartForm":
         parts = []
         for i, part in enumerate(as_list(data)):
@@ -259,7 +260,7 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
             parts.append(
                 {
                     "name": str(part.get("name", "")),
-                    "value": template(ctx, part.get("value", ""), path + ("data", i, "value")),
+                    "value": caller_template(ctx, part.get("value", ""), path + ("data", i, "value")),
                     "filename": as_str(part.get("filename")),
                     "contentType": as_str(part.get("contentType")),
                 }
@@ -267,7 +268,7 @@ def body(ctx: Context, raw: Any, path: YPath, params: list[m.ConsumedParam] | No
         return m.Body("multipartForm", parts)
     # an unknown type (a deviation the schema check reported): the body as written, the type as its content type
     text = data if isinstance(data, str) else json.dumps(data) if data is not None else ""
-    return m.Body("raw", template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")
+    return m.Body("raw", caller_template(ctx, text, path + ("data",)), content_type=kind if "/" in kind else f"application/{kind}")
 
 
 _TAG = re.compile(r"\{\{.*?\}\}", re.S)
@@ -289,8 +290,8 @@ def _json_shaped(text: str) -> bool:
 def template_tree(ctx: Context, data: Any, path: YPath) -> Any:
     if isinstance(data, str):
         if data.lstrip()[:1] in ("{", "[") and has_tags(data) and _json_shaped(data):
-            return template(ctx, data, path, "json")
-        return template(ctx, data, path) if has_tags(data) else data
+            return caller_template(ctx, data, path, "json")
+        return caller_template(ctx, data, path) if has_tags(data) else data
     if isinstance(data, dict):
         return {k: template_tree(ctx, v, path + (k,)) for k, v in data.items()}
     if isinstance(data, list):

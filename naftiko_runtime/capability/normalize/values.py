@@ -22,6 +22,28 @@ def template(ctx: Context, raw: Any, path: YPath, mode: str = "text") -> Templat
         return Template.compile("")
 
 
+#: A caller's value written inside a consumed template the way a `with` reference names it (`{{tools.query}}`).
+CALLER_PREFIX = re.compile(r"(\{\{-?\s*)(?:tools|rest|mcp)\.(?=[A-Za-z_])")
+
+
+def caller_template(ctx: Context, raw: Any, path: YPath, mode: str = "text") -> Template:
+    """A consumed template; `{{tools.x}}` reads the caller's value `x` (`consumed-template-caller-prefix`).
+
+    alpha2 fills a consumed template from the call's own names; files that write the exposing side's
+    `tools.`/`rest.`/`mcp.` prefix there would otherwise send an empty value.
+    """
+    text = str(raw)
+    plain = CALLER_PREFIX.sub(r"\1", text)
+    if plain != text:
+        ctx.warn(
+            f"template '{text}' names the caller's values with a 'tools.', 'rest.' or 'mcp.' prefix, which a "
+            f"consumed template does not have; the runtime reads them by their own names ('{plain}')",
+            path,
+            "consumed-template-caller-prefix",
+        )
+    return template(ctx, plain, path, mode)
+
+
 def jsonpath(ctx: Context, raw: Any, path: YPath) -> JsonPath | None:
     if raw is None:
         return None
